@@ -1,0 +1,375 @@
+//! The audit trail (SPEC §4 "Audit event"): the vocabulary of actions and the one function
+//! that records an event, inside the caller's transaction, so an action and its audit event
+//! commit together or not at all.
+//!
+//! Tamper evidence: events form hash chains. There are `STRIPES` chains; a transaction
+//! appends to the chain picked by its database connection (`pg_backend_pid() % STRIPES`), so
+//! every event of one transaction lands in one chain and concurrent transactions mostly lock
+//! different chain heads instead of queueing behind one. Each event stores `prev_hash` (the
+//! hash of the previous event of its chain) and `hash` = SHA-256 of its canonical content,
+//! which includes `prev_hash`. Events hold ids and action names, never identity values.
+
+use chrono::{DateTime, Utc};
+use futures_util::TryStreamExt;
+use serde::Serialize;
+use serde_json::{Value, json};
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+pub const STRIPES: i32 = 16;
+
+/// Action names (stable: auditors search by them).
+pub mod action {
+    pub const SIGN_IN: &str = "auth.sign_in";
+    pub const SIGN_IN_FAILED: &str = "auth.sign_in_failed";
+    pub const SIGN_IN_LOCKED: &str = "auth.account_locked";
+    pub const MFA_ENROLLED: &str = "auth.mfa_enrolled";
+    pub const MFA_FAILED: &str = "auth.mfa_failed";
+    pub const SIGN_OUT: &str = "auth.sign_out";
+    pub const PASSWORD_SET: &str = "auth.password_set";
+    pub const TOKEN_CREATED: &str = "token.created";
+    pub const TOKEN_REVOKED: &str = "token.revoked";
+    pub const TOKEN_ISSUED_CLI: &str = "token.issued_by_operator";
+    pub const AREA_CREATED: &str = "area.created";
+    pub const AREA_UPDATED: &str = "area.updated";
+    pub const ORG_CREATED: &str = "organisation.created";
+    pub const ORG_UPDATED: &str = "organisation.updated";
+    pub const USER_CREATED: &str = "user.created";
+    pub const USER_UPDATED: &str = "user.updated";
+    pub const USER_INVITED: &str = "user.invitation_issued";
+    pub const USER_MFA_RESET: &str = "user.mfa_reset";
+    pub const AUDIT_VIEWED: &str = "audit.viewed";
+    pub const AUDIT_VERIFIED: &str = "audit.verified";
+    pub const AUDIT_EXPORTED: &str = "audit.exported";
+}
+
+/// What happened, by whom, to what. `details` holds only codes, ids, counts and flags:
+/// never names, emails, identifiers or free text.
+#[derive(Debug, Clone)]
+pub struct Event {
+    pub actor_id: Option<Uuid>,
+    pub action: &'static str,
+    pub subject_type: &'static str,
+    pub subject_id: Option<Uuid>,
+    pub case_id: Option<Uuid>,
+    pub details: Value,
+}
+
+impl Event {
+    pub fn new(
+        actor_id: Option<Uuid>,
+        action: &'static str,
+        subject_type: &'static str,
+        subject_id: Option<Uuid>,
+    ) -> Self {
+        Self {
+            actor_id,
+            action,
+            subject_type,
+            subject_id,
+            case_id: None,
+            details: json!({}),
+        }
+    }
+
+    pub fn details(mut self, details: Value) -> Self {
+        self.details = details;
+        self
+    }
+
+    pub fn case(mut self, case_id: Uuid) -> Self {
+        self.case_id = Some(case_id);
+        self
+    }
+}
+
+/// The bytes that are hashed: a JSON array in a fixed order. `details` is serialised with
+/// sorted keys (serde_json's map), which is also how it reads back from `jsonb`.
+#[allow(clippy::too_many_arguments)]
+fn canonical(
+    id: Uuid,
+    stripe: i16,
+    seq: i64,
+    at: DateTime<Utc>,
+    actor_id: Option<Uuid>,
+    action: &str,
+    subject_type: &str,
+    subject_id: Option<Uuid>,
+    case_id: Option<Uuid>,
+    details: &Value,
+    prev_hash: &[u8],
+) -> Vec<u8> {
+    json!([
+        "cdc-audit-v1",
+        id,
+        stripe,
+        seq,
+        at.timestamp_micros(),
+        actor_id,
+        action,
+        subject_type,
+        subject_id,
+        case_id,
+        details,
+        hex::encode(prev_hash),
+    ])
+    .to_string()
+    .into_bytes()
+}
+
+/// Appends `event` to the audit trail within the caller's transaction.
+pub async fn record(
+    conn: &mut PgConnection,
+    at: DateTime<Utc>,
+    event: Event,
+) -> Result<Uuid, sqlx::Error> {
+    let head = sqlx::query!(
+        r#"SELECT stripe, seq, head_hash FROM audit_chain_heads
+           WHERE stripe = (pg_backend_pid() % $1)::smallint FOR UPDATE"#,
+        STRIPES
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    let id = Uuid::now_v7();
+    let seq = head.seq + 1;
+    // jsonb drops nothing we store, but normalise through Value so the hash matches a re-read.
+    let details: Value = serde_json::from_str(&event.details.to_string()).unwrap_or(Value::Null);
+    let hash = crate::crypto::sha256(&canonical(
+        id,
+        head.stripe,
+        seq,
+        at,
+        event.actor_id,
+        event.action,
+        event.subject_type,
+        event.subject_id,
+        event.case_id,
+        &details,
+        &head.head_hash,
+    ));
+    sqlx::query!(
+        r#"WITH ins AS (
+               INSERT INTO audit_events (id, stripe, seq, at, actor_id, action, subject_type,
+                                         subject_id, case_id, details, prev_hash, hash)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+           )
+           UPDATE audit_chain_heads SET seq = $3, head_hash = $12 WHERE stripe = $2"#,
+        id,
+        head.stripe,
+        seq,
+        at,
+        event.actor_id,
+        event.action,
+        event.subject_type,
+        event.subject_id,
+        event.case_id,
+        details,
+        head.head_hash,
+        hash,
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok(id)
+}
+
+/// Records an event in a transaction of its own (for things that change nothing else,
+/// such as a failed sign-in or a view).
+pub async fn record_alone(
+    pool: &PgPool,
+    at: DateTime<Utc>,
+    event: Event,
+) -> Result<Uuid, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let id = record(&mut tx, at, event).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
+pub struct Verification {
+    pub ok: bool,
+    pub events_checked: i64,
+    pub first_broken_event_id: Option<Uuid>,
+    /// Why the chain is broken, for people (not part of SPEC §7.1's shape, added beside it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
+}
+
+/// Walks every chain and checks each event's hash and link, then each chain's head.
+/// The first broken event reported is the earliest (by time) of the chains' first breaks.
+pub async fn verify(pool: &PgPool) -> Result<Verification, sqlx::Error> {
+    struct Break {
+        at: DateTime<Utc>,
+        id: Uuid,
+        why: String,
+    }
+    let mut breaks: Vec<Break> = Vec::new();
+    let mut checked: i64 = 0;
+    let mut current_stripe: Option<i16> = None;
+    let mut expected_seq: i64 = 1;
+    let mut prev_hash: Vec<u8> = vec![0u8; 32];
+    let mut last: Option<(Uuid, DateTime<Utc>)> = None;
+    let mut stripe_broken = false;
+    let mut tails: Vec<(i16, i64, Vec<u8>, Option<(Uuid, DateTime<Utc>)>, bool)> = Vec::new();
+
+    let mut rows = sqlx::query!(
+        r#"SELECT id, stripe, seq, at, actor_id, action, subject_type, subject_id, case_id,
+                  details, prev_hash, hash
+           FROM audit_events ORDER BY stripe, seq"#
+    )
+    .fetch(pool);
+    while let Some(r) = rows.try_next().await? {
+        checked += 1;
+        if current_stripe != Some(r.stripe) {
+            if let Some(s) = current_stripe {
+                tails.push((s, expected_seq - 1, prev_hash.clone(), last, stripe_broken));
+            }
+            current_stripe = Some(r.stripe);
+            expected_seq = 1;
+            prev_hash = vec![0u8; 32];
+            stripe_broken = false;
+        }
+        if !stripe_broken {
+            let computed = crate::crypto::sha256(&canonical(
+                r.id,
+                r.stripe,
+                r.seq,
+                r.at,
+                r.actor_id,
+                &r.action,
+                &r.subject_type,
+                r.subject_id,
+                r.case_id,
+                &r.details,
+                &r.prev_hash,
+            ));
+            let why = if r.seq != expected_seq {
+                Some(format!(
+                    "event {} of chain {} is missing",
+                    expected_seq, r.stripe
+                ))
+            } else if r.prev_hash != prev_hash {
+                Some("its link to the previous event does not match".to_string())
+            } else if computed != r.hash {
+                Some("its content does not match its hash".to_string())
+            } else {
+                None
+            };
+            if let Some(why) = why {
+                breaks.push(Break {
+                    at: r.at,
+                    id: r.id,
+                    why,
+                });
+                stripe_broken = true;
+            }
+        }
+        expected_seq = r.seq + 1;
+        prev_hash = r.hash.clone();
+        last = Some((r.id, r.at));
+    }
+    drop(rows);
+    if let Some(s) = current_stripe {
+        tails.push((s, expected_seq - 1, prev_hash.clone(), last, stripe_broken));
+    }
+
+    // Each chain must end where its head says: events cut off the end are caught here.
+    let heads =
+        sqlx::query!("SELECT stripe, seq, head_hash FROM audit_chain_heads ORDER BY stripe")
+            .fetch_all(pool)
+            .await?;
+    for h in heads {
+        let tail = tails.iter().find(|t| t.0 == h.stripe);
+        let (seq, hash, last, broken) = match tail {
+            Some((_, seq, hash, last, broken)) => (*seq, hash.clone(), *last, *broken),
+            None => (0, vec![0u8; 32], None, false),
+        };
+        if !broken && (seq != h.seq || hash != h.head_hash) {
+            let (id, at) = last.unwrap_or((Uuid::nil(), DateTime::<Utc>::MIN_UTC));
+            breaks.push(Break {
+                at,
+                id,
+                why: format!(
+                    "chain {} ends at event {seq} but its head says {}",
+                    h.stripe, h.seq
+                ),
+            });
+        }
+    }
+
+    breaks.sort_by_key(|b| (b.at, b.id));
+    let first = breaks.into_iter().next();
+    Ok(Verification {
+        ok: first.is_none(),
+        events_checked: checked,
+        first_broken_event_id: first.as_ref().map(|b| b.id).filter(|id| !id.is_nil()),
+        problem: first.map(|b| b.why),
+    })
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AuditItem {
+    pub id: Uuid,
+    pub at: DateTime<Utc>,
+    pub actor_id: Option<Uuid>,
+    pub action: String,
+    pub subject_type: String,
+    pub subject_id: Option<Uuid>,
+    pub case_id: Option<Uuid>,
+    #[schema(value_type = Object)]
+    pub details: Value,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub actor_id: Option<Uuid>,
+    pub case_id: Option<Uuid>,
+    pub subject_id: Option<Uuid>,
+    pub action: Option<String>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    /// Keyset cursor: events strictly older than (at, id).
+    pub before: Option<(DateTime<Utc>, Uuid)>,
+    pub limit: i64,
+}
+
+/// Newest first. `action` matches a whole name or a prefix ending in '.' (e.g. `auth.`).
+pub async fn search(pool: &PgPool, f: &AuditFilter) -> Result<Vec<AuditItem>, sqlx::Error> {
+    let action_prefix = f
+        .action
+        .as_deref()
+        .filter(|a| a.ends_with('.'))
+        .map(|a| format!("{}%", a.replace('%', "").replace('_', "\\_")));
+    let action_exact = f.action.as_deref().filter(|a| !a.ends_with('.'));
+    let (before_at, before_id) = match f.before {
+        Some((at, id)) => (Some(at), Some(id)),
+        None => (None, None),
+    };
+    sqlx::query_as!(
+        AuditItem,
+        r#"SELECT id, at, actor_id, action, subject_type, subject_id, case_id, details
+           FROM audit_events
+           WHERE ($1::uuid IS NULL OR actor_id = $1)
+             AND ($2::uuid IS NULL OR case_id = $2)
+             AND ($3::uuid IS NULL OR subject_id = $3)
+             AND ($4::text IS NULL OR action = $4)
+             AND ($5::text IS NULL OR action LIKE $5)
+             AND ($6::timestamptz IS NULL OR at >= $6)
+             AND ($7::timestamptz IS NULL OR at < $7)
+             AND ($8::timestamptz IS NULL OR (at, id) < ($8, $9::uuid))
+           ORDER BY at DESC, id DESC
+           LIMIT $10"#,
+        f.actor_id,
+        f.case_id,
+        f.subject_id,
+        action_exact,
+        action_prefix,
+        f.from,
+        f.to,
+        before_at,
+        before_id,
+        f.limit,
+    )
+    .fetch_all(pool)
+    .await
+}

@@ -1,0 +1,206 @@
+//! Typed configuration, read once from the environment (SPEC §8).
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+
+/// A secret that never prints itself.
+#[derive(Clone)]
+pub struct Secret<T>(T);
+
+impl<T> Secret<T> {
+    pub fn new(value: T) -> Self {
+        Self(value)
+    }
+    pub fn expose(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T> fmt::Debug for Secret<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(…)")
+    }
+}
+
+/// 32 bytes of key material.
+pub type Key32 = Secret<[u8; 32]>;
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub database_url: Option<Secret<String>>,
+    pub bind: SocketAddr,
+    /// The address people use to reach the service, without a trailing slash.
+    pub public_url: String,
+    pub identity_key: Option<Key32>,
+    pub index_key: Option<Key32>,
+    /// API requests per minute per token; 0 for no limit.
+    pub api_rate_limit: u32,
+    /// Sign-in attempts per minute per client address.
+    pub signin_rate_limit: u32,
+    pub smtp_url: Option<Secret<String>>,
+    pub data_dir: PathBuf,
+    pub log_format: LogFormat,
+    pub db_max_connections: u32,
+    /// Password for the seeded demo users (`demo` only); random when unset.
+    pub demo_password: Option<Secret<String>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{name} is not valid: {reason}")]
+    Invalid { name: &'static str, reason: String },
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+    }
+
+    /// Builds the configuration from any lookup (tests pass a map).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let bind: SocketAddr = match get("CDC_BIND") {
+            Some(v) => v.parse().map_err(|e| ConfigError::Invalid {
+                name: "CDC_BIND",
+                reason: format!("{e}; expected an address such as 127.0.0.1:8080"),
+            })?,
+            None => SocketAddr::from(([127, 0, 0, 1], 8080)),
+        };
+        let public_url = match get("CDC_PUBLIC_URL") {
+            Some(v) => {
+                let parsed = url::Url::parse(&v).map_err(|e| ConfigError::Invalid {
+                    name: "CDC_PUBLIC_URL",
+                    reason: e.to_string(),
+                })?;
+                if !matches!(parsed.scheme(), "http" | "https") {
+                    return Err(ConfigError::Invalid {
+                        name: "CDC_PUBLIC_URL",
+                        reason: "must start with http:// or https://".into(),
+                    });
+                }
+                v.trim_end_matches('/').to_string()
+            }
+            None => format!("http://{bind}"),
+        };
+        Ok(Self {
+            database_url: get("DATABASE_URL").map(Secret::new),
+            bind,
+            public_url,
+            identity_key: get("CDC_IDENTITY_KEY")
+                .map(|v| parse_key("CDC_IDENTITY_KEY", &v))
+                .transpose()?,
+            index_key: get("CDC_INDEX_KEY")
+                .map(|v| parse_key("CDC_INDEX_KEY", &v))
+                .transpose()?,
+            api_rate_limit: parse_num(&get, "CDC_API_RATE_LIMIT", 600)?,
+            signin_rate_limit: parse_num(&get, "CDC_SIGNIN_RATE_LIMIT", 10)?.max(1),
+            smtp_url: get("CDC_SMTP_URL").map(Secret::new),
+            data_dir: get("CDC_DATA_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from(".cdconcerns")),
+            log_format: match get("CDC_LOG_FORMAT").as_deref() {
+                None | Some("text") => LogFormat::Text,
+                Some("json") => LogFormat::Json,
+                Some(other) => {
+                    return Err(ConfigError::Invalid {
+                        name: "CDC_LOG_FORMAT",
+                        reason: format!("'{other}': expected text or json"),
+                    });
+                }
+            },
+            db_max_connections: parse_num(&get, "CDC_DB_MAX_CONNECTIONS", 32)?.max(2),
+            demo_password: get("CDC_DEMO_PASSWORD").map(Secret::new),
+        })
+    }
+
+    /// Whether people reach the service over https (cookies are then `Secure`, HSTS is sent).
+    pub fn is_https(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+}
+
+fn parse_num(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: u32,
+) -> Result<u32, ConfigError> {
+    match get(name) {
+        Some(v) => v.trim().parse().map_err(|_| ConfigError::Invalid {
+            name,
+            reason: format!("'{v}' is not a whole number"),
+        }),
+        None => Ok(default),
+    }
+}
+
+pub fn parse_key(name: &'static str, value: &str) -> Result<Key32, ConfigError> {
+    let bytes = B64.decode(value.trim()).map_err(|_| ConfigError::Invalid {
+        name,
+        reason: "not base64 (make one with: head -c 32 /dev/urandom | base64)".into(),
+    })?;
+    let key: [u8; 32] = bytes.try_into().map_err(|_| ConfigError::Invalid {
+        name,
+        reason: "must be exactly 32 bytes once base64-decoded".into(),
+    })?;
+    Ok(Secret::new(key))
+}
+
+pub fn encode_key(key: &[u8; 32]) -> String {
+    B64.encode(key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn cfg(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_are_documented_values() {
+        let c = cfg(&[]).unwrap();
+        assert_eq!(c.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.public_url, "http://127.0.0.1:8080");
+        assert_eq!(c.api_rate_limit, 600);
+        assert!(!c.is_https());
+        assert!(c.identity_key.is_none());
+    }
+
+    #[test]
+    fn keys_must_be_32_bytes_of_base64() {
+        assert!(cfg(&[("CDC_IDENTITY_KEY", "c2hvcnQ=")]).is_err());
+        assert!(cfg(&[("CDC_INDEX_KEY", "not base64!")]).is_err());
+        let good = encode_key(&[7u8; 32]);
+        let c = cfg(&[("CDC_IDENTITY_KEY", &good)]).unwrap();
+        assert_eq!(c.identity_key.unwrap().expose(), &[7u8; 32]);
+    }
+
+    #[test]
+    fn secrets_do_not_print() {
+        let c = cfg(&[("DATABASE_URL", "postgres://u:hunter2@h/db")]).unwrap();
+        assert!(!format!("{c:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn https_public_url_is_detected() {
+        let c = cfg(&[("CDC_PUBLIC_URL", "https://cd.example.nhs.uk/")]).unwrap();
+        assert!(c.is_https());
+        assert_eq!(c.public_url, "https://cd.example.nhs.uk");
+        assert!(cfg(&[("CDC_PUBLIC_URL", "ftp://x")]).is_err());
+    }
+}

@@ -1,0 +1,70 @@
+//! All SQL lives below here, one module per aggregate. Reads of scoped data take a scope
+//! from `policy`.
+
+pub mod directory;
+pub mod sessions;
+
+use std::time::Duration;
+
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{ConnectOptions, Connection, PgConnection, PgPool};
+
+pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+
+/// The role the service's queries run under where it exists (see the first migration).
+pub const APP_ROLE: &str = "cdconcerns_app";
+
+fn options(url: &str) -> Result<PgConnectOptions, sqlx::Error> {
+    let opts: PgConnectOptions = url.parse()?;
+    Ok(opts
+        .application_name("cdconcerns")
+        .log_statements(tracing::log::LevelFilter::Trace)
+        .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_millis(500)))
+}
+
+/// Applies the embedded migrations on a connection of the configured user (the owner).
+pub async fn migrate(url: &str) -> Result<(), anyhow::Error> {
+    let mut conn = PgConnection::connect_with(&options(url)?).await?;
+    MIGRATOR.run(&mut conn).await?;
+    conn.close().await?;
+    Ok(())
+}
+
+/// A pool whose connections run as the application role, so that even a compromised
+/// query cannot alter the audit trail.
+pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool, sqlx::Error> {
+    PgPoolOptions::new()
+        .max_connections(max_connections)
+        .min_connections(1)
+        .acquire_timeout(Duration::from_secs(5))
+        .after_connect(|conn, _meta| {
+            Box::pin(async move {
+                let member: bool = sqlx::query_scalar(
+                    "SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)
+                            THEN pg_has_role(current_user, $1, 'MEMBER') ELSE false END",
+                )
+                .bind(APP_ROLE)
+                .fetch_one(&mut *conn)
+                .await?;
+                if member {
+                    sqlx::query("SET ROLE cdconcerns_app")
+                        .execute(&mut *conn)
+                        .await?;
+                }
+                sqlx::query("SET statement_timeout = '15s'")
+                    .execute(&mut *conn)
+                    .await?;
+                Ok(())
+            })
+        })
+        .connect_with(options(url)?)
+        .await
+}
+
+/// The name of the unique constraint or index a write violated, if that is what failed.
+pub fn violated_constraint(e: &sqlx::Error) -> Option<String> {
+    e.as_database_error()
+        .filter(|d| d.is_unique_violation())
+        .and_then(|d| d.constraint().map(str::to_string))
+}

@@ -1,0 +1,43 @@
+//! Pure domain types and rules: no I/O.
+
+pub mod directory;
+pub mod validation;
+
+/// Declares an enumeration that travels as the snake_case codes of SPEC §7.1, with a
+/// human label for pages.
+macro_rules! code_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => ($code:literal, $label:literal)),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn code(self) -> &'static str {
+                match self { $($name::$variant => $code),+ }
+            }
+
+            pub fn label(self) -> &'static str {
+                match self { $($name::$variant => $label),+ }
+            }
+
+            pub fn parse(code: &str) -> Option<Self> {
+                match code { $($code => Some($name::$variant),)+ _ => None }
+            }
+
+            /// (code, label) pairs for a select, radios or checkboxes.
+            pub fn options() -> Vec<(String, String)> {
+                Self::ALL.iter().map(|v| (v.code().to_string(), v.label().to_string())).collect()
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.code())
+            }
+        }
+    };
+}
+pub(crate) use code_enum;

@@ -1,0 +1,215 @@
+//! ALL authorisation (SPEC §3): who may see and do what, as pure functions and query scopes.
+//!
+//! Handlers never decide access themselves: they ask here. Anything the actor may not see
+//! is `NotFound`, exactly as if it did not exist; `Forbidden` is only for something the actor
+//! can see (or a whole function of the service they know exists) but may not use.
+
+use uuid::Uuid;
+
+use crate::domain::directory::Role;
+use crate::error::AppError;
+
+/// How the request was authenticated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Via {
+    Session,
+    Token(Uuid),
+}
+
+/// The signed-in user making a request.
+#[derive(Clone, Debug)]
+pub struct Actor {
+    pub user_id: Uuid,
+    pub role: Role,
+    pub name: String,
+    pub email: String,
+    pub organisation_id: Option<Uuid>,
+    pub organisation_name: Option<String>,
+    /// A CDAO's own areas; for other roles, their organisation's areas.
+    pub area_ids: Vec<Uuid>,
+    pub via: Via,
+}
+
+impl Actor {
+    pub fn is(&self, role: Role) -> bool {
+        self.role == role
+    }
+}
+
+fn forbidden(what: &str) -> AppError {
+    AppError::Forbidden(format!("Your role does not allow you to {what}."))
+}
+
+/// Creating and changing areas, organisations and users.
+pub fn manage_directory(a: &Actor) -> Result<(), AppError> {
+    if a.is(Role::Admin) {
+        Ok(())
+    } else {
+        Err(forbidden("manage areas, organisations or users"))
+    }
+}
+
+/// Reading the audit trail and verifying its chain.
+pub fn read_audit(a: &Actor) -> Result<(), AppError> {
+    if a.is(Role::Auditor) {
+        Ok(())
+    } else {
+        Err(forbidden("read the audit trail"))
+    }
+}
+
+/// API tokens are made, listed and revoked only from a browser session, by their owner:
+/// a token cannot mint tokens, and nobody can mint one for someone else.
+pub fn manage_own_tokens(a: &Actor) -> Result<(), AppError> {
+    match a.via {
+        Via::Session => Ok(()),
+        Via::Token(_) => Err(AppError::Forbidden(
+            "API tokens can only be managed from a signed-in browser session.".into(),
+        )),
+    }
+}
+
+/// Which organisations an actor may see.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OrgScope {
+    All,
+    /// Organisations in, or members of, any of these areas (a CDAO), plus their own.
+    Areas {
+        area_ids: Vec<Uuid>,
+        own: Option<Uuid>,
+    },
+    One(Uuid),
+}
+
+pub fn org_scope(a: &Actor) -> Result<OrgScope, AppError> {
+    match a.role {
+        Role::Admin | Role::Auditor => Ok(OrgScope::All),
+        Role::Cdao => Ok(OrgScope::Areas {
+            area_ids: a.area_ids.clone(),
+            own: a.organisation_id,
+        }),
+        Role::Reporter | Role::OrgLead | Role::Member => match a.organisation_id {
+            Some(id) => Ok(OrgScope::One(id)),
+            None => Err(forbidden("see organisations")),
+        },
+        Role::Analyst => Err(forbidden("see organisations")),
+    }
+}
+
+/// Which user records an actor may see.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum UserScope {
+    All,
+    /// Users of one organisation (an org lead's own), and themselves.
+    Organisation {
+        organisation_id: Uuid,
+        self_id: Uuid,
+    },
+    /// CDAOs sharing an area with the actor (for assignment), and themselves.
+    AreaCdaos {
+        area_ids: Vec<Uuid>,
+        self_id: Uuid,
+    },
+    Itself(Uuid),
+}
+
+pub fn user_scope(a: &Actor) -> UserScope {
+    match a.role {
+        Role::Admin | Role::Auditor => UserScope::All,
+        Role::OrgLead => match a.organisation_id {
+            Some(organisation_id) => UserScope::Organisation {
+                organisation_id,
+                self_id: a.user_id,
+            },
+            None => UserScope::Itself(a.user_id),
+        },
+        Role::Cdao => UserScope::AreaCdaos {
+            area_ids: a.area_ids.clone(),
+            self_id: a.user_id,
+        },
+        Role::Reporter | Role::Member | Role::Analyst => UserScope::Itself(a.user_id),
+    }
+}
+
+/// The parameters a scope binds into the scoped SQL of `db::`: (kind, organisation, self, areas).
+impl UserScope {
+    pub fn binds(&self) -> (&'static str, Option<Uuid>, Option<Uuid>, Vec<Uuid>) {
+        match self {
+            UserScope::All => ("all", None, None, vec![]),
+            UserScope::Organisation {
+                organisation_id,
+                self_id,
+            } => (
+                "organisation",
+                Some(*organisation_id),
+                Some(*self_id),
+                vec![],
+            ),
+            UserScope::AreaCdaos { area_ids, self_id } => {
+                ("area_cdaos", None, Some(*self_id), area_ids.clone())
+            }
+            UserScope::Itself(id) => ("self", None, Some(*id), vec![]),
+        }
+    }
+}
+
+impl OrgScope {
+    pub fn binds(&self) -> (&'static str, Option<Uuid>, Vec<Uuid>) {
+        match self {
+            OrgScope::All => ("all", None, vec![]),
+            OrgScope::Areas { area_ids, own } => ("areas", *own, area_ids.clone()),
+            OrgScope::One(id) => ("one", Some(*id), vec![]),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn actor(role: Role) -> Actor {
+        Actor {
+            user_id: Uuid::now_v7(),
+            role,
+            name: "T".into(),
+            email: "t@example.org".into(),
+            organisation_id: Some(Uuid::now_v7()),
+            organisation_name: None,
+            area_ids: vec![Uuid::now_v7()],
+            via: Via::Session,
+        }
+    }
+
+    #[test]
+    fn only_admins_manage_the_directory() {
+        for r in Role::ALL {
+            assert_eq!(
+                manage_directory(&actor(*r)).is_ok(),
+                *r == Role::Admin,
+                "{r}"
+            );
+        }
+    }
+
+    #[test]
+    fn only_auditors_read_the_audit_trail() {
+        for r in Role::ALL {
+            assert_eq!(read_audit(&actor(*r)).is_ok(), *r == Role::Auditor, "{r}");
+        }
+    }
+
+    #[test]
+    fn tokens_cannot_mint_tokens() {
+        let mut a = actor(Role::Reporter);
+        assert!(manage_own_tokens(&a).is_ok());
+        a.via = Via::Token(Uuid::now_v7());
+        assert!(matches!(manage_own_tokens(&a), Err(AppError::Forbidden(_))));
+    }
+
+    #[test]
+    fn analysts_see_no_directory_records_but_their_own() {
+        let a = actor(Role::Analyst);
+        assert!(org_scope(&a).is_err());
+        assert_eq!(user_scope(&a), UserScope::Itself(a.user_id));
+    }
+}

@@ -1,0 +1,92 @@
+//! Shared application state, with time injected so tests can fix it.
+
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, SubsecRound, TimeDelta, Utc};
+use sqlx::PgPool;
+
+use crate::config::{Config, Key32};
+use crate::crypto::Sealer;
+use crate::ratelimit::RateLimiter;
+
+pub trait Clock: Send + Sync + 'static {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// The real clock, to the microsecond (PostgreSQL's precision, so stored times round-trip).
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now().trunc_subsecs(6)
+    }
+}
+
+/// A clock that tests move by hand.
+pub struct ManualClock(Mutex<DateTime<Utc>>);
+
+impl ManualClock {
+    pub fn new(at: DateTime<Utc>) -> Self {
+        Self(Mutex::new(at.trunc_subsecs(6)))
+    }
+    pub fn advance(&self, by: TimeDelta) {
+        if let Ok(mut t) = self.0.lock() {
+            *t += by;
+        }
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> DateTime<Utc> {
+        self.0
+            .lock()
+            .map(|t| *t)
+            .unwrap_or_else(|e| *e.into_inner())
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    pub db: PgPool,
+    pub config: Config,
+    pub clock: Arc<dyn Clock>,
+    pub sealer: Sealer,
+    pub index_key: Key32,
+    pub signin_limiter: RateLimiter,
+    pub api_limiter: RateLimiter,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    pub fn new(
+        db: PgPool,
+        config: Config,
+        clock: Arc<dyn Clock>,
+        identity_key: &Key32,
+        index_key: Key32,
+    ) -> Self {
+        let signin_limiter = RateLimiter::per_minute(config.signin_rate_limit);
+        let api_limiter = RateLimiter::per_minute(config.api_rate_limit);
+        Self(Arc::new(Inner {
+            db,
+            sealer: Sealer::new(identity_key),
+            index_key,
+            signin_limiter,
+            api_limiter,
+            config,
+            clock,
+        }))
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+}
