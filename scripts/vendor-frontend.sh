@@ -84,8 +84,15 @@ LICENCE
   chmod 0644 "$STATIC/NHSUK-FRONTEND-LICENCE.txt"
 fi
 
-# Record the date of the vendored version, not of this run, so re-running is a no-op.
-VENDORED_ON="$(npm view --silent "${PKG}@${VERSION}" time --json 2>/dev/null \
+# Dates: when this version was published, and when it was first vendored here (kept on
+# re-runs of the same version, so re-running the script leaves static/ unchanged).
+VENDORED_ON=""
+if [[ -f "$STATIC/VENDOR.md" ]] && grep -q "^| Version | ${VERSION}\b" "$STATIC/VENDOR.md"; then
+  VENDORED_ON="$(sed -n 's/^| Vendored on | \([0-9-]*\) |$/\1/p' "$STATIC/VENDOR.md" | head -n1)"
+fi
+VENDORED_ON="${VENDORED_ON:-$(date -u +%Y-%m-%d)}"
+
+PUBLISHED_ON="$(npm view --silent "${PKG}@${VERSION}" time --json 2>/dev/null \
   | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{try{const t=JSON.parse(s);process.stdout.write((t["'"$VERSION"'"]||"").slice(0,10))}catch(e){}})' || true)"
 
 cat > "$STATIC/VENDOR.md" <<MD
@@ -93,8 +100,10 @@ cat > "$STATIC/VENDOR.md" <<MD
 
 | | |
 | --- | --- |
-| Package | [\`${PKG}\`](https://www.npmjs.com/package/${PKG}) (NHS.UK frontend) |
-| Version | ${VERSION}${VENDORED_ON:+ (published ${VENDORED_ON})} |
+| Package | \`${PKG}\` on npm (NHS.UK frontend) |
+| Version | ${VERSION} |
+| Published | ${PUBLISHED_ON:-unknown} |
+| Vendored on | ${VENDORED_ON} |
 | Licence | MIT for the code (see \`NHSUK-FRONTEND-LICENCE.txt\`); documentation under the Open Government Licence v3.0 |
 | Vendored by | \`scripts/vendor-frontend.sh\` (re-run it to refresh; change \`VERSION\` in it to upgrade) |
 
@@ -106,7 +115,15 @@ Files taken from \`dist/nhsuk/\` in the npm tarball:
 | \`nhsuk-frontend.min.js\` (ES module, exports \`initAll\`) | \`static/js/nhsuk-frontend.min.js\` | \`/static/js/nhsuk-frontend.min.js\` |
 | \`assets/images/*\` | \`static/assets/images/\` | \`/assets/images/\` |
 | \`assets/manifest.json\` | \`static/assets/manifest.json\` | \`/assets/manifest.json\` |
-| \`LICENSE\` (package root) | \`static/NHSUK-FRONTEND-LICENCE.txt\` | |
+| MIT licence notice (*) | \`static/NHSUK-FRONTEND-LICENCE.txt\` | |
+
+(*) The ${VERSION} tarball has no LICENSE file (only \`"license": "MIT"\` in package.json and a
+Licence section in README.md), so the script writes the MIT text of the nhsuk-frontend source
+repository's LICENSE ("Copyright (c) 2019 NHS.UK") followed by the README's Licence section.
+If a later version ships a LICENSE file, the script copies that instead.
+
+Not vendored: the source maps. The minified CSS and JS end with a \`sourceMappingURL\` comment,
+so browser developer tools request \`*.min.css.map\` / \`*.min.js.map\` and get a 404. Harmless.
 
 Do not edit these files by hand; our own styles and scripts live in \`static/css/app.css\`,
 \`static/js/body-class.js\` and \`static/js/app.mjs\`.
@@ -115,6 +132,9 @@ Do not edit these files by hand; our own styles and scripts live in \`static/css
 
 The CSS refers to icons by absolute URL (\`url(/assets/images/...)\`), so the service must
 serve \`static/assets/\` at \`/assets/\` as well as \`static/\` at \`/static/\`.
+The only such references in ${VERSION} are \`/assets/images/nhsuk-icon-arrow-down.svg\`,
+\`-arrow-up-down.svg\`, \`-arrow-up.svg\` and \`-cross.svg\`; the favicons and
+\`manifest.json\` are linked from \`templates/base.html\`.
 
 ## Fonts
 

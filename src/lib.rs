@@ -1,11 +1,18 @@
 //! CD Concerns: reporting, triage and routing of controlled-drug concerns (see README.md).
 
 pub mod audit;
+pub mod auth;
 pub mod config;
 pub mod crypto;
 pub mod db;
+pub mod demo;
+pub mod directory;
 pub mod domain;
 pub mod error;
+pub mod pgcluster;
 pub mod policy;
 pub mod ratelimit;
+pub mod startup;
 pub mod state;
+pub mod telemetry;
+pub mod web;

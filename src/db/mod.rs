@@ -2,6 +2,7 @@
 //! from `policy`.
 
 pub mod directory;
+pub mod retention;
 pub mod sessions;
 
 use std::time::Duration;

@@ -47,6 +47,29 @@ impl FieldErrors {
         &self.0
     }
 
+    /// (field id, message) pairs, for a form's error summary.
+    pub fn pairs(&self) -> Vec<(String, String)> {
+        self.0
+            .iter()
+            .map(|e| (e.field.clone(), e.message.clone()))
+            .collect()
+    }
+
+    /// The message for a date input called `name` (its parts are `name-day` and so on).
+    pub fn get_date(&self, name: &str) -> Option<&str> {
+        ["day", "month", "year"].iter().find_map(|part| {
+            self.0
+                .iter()
+                .find(|e| e.field == format!("{name}-{part}"))
+                .map(|e| e.message.as_str())
+        })
+    }
+
+    /// Rebuilds the collection from errors found elsewhere (for re-rendering a form).
+    pub fn from_vec(errors: Vec<FieldError>) -> Self {
+        Self(errors)
+    }
+
     /// Ok(value) when nothing failed.
     pub fn finish<T>(self, value: impl FnOnce() -> T) -> Result<T, Vec<FieldError>> {
         if self.0.is_empty() {

@@ -1,0 +1,699 @@
+//! Managing areas, organisations and users: the actions shared by the admin API and the
+//! admin pages. Each takes raw input, parses it (naming every failing field), checks the
+//! actor through `policy`, writes, and records its audit event in the same transaction.
+
+use serde::Deserialize;
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::audit::{self, Event, action};
+use crate::auth;
+use crate::crypto;
+use crate::db::{self, directory as dir};
+use crate::domain::directory::{OrgKind, Role, Sector, UserStatus, parse_ods_code};
+use crate::domain::validation::{FieldErrors, parse_email};
+use crate::error::{AppError, AppResult};
+use crate::policy::{self, Actor, OrgScope, UserScope};
+use crate::state::AppState;
+
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+pub struct AreaInput {
+    pub name: Option<String>,
+    pub region: Option<String>,
+    pub two_person_rule: Option<bool>,
+}
+
+fn parse_area(
+    input: &AreaInput,
+    id: Uuid,
+    current: Option<&dir::Area>,
+) -> Result<dir::Area, Vec<crate::domain::validation::FieldError>> {
+    let mut e = FieldErrors::new();
+    let name = e.text("name", input.name.as_deref(), "the area's name", 100);
+    let region = e.text(
+        "region",
+        input.region.as_deref(),
+        "the NHS England region",
+        100,
+    );
+    let two_person_rule = input
+        .two_person_rule
+        .or(current.map(|c| c.two_person_rule))
+        .unwrap_or(true);
+    e.finish(|| dir::Area {
+        id,
+        name,
+        region,
+        two_person_rule,
+    })
+}
+
+fn map_unique(e: sqlx::Error, field: &str, message: &str) -> AppError {
+    match db::violated_constraint(&e) {
+        Some(_) => AppError::validation(field, message),
+        None => e.into(),
+    }
+}
+
+pub async fn create_area(
+    state: &AppState,
+    actor: &Actor,
+    input: &AreaInput,
+) -> AppResult<dir::Area> {
+    policy::manage_directory(actor)?;
+    let area = parse_area(input, Uuid::now_v7(), None).map_err(AppError::Validation)?;
+    let now = state.now();
+    let mut tx = state.db.begin().await?;
+    dir::insert_area(&mut tx, &area, now)
+        .await
+        .map_err(|e| map_unique(e, "name", "An area with this name already exists"))?;
+    audit::record(
+        &mut tx,
+        now,
+        Event::new(
+            Some(actor.user_id),
+            action::AREA_CREATED,
+            "area",
+            Some(area.id),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(area)
+}
+
+pub async fn update_area(
+    state: &AppState,
+    actor: &Actor,
+    id: Uuid,
+    input: &AreaInput,
+) -> AppResult<dir::Area> {
+    let current = dir::get_area(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    policy::manage_directory(actor)?;
+    let merged = AreaInput {
+        name: input.name.clone().or(Some(current.name.clone())),
+        region: input.region.clone().or(Some(current.region.clone())),
+        two_person_rule: input.two_person_rule,
+    };
+    let area = parse_area(&merged, id, Some(&current)).map_err(AppError::Validation)?;
+    let now = state.now();
+    let mut tx = state.db.begin().await?;
+    dir::update_area(&mut tx, &area, now)
+        .await
+        .map_err(|e| map_unique(e, "name", "An area with this name already exists"))?;
+    audit::record(
+        &mut tx,
+        now,
+        Event::new(Some(actor.user_id), action::AREA_UPDATED, "area", Some(id))
+            .details(json!({"two_person_rule": area.two_person_rule})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(area)
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+pub struct OrganisationInput {
+    pub name: Option<String>,
+    /// `provider`, `member` or `nhse`.
+    pub kind: Option<String>,
+    pub sector: Option<String>,
+    pub ods_code: Option<String>,
+    pub area_ids: Option<Vec<Uuid>>,
+    /// PATCH only: disable (true) or re-enable (false) the organisation and its users' access.
+    pub disabled: Option<bool>,
+}
+
+async fn parse_organisation(
+    state: &AppState,
+    input: &OrganisationInput,
+    id: Uuid,
+    disabled: bool,
+) -> AppResult<dir::Organisation> {
+    let mut e = FieldErrors::new();
+    let name = e.text(
+        "name",
+        input.name.as_deref(),
+        "the organisation's name",
+        200,
+    );
+    let kind = match input.kind.as_deref().map(str::trim) {
+        None | Some("") => {
+            e.add("kind", "Select the kind of organisation");
+            None
+        }
+        Some(k) => {
+            let parsed = OrgKind::parse(k);
+            if parsed.is_none() {
+                e.add(
+                    "kind",
+                    "Select provider, LIN member organisation or NHS England",
+                );
+            }
+            parsed
+        }
+    };
+    let sector = match input.sector.as_deref().map(str::trim) {
+        None | Some("") => {
+            e.add("sector", "Select the sector");
+            None
+        }
+        Some(s) => match Sector::parse(s) {
+            None => {
+                e.add("sector", "Select a sector from the list");
+                None
+            }
+            Some(sec) => {
+                if let Some(k) = kind {
+                    if !sec.fits(k) {
+                        e.add(
+                            "sector",
+                            format!(
+                                "{} is not a sector for {}",
+                                sec.label(),
+                                k.label().to_lowercase()
+                            ),
+                        );
+                    }
+                }
+                Some(sec)
+            }
+        },
+    };
+    let ods_code = match input
+        .ods_code
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        None => None,
+        Some(c) => {
+            let p = parse_ods_code(c);
+            if p.is_none() {
+                e.add(
+                    "ods_code",
+                    "ODS code must be 3 to 10 letters and numbers, like FA123",
+                );
+            }
+            p
+        }
+    };
+    let mut area_ids = input.area_ids.clone().unwrap_or_default();
+    area_ids.sort();
+    area_ids.dedup();
+    if area_ids.is_empty() {
+        e.add(
+            "area_ids",
+            "Select the area or areas the organisation belongs to",
+        );
+    } else {
+        let existing = dir::existing_area_ids(&state.db, &area_ids).await?;
+        if existing.len() != area_ids.len() {
+            e.add("area_ids", "Select areas from the list");
+        } else if kind == Some(OrgKind::Provider) && area_ids.len() != 1 {
+            e.add("area_ids", "A provider belongs to exactly one area");
+        }
+    }
+    match (kind, sector) {
+        (Some(kind), Some(sector)) if e.is_empty() => Ok(dir::Organisation {
+            id,
+            name,
+            kind: kind.code().to_string(),
+            sector: sector.code().to_string(),
+            ods_code,
+            area_ids,
+            disabled,
+        }),
+        _ => Err(AppError::Validation(e.into_vec())),
+    }
+}
+
+fn org_unique(e: sqlx::Error) -> AppError {
+    match db::violated_constraint(&e).as_deref() {
+        Some("organisations_ods_code_key") => {
+            AppError::validation("ods_code", "Another organisation has this ODS code")
+        }
+        Some(_) => AppError::validation("name", "An organisation with this name already exists"),
+        None => e.into(),
+    }
+}
+
+pub async fn create_organisation(
+    state: &AppState,
+    actor: &Actor,
+    input: &OrganisationInput,
+) -> AppResult<dir::Organisation> {
+    policy::manage_directory(actor)?;
+    let org = parse_organisation(state, input, Uuid::now_v7(), false).await?;
+    let now = state.now();
+    let mut tx = state.db.begin().await?;
+    dir::save_organisation(&mut tx, &org, now, true)
+        .await
+        .map_err(org_unique)?;
+    audit::record(
+        &mut tx,
+        now,
+        Event::new(
+            Some(actor.user_id),
+            action::ORG_CREATED,
+            "organisation",
+            Some(org.id),
+        )
+        .details(json!({"kind": org.kind, "sector": org.sector})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(org)
+}
+
+pub async fn update_organisation(
+    state: &AppState,
+    actor: &Actor,
+    id: Uuid,
+    input: &OrganisationInput,
+) -> AppResult<dir::Organisation> {
+    let scope = policy::org_scope(actor).map_err(|_| AppError::NotFound)?;
+    let current = dir::get_organisation(&state.db, &scope, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    policy::manage_directory(actor)?;
+    let merged = OrganisationInput {
+        name: input.name.clone().or(Some(current.name.clone())),
+        kind: input.kind.clone().or(Some(current.kind.clone())),
+        sector: input.sector.clone().or(Some(current.sector.clone())),
+        ods_code: match &input.ods_code {
+            Some(c) => Some(c.clone()),
+            None => current.ods_code.clone(),
+        },
+        area_ids: input.area_ids.clone().or(Some(current.area_ids.clone())),
+        disabled: None,
+    };
+    let org = parse_organisation(
+        state,
+        &merged,
+        id,
+        input.disabled.unwrap_or(current.disabled),
+    )
+    .await?;
+    let now = state.now();
+    let mut tx = state.db.begin().await?;
+    dir::save_organisation(&mut tx, &org, now, false)
+        .await
+        .map_err(org_unique)?;
+    audit::record(
+        &mut tx,
+        now,
+        Event::new(
+            Some(actor.user_id),
+            action::ORG_UPDATED,
+            "organisation",
+            Some(id),
+        )
+        .details(json!({"kind": org.kind, "sector": org.sector, "disabled": org.disabled})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(org)
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+pub struct UserInput {
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub role: Option<String>,
+    pub organisation_id: Option<Uuid>,
+    /// For `cdao` users only: the LIN areas they hold.
+    pub area_ids: Option<Vec<Uuid>>,
+    /// PATCH only: `active` or `disabled` (an invited user becomes active by setting a password).
+    pub status: Option<String>,
+}
+
+async fn parse_user(
+    state: &AppState,
+    input: &UserInput,
+    id: Uuid,
+    status: &str,
+) -> AppResult<dir::UserRecord> {
+    let mut e = FieldErrors::new();
+    let email = match input.email.as_deref().map(str::trim) {
+        None | Some("") => {
+            e.add("email", "Enter the user's email address");
+            String::new()
+        }
+        Some(v) => parse_email(v).unwrap_or_else(|| {
+            e.add(
+                "email",
+                "Enter an email address in the correct format, like name@nhs.net",
+            );
+            String::new()
+        }),
+    };
+    let name = e.text("name", input.name.as_deref(), "the user's full name", 200);
+    let role = match input.role.as_deref().map(str::trim) {
+        None | Some("") => {
+            e.add("role", "Select the user's role");
+            None
+        }
+        Some(r) => {
+            let p = Role::parse(r);
+            if p.is_none() {
+                e.add("role", "Select a role from the list");
+            }
+            p
+        }
+    };
+    let mut organisation_id = input.organisation_id;
+    let mut area_ids = Vec::new();
+    if let Some(role) = role {
+        let kinds = role.organisation_kinds();
+        if kinds.is_empty() {
+            // Service-wide roles belong to no organisation.
+            organisation_id = None;
+        } else {
+            match organisation_id {
+                None => e.add("organisation_id", "Select the user's organisation"),
+                Some(org_id) => match dir::get_organisation(&state.db, &OrgScope::All, org_id)
+                    .await?
+                {
+                    None => e.add("organisation_id", "Select an organisation from the list"),
+                    Some(org) => {
+                        let fits = OrgKind::parse(&org.kind).is_some_and(|k| kinds.contains(&k));
+                        if !fits {
+                            e.add(
+                                "organisation_id",
+                                format!(
+                                    "A {} must belong to {}",
+                                    role.label().to_lowercase(),
+                                    kinds_phrase(kinds)
+                                ),
+                            );
+                        }
+                    }
+                },
+            }
+        }
+        if role == Role::Cdao {
+            area_ids = input.area_ids.clone().unwrap_or_default();
+            area_ids.sort();
+            area_ids.dedup();
+            if area_ids.is_empty() {
+                e.add("area_ids", "Select the area or areas this CDAO holds");
+            } else if dir::existing_area_ids(&state.db, &area_ids).await?.len() != area_ids.len() {
+                e.add("area_ids", "Select areas from the list");
+            }
+        }
+    }
+    let status = match input.status.as_deref().map(str::trim) {
+        None | Some("") => status.to_string(),
+        Some(s) => match UserStatus::parse(s) {
+            Some(UserStatus::Disabled) => "disabled".into(),
+            Some(UserStatus::Active) if status == "disabled" => "active".into(),
+            Some(UserStatus::Active) | Some(UserStatus::Invited) if status != "disabled" => {
+                status.to_string()
+            }
+            _ => {
+                e.add("status", "Status must be active or disabled");
+                status.to_string()
+            }
+        },
+    };
+    match role {
+        Some(role) if e.is_empty() => Ok(dir::UserRecord {
+            id,
+            email,
+            name,
+            role: role.code().to_string(),
+            organisation_id,
+            area_ids,
+            status,
+        }),
+        _ => Err(AppError::Validation(e.into_vec())),
+    }
+}
+
+fn kinds_phrase(kinds: &[OrgKind]) -> &'static str {
+    match kinds.first() {
+        Some(OrgKind::Provider) => "a provider organisation",
+        Some(OrgKind::Member) => "a LIN member organisation",
+        Some(OrgKind::Nhse) => "NHS England",
+        None => "no organisation",
+    }
+}
+
+fn user_unique(e: sqlx::Error) -> AppError {
+    match db::violated_constraint(&e) {
+        Some(_) => AppError::validation("email", "A user with this email address already exists"),
+        None => e.into(),
+    }
+}
+
+/// A new user and the one-time link with which they set their password.
+pub struct Invited {
+    pub user: dir::User,
+    pub invitation_url: String,
+}
+
+pub async fn create_user(state: &AppState, actor: &Actor, input: &UserInput) -> AppResult<Invited> {
+    policy::manage_directory(actor)?;
+    let rec = parse_user(state, input, Uuid::now_v7(), "invited").await?;
+    let now = state.now();
+    let mut tx = state.db.begin().await?;
+    dir::insert_user(&mut tx, &rec, now)
+        .await
+        .map_err(user_unique)?;
+    let url = issue_invitation(state, &mut tx, rec.id, Some(actor.user_id)).await?;
+    audit::record(
+        &mut tx,
+        now,
+        Event::new(
+            Some(actor.user_id),
+            action::USER_CREATED,
+            "user",
+            Some(rec.id),
+        )
+        .details(json!({"role": rec.role})),
+    )
+    .await?;
+    tx.commit().await?;
+    let user = dir::get_user(&state.db, &UserScope::All, rec.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(Invited {
+        user,
+        invitation_url: url,
+    })
+}
+
+/// Makes a one-time invitation link (72 hours) and records that it was issued.
+pub async fn issue_invitation(
+    state: &AppState,
+    conn: &mut sqlx::PgConnection,
+    user_id: Uuid,
+    by: Option<Uuid>,
+) -> AppResult<String> {
+    let now = state.now();
+    let (token, hash) = crypto::new_token("")?;
+    db::sessions::insert_invitation(
+        conn,
+        user_id,
+        &hash,
+        by,
+        now,
+        now + auth::INVITATION_VALIDITY,
+    )
+    .await?;
+    audit::record(
+        conn,
+        now,
+        Event::new(by, action::USER_INVITED, "user", Some(user_id)),
+    )
+    .await?;
+    Ok(format!("{}/invitation/{token}", state.config.public_url))
+}
+
+pub async fn reinvite_user(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<String> {
+    let user = dir::get_user(&state.db, &policy::user_scope(actor), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    policy::manage_directory(actor)?;
+    if user.status == "disabled" {
+        return Err(AppError::Conflict(
+            "Enable the user before sending a new invitation.".into(),
+        ));
+    }
+    let mut tx = state.db.begin().await?;
+    let url = issue_invitation(state, &mut tx, id, Some(actor.user_id)).await?;
+    tx.commit().await?;
+    Ok(url)
+}
+
+pub async fn update_user(
+    state: &AppState,
+    actor: &Actor,
+    id: Uuid,
+    input: &UserInput,
+) -> AppResult<dir::User> {
+    let current = dir::get_user(&state.db, &policy::user_scope(actor), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    policy::manage_directory(actor)?;
+    let merged = UserInput {
+        email: input.email.clone().or(Some(current.email.clone())),
+        name: input.name.clone().or(Some(current.name.clone())),
+        role: input.role.clone().or(Some(current.role.clone())),
+        organisation_id: input.organisation_id.or(current.organisation_id),
+        area_ids: input.area_ids.clone().or(Some(current.area_ids.clone())),
+        status: input.status.clone(),
+    };
+    let rec = parse_user(state, &merged, id, &current.status).await?;
+    if id == actor.user_id && (rec.status == "disabled" || rec.role != current.role) {
+        return Err(AppError::Conflict(
+            "You cannot disable your own account or change your own role: ask another administrator.".into(),
+        ));
+    }
+    let now = state.now();
+    let mut tx = state.db.begin().await?;
+    dir::update_user(&mut tx, &rec, now)
+        .await
+        .map_err(user_unique)?;
+    // Access changes take effect at once: a changed role, organisation, areas or status
+    // ends the user's sessions.
+    let access_changed = rec.role != current.role
+        || rec.organisation_id != current.organisation_id
+        || rec.status != current.status
+        || (rec.role == "cdao" && rec.area_ids != current.area_ids);
+    if access_changed {
+        db::sessions::delete_user_sessions(&mut tx, id).await?;
+    }
+    audit::record(
+        &mut tx,
+        now,
+        Event::new(Some(actor.user_id), action::USER_UPDATED, "user", Some(id)).details(json!({
+            "role": rec.role,
+            "status": rec.status,
+            "access_changed": access_changed,
+        })),
+    )
+    .await?;
+    tx.commit().await?;
+    dir::get_user(&state.db, &UserScope::All, id)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// Clears a user's second factor: they set up a new one at their next sign-in.
+pub async fn reset_mfa(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<()> {
+    dir::get_user(&state.db, &policy::user_scope(actor), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    policy::manage_directory(actor)?;
+    let now = state.now();
+    let mut tx = state.db.begin().await?;
+    dir::set_totp(&mut tx, id, None, None, false, None, now).await?;
+    db::sessions::delete_user_sessions(&mut tx, id).await?;
+    audit::record(
+        &mut tx,
+        now,
+        Event::new(
+            Some(actor.user_id),
+            action::USER_MFA_RESET,
+            "user",
+            Some(id),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// `cdconcerns admin create`: the first administrator (or another one), made by the
+/// operator. With a password it is set at once; otherwise an invitation link is returned.
+pub async fn create_first_admin(
+    state: &AppState,
+    email: &str,
+    name: &str,
+    password: Option<String>,
+) -> anyhow::Result<String> {
+    let email =
+        parse_email(email).ok_or_else(|| anyhow::anyhow!("'{email}' is not an email address"))?;
+    if dir::user_id_by_email(&state.db, &email).await?.is_some() {
+        anyhow::bail!("a user with that email address already exists");
+    }
+    if let Some(p) = &password {
+        auth::check_new_password(p, p, &email).map_err(|m| anyhow::anyhow!("{m}"))?;
+    }
+    let now = state.now();
+    let id = Uuid::now_v7();
+    let rec = dir::UserRecord {
+        id,
+        email: email.clone(),
+        name: name.trim().to_string(),
+        role: Role::Admin.code().into(),
+        organisation_id: None,
+        area_ids: vec![],
+        status: "invited".into(),
+    };
+    let hash = match password {
+        Some(p) => Some(
+            auth::hash_password(p)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?,
+        ),
+        None => None,
+    };
+    let mut tx = state.db.begin().await?;
+    dir::insert_user(&mut tx, &rec, now).await?;
+    audit::record(
+        &mut tx,
+        now,
+        Event::new(None, action::USER_CREATED, "user", Some(id))
+            .details(json!({"role": "admin", "by": "operator"})),
+    )
+    .await?;
+    let outcome = match hash {
+        Some(h) => {
+            dir::set_password(&mut tx, id, &h, now).await?;
+            format!(
+                "Administrator {email} created with the password given. They set up an authenticator app at first sign-in."
+            )
+        }
+        None => {
+            let url = issue_invitation(state, &mut tx, id, None)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            format!(
+                "Administrator {email} created. Send them this one-time link (valid 72 hours) to set a password:\n{url}"
+            )
+        }
+    };
+    tx.commit().await?;
+    Ok(outcome)
+}
+
+/// `cdconcerns token issue`: the operator's way to give a system a token for a user.
+pub async fn operator_token(state: &AppState, email: &str, days: i64) -> anyhow::Result<String> {
+    if !(1..=crate::web::api::me::MAX_TOKEN_DAYS).contains(&days) {
+        anyhow::bail!(
+            "--days must be between 1 and {}",
+            crate::web::api::me::MAX_TOKEN_DAYS
+        );
+    }
+    let creds = dir::credentials_by_email(&state.db, email)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no user has that email address"))?;
+    if creds.status != "active" {
+        anyhow::bail!("that user's account is not active");
+    }
+    let created = crate::web::api::me::issue_token(
+        state,
+        creds.id,
+        "issued by the operator",
+        days,
+        action::TOKEN_ISSUED_CLI,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(created.token)
+}

@@ -1,0 +1,264 @@
+//! Areas, organisations and users (SPEC §7, §7.1).
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::db::directory as dir;
+use crate::directory::{self, AreaInput, OrganisationInput, UserInput};
+use crate::domain::validation::FieldErrors;
+use crate::error::{AppError, AppResult, Problem};
+use crate::policy::{self, Actor};
+use crate::state::AppState;
+use crate::web::extract::{ApiJson, Params};
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct AreaList {
+    pub items: Vec<dir::Area>,
+}
+
+#[utoipa::path(get, path = "/api/v1/areas", tag = "directory",
+    responses((status = 200, body = AreaList), (status = 401, body = Problem)))]
+pub async fn list_areas(State(state): State<AppState>, _actor: Actor) -> AppResult<Json<AreaList>> {
+    Ok(Json(AreaList {
+        items: dir::list_areas(&state.db).await?,
+    }))
+}
+
+#[utoipa::path(post, path = "/api/v1/areas", tag = "directory", request_body = AreaInput,
+    responses((status = 201, body = dir::Area), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn create_area(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiJson(input): ApiJson<AreaInput>,
+) -> AppResult<(StatusCode, Json<dir::Area>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(directory::create_area(&state, &actor, &input).await?),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/areas/{id}", tag = "directory", params(("id" = Uuid, Path)),
+    responses((status = 200, body = dir::Area), (status = 404, body = Problem)))]
+pub async fn get_area(
+    State(state): State<AppState>,
+    _actor: Actor,
+    Path(id): Path<Uuid>,
+) -> AppResult<Json<dir::Area>> {
+    Ok(Json(
+        dir::get_area(&state.db, id)
+            .await?
+            .ok_or(AppError::NotFound)?,
+    ))
+}
+
+#[utoipa::path(patch, path = "/api/v1/areas/{id}", tag = "directory", params(("id" = Uuid, Path)), request_body = AreaInput,
+    responses((status = 200, body = dir::Area), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn patch_area(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+    ApiJson(input): ApiJson<AreaInput>,
+) -> AppResult<Json<dir::Area>> {
+    Ok(Json(
+        directory::update_area(&state, &actor, id, &input).await?,
+    ))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct OrganisationList {
+    pub items: Vec<dir::Organisation>,
+}
+
+fn uuid_param(params: &Params, key: &str, e: &mut FieldErrors) -> Option<Uuid> {
+    params
+        .get(key)
+        .and_then(|v| match Uuid::parse_str(v.trim()) {
+            Ok(id) => Some(id),
+            Err(_) => {
+                e.add(key, format!("{key} must be a UUID"));
+                None
+            }
+        })
+}
+
+#[utoipa::path(get, path = "/api/v1/organisations", tag = "directory",
+    params(("q" = Option<String>, Query, description = "name or ODS code contains"),
+           ("kind" = Option<String>, Query), ("area_id" = Option<Uuid>, Query)),
+    responses((status = 200, body = OrganisationList), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn list_organisations(
+    State(state): State<AppState>,
+    actor: Actor,
+    params: Params,
+) -> AppResult<Json<OrganisationList>> {
+    let scope = policy::org_scope(&actor)?;
+    let mut e = FieldErrors::new();
+    let area_id = uuid_param(&params, "area_id", &mut e);
+    if !e.is_empty() {
+        return Err(AppError::Validation(e.into_vec()));
+    }
+    let filter = dir::OrgFilter {
+        q: params.get("q").map(str::to_string),
+        kind: params.get("kind").map(str::to_string),
+        area_id,
+    };
+    Ok(Json(OrganisationList {
+        items: dir::list_organisations(&state.db, &scope, &filter).await?,
+    }))
+}
+
+#[utoipa::path(post, path = "/api/v1/organisations", tag = "directory", request_body = OrganisationInput,
+    responses((status = 201, body = dir::Organisation), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn create_organisation(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiJson(input): ApiJson<OrganisationInput>,
+) -> AppResult<(StatusCode, Json<dir::Organisation>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(directory::create_organisation(&state, &actor, &input).await?),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/organisations/{id}", tag = "directory", params(("id" = Uuid, Path)),
+    responses((status = 200, body = dir::Organisation), (status = 404, body = Problem)))]
+pub async fn get_organisation(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+) -> AppResult<Json<dir::Organisation>> {
+    let scope = policy::org_scope(&actor).map_err(|_| AppError::NotFound)?;
+    Ok(Json(
+        dir::get_organisation(&state.db, &scope, id)
+            .await?
+            .ok_or(AppError::NotFound)?,
+    ))
+}
+
+#[utoipa::path(patch, path = "/api/v1/organisations/{id}", tag = "directory", params(("id" = Uuid, Path)),
+    request_body = OrganisationInput,
+    responses((status = 200, body = dir::Organisation), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn patch_organisation(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+    ApiJson(input): ApiJson<OrganisationInput>,
+) -> AppResult<Json<dir::Organisation>> {
+    Ok(Json(
+        directory::update_organisation(&state, &actor, id, &input).await?,
+    ))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct UserList {
+    pub items: Vec<dir::User>,
+}
+
+#[utoipa::path(get, path = "/api/v1/users", tag = "directory",
+    params(("q" = Option<String>, Query), ("role" = Option<String>, Query),
+           ("organisation_id" = Option<Uuid>, Query), ("status" = Option<String>, Query)),
+    responses((status = 200, body = UserList), (status = 422, body = Problem)))]
+pub async fn list_users(
+    State(state): State<AppState>,
+    actor: Actor,
+    params: Params,
+) -> AppResult<Json<UserList>> {
+    let scope = policy::user_scope(&actor);
+    let mut e = FieldErrors::new();
+    let organisation_id = uuid_param(&params, "organisation_id", &mut e);
+    if !e.is_empty() {
+        return Err(AppError::Validation(e.into_vec()));
+    }
+    let filter = dir::UserFilter {
+        q: params.get("q").map(str::to_string),
+        role: params.get("role").map(str::to_string),
+        organisation_id,
+        status: params.get("status").map(str::to_string),
+    };
+    Ok(Json(UserList {
+        items: dir::list_users(&state.db, &scope, &filter).await?,
+    }))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CreatedUser {
+    #[serde(flatten)]
+    pub user: dir::User,
+    /// One-time link (72 hours) with which the user sets their password.
+    pub invitation_url: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/users", tag = "directory", request_body = UserInput,
+    responses((status = 201, body = CreatedUser), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn create_user(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiJson(input): ApiJson<UserInput>,
+) -> AppResult<(StatusCode, Json<CreatedUser>)> {
+    let invited = directory::create_user(&state, &actor, &input).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedUser {
+            user: invited.user,
+            invitation_url: invited.invitation_url,
+        }),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "directory", params(("id" = Uuid, Path)),
+    responses((status = 200, body = dir::User), (status = 404, body = Problem)))]
+pub async fn get_user(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+) -> AppResult<Json<dir::User>> {
+    Ok(Json(
+        dir::get_user(&state.db, &policy::user_scope(&actor), id)
+            .await?
+            .ok_or(AppError::NotFound)?,
+    ))
+}
+
+#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "directory", params(("id" = Uuid, Path)), request_body = UserInput,
+    responses((status = 200, body = dir::User), (status = 403, body = Problem), (status = 404, body = Problem),
+              (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn patch_user(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+    ApiJson(input): ApiJson<UserInput>,
+) -> AppResult<Json<dir::User>> {
+    Ok(Json(
+        directory::update_user(&state, &actor, id, &input).await?,
+    ))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Invitation {
+    pub invitation_url: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/users/{id}/invitation", tag = "directory", params(("id" = Uuid, Path)),
+    description = "A new one-time link (72 hours) to set a password; earlier unused links stop working.",
+    responses((status = 201, body = Invitation), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn reinvite_user(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+) -> AppResult<(StatusCode, Json<Invitation>)> {
+    let invitation_url = directory::reinvite_user(&state, &actor, id).await?;
+    Ok((StatusCode::CREATED, Json(Invitation { invitation_url })))
+}
+
+#[utoipa::path(post, path = "/api/v1/users/{id}/reset-mfa", tag = "directory", params(("id" = Uuid, Path)),
+    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn reset_mfa(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+) -> AppResult<StatusCode> {
+    directory::reset_mfa(&state, &actor, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

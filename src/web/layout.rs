@@ -1,0 +1,129 @@
+//! Page-shell data for `templates/base.html`.
+//!
+//! Every page template struct has a field `layout: Layout`; `base.html` reads only that.
+
+/// Everything `base.html` needs to draw the page shell.
+#[derive(Debug, Clone, Default)]
+pub struct Layout {
+    /// Page-specific part of `<title>`: rendered as "{title} – CD Concerns – NHS".
+    /// Prefix it with "Error: " when the page shows an error summary.
+    pub title: String,
+    /// The signed-in user, shown in the header account area with a "Sign out" button.
+    pub user: Option<LayoutUser>,
+    /// Header navigation links (empty: no navigation bar).
+    pub nav: Vec<NavItem>,
+    /// Back link target, drawn above `<main>` (None: no back link).
+    pub back_href: Option<String>,
+    /// Request id, quoted on error pages so support can find the logs.
+    pub request_id: Option<String>,
+}
+
+/// The signed-in user as the header shows them.
+#[derive(Debug, Clone, Default)]
+pub struct LayoutUser {
+    pub name: String,
+    pub role_label: String,
+    pub organisation: Option<String>,
+}
+
+/// One header navigation link. The current one gets `aria-current="page"`.
+#[derive(Debug, Clone, Default)]
+pub struct NavItem {
+    pub label: String,
+    pub href: String,
+    pub current: bool,
+}
+
+impl Layout {
+    /// A layout with just a title (no user, navigation, back link or request id).
+    pub fn new(title: impl Into<String>) -> Self {
+        Self {
+            title: title.into(),
+            ..Self::default()
+        }
+    }
+
+    pub fn with_user(mut self, user: LayoutUser) -> Self {
+        self.user = Some(user);
+        self
+    }
+
+    pub fn with_nav(mut self, nav: Vec<NavItem>) -> Self {
+        self.nav = nav;
+        self
+    }
+
+    pub fn with_back(mut self, href: impl Into<String>) -> Self {
+        self.back_href = Some(href.into());
+        self
+    }
+
+    pub fn with_request_id(mut self, request_id: impl Into<String>) -> Self {
+        self.request_id = Some(request_id.into());
+        self
+    }
+
+    /// Marks as current the navigation item whose `href` equals `path`.
+    pub fn with_current(mut self, path: &str) -> Self {
+        for item in &mut self.nav {
+            item.current = item.href == path;
+        }
+        self
+    }
+}
+
+impl NavItem {
+    pub fn new(label: impl Into<String>, href: impl Into<String>) -> Self {
+        Self {
+            label: label.into(),
+            href: href.into(),
+            current: false,
+        }
+    }
+}
+
+use crate::domain::directory::Role;
+use crate::policy::Actor;
+use crate::web::session::RequestAuth;
+
+impl LayoutUser {
+    pub fn of(actor: &Actor) -> Self {
+        Self {
+            name: actor.name.clone(),
+            role_label: actor.role.label().to_string(),
+            organisation: actor.organisation_name.clone(),
+        }
+    }
+}
+
+/// The header navigation for a role.
+pub fn nav_for(role: Role) -> Vec<NavItem> {
+    let mut nav = vec![NavItem::new("Home", "/")];
+    match role {
+        Role::Admin => {
+            nav.push(NavItem::new("Areas", "/admin/areas"));
+            nav.push(NavItem::new("Organisations", "/admin/organisations"));
+            nav.push(NavItem::new("Users", "/admin/users"));
+        }
+        Role::Auditor => nav.push(NavItem::new("Audit trail", "/audit")),
+        Role::Reporter | Role::OrgLead | Role::Cdao | Role::Member | Role::Analyst => {}
+    }
+    nav.push(NavItem::new("Your account", "/account"));
+    nav
+}
+
+/// The layout for a signed-in user on the page at `path`.
+pub fn for_actor(actor: &Actor, title: impl Into<String>, path: &str) -> Layout {
+    Layout::new(title)
+        .with_user(LayoutUser::of(actor))
+        .with_nav(nav_for(actor.role))
+        .with_current(path)
+}
+
+/// The layout for whoever made the request (signed in or not).
+pub fn for_auth(auth: &RequestAuth, title: impl Into<String>) -> Layout {
+    match &auth.actor {
+        Some(a) => for_actor(a, title, ""),
+        None => Layout::new(title),
+    }
+}

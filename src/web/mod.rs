@@ -1,0 +1,181 @@
+//! HTTP: the router (every route in one place), middleware applied once, pages and API.
+
+pub mod api;
+pub mod errors;
+pub mod extract;
+pub mod layout;
+pub mod pages;
+pub mod security;
+pub mod session;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderName, StatusCode};
+use axum::middleware;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::csrf::CsrfLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
+use tower_http::services::ServeDir;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+
+use crate::state::AppState;
+
+/// Bodies larger than this are refused with 413 (attachments raise it on their own routes).
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+/// The whole service as one `Router`: the seam the tests drive.
+pub fn build_router(state: AppState) -> Router {
+    let (api, _doc) = api::router();
+    let openapi = Arc::new(api::openapi_document());
+    let request_id = HeaderName::from_static("x-request-id");
+
+    let pages = Router::new()
+        .route("/", get(pages::home::home))
+        .route(
+            "/sign-in",
+            get(pages::auth::sign_in_form).post(pages::auth::sign_in),
+        )
+        .route(
+            "/sign-in/mfa",
+            get(pages::auth::mfa_form).post(pages::auth::mfa),
+        )
+        .route(
+            "/sign-in/mfa/setup",
+            get(pages::auth::mfa_setup_form).post(pages::auth::mfa_setup),
+        )
+        .route("/sign-out", post(pages::auth::sign_out))
+        .route(
+            "/invitation/{token}",
+            get(pages::auth::invitation_form).post(pages::auth::invitation),
+        )
+        .route("/account", get(pages::account::show))
+        .route("/account/tokens", post(pages::account::create_token))
+        .route(
+            "/account/tokens/{id}/revoke",
+            post(pages::account::revoke_token),
+        )
+        .route("/admin/areas", get(pages::admin::areas))
+        .route(
+            "/admin/areas/new",
+            get(pages::admin::new_area).post(pages::admin::create_area),
+        )
+        .route(
+            "/admin/areas/{id}",
+            get(pages::admin::edit_area).post(pages::admin::update_area),
+        )
+        .route("/admin/organisations", get(pages::admin::organisations))
+        .route(
+            "/admin/organisations/new",
+            get(pages::admin::new_organisation).post(pages::admin::create_organisation),
+        )
+        .route(
+            "/admin/organisations/{id}",
+            get(pages::admin::edit_organisation).post(pages::admin::update_organisation),
+        )
+        .route("/admin/users", get(pages::admin::users))
+        .route(
+            "/admin/users/new",
+            get(pages::admin::new_user).post(pages::admin::create_user),
+        )
+        .route(
+            "/admin/users/{id}",
+            get(pages::admin::edit_user).post(pages::admin::update_user),
+        )
+        .route(
+            "/admin/users/{id}/invitation",
+            post(pages::admin::reinvite_user),
+        )
+        .route("/admin/users/{id}/reset-mfa", post(pages::admin::reset_mfa))
+        .route("/audit", get(pages::audit::search))
+        .route("/audit/verify", get(pages::audit::verify))
+        .route("/audit/export.csv", get(pages::audit::export))
+        .route("/accessibility", get(pages::info::accessibility))
+        .route("/privacy", get(pages::info::privacy))
+        .route("/help", get(pages::info::help));
+
+    let app = Router::new()
+        .merge(pages)
+        .merge(api)
+        .route(
+            "/api/v1/openapi.json",
+            get(api::openapi_json).with_state(openapi),
+        )
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .nest_service("/static", ServeDir::new(static_dir()))
+        .nest_service("/assets", ServeDir::new(static_dir().join("assets")))
+        .fallback(errors::not_found)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            session::authenticate,
+        ))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(state.clone());
+
+    app.layer(
+        ServiceBuilder::new()
+            .layer(SetSensitiveRequestHeadersLayer::new([
+                axum::http::header::AUTHORIZATION,
+                axum::http::header::COOKIE,
+            ]))
+            .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
+            .layer(
+                TraceLayer::new_for_http()
+                    .make_span_with(|req: &axum::http::Request<_>| {
+                        let id = req
+                            .headers()
+                            .get("x-request-id")
+                            .and_then(|v| v.to_str().ok())
+                            .unwrap_or("");
+                        // `route` (the template, never the raw path: paths hold ids and
+                        // tokens) is filled in after routing, by `session::authenticate`.
+                        tracing::info_span!("request", request_id = %id, method = %req.method(),
+                        route = tracing::field::Empty, user.id = tracing::field::Empty)
+                    })
+                    .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+            )
+            .layer(PropagateRequestIdLayer::new(request_id))
+            .layer(CatchPanicLayer::new())
+            .layer(middleware::from_fn_with_state(state, security::headers))
+            .layer(CompressionLayer::new())
+            .layer(middleware::from_fn(errors::render))
+            .layer(TimeoutLayer::with_status_code(
+                StatusCode::REQUEST_TIMEOUT,
+                Duration::from_secs(30),
+            ))
+            .layer(CsrfLayer::new()),
+    )
+}
+
+/// Where the vendored front end lives: beside the binary's working directory, or the crate.
+fn static_dir() -> std::path::PathBuf {
+    let here = std::path::PathBuf::from("static");
+    if here.join("css").exists() {
+        here
+    } else {
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("static")
+    }
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+    match sqlx::query_scalar::<_, i32>("SELECT 1")
+        .fetch_one(&state.db)
+        .await
+    {
+        Ok(_) => (StatusCode::OK, "ready"),
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database unavailable"),
+    }
+}

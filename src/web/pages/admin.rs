@@ -1,0 +1,905 @@
+//! The administrator's pages: areas, organisations and users. They call the same actions
+//! as the API (`crate::directory`), so the rules and the audit are the same.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::db::directory as dir;
+use crate::directory::{self, AreaInput, OrganisationInput, UserInput};
+use crate::domain::directory::{OrgKind, Role, Sector};
+use crate::domain::validation::FieldErrors;
+use crate::error::{AppError, AppResult};
+use crate::policy::{self, Actor, OrgScope, UserScope};
+use crate::state::AppState;
+use crate::web::extract::{PageForm, Params};
+use crate::web::layout::{Layout, for_actor};
+use crate::web::pages::account::uk_time;
+use crate::web::pages::auth::{page, page_with_status, redirect};
+use crate::web::session::{RequestAuth, set_flash, take_flash};
+
+fn parse_ids(raw: &[String], field: &str, errors: &mut FieldErrors) -> Vec<Uuid> {
+    raw.iter()
+        .filter(|s| !s.trim().is_empty())
+        .filter_map(|s| match Uuid::parse_str(s.trim()) {
+            Ok(id) => Some(id),
+            Err(_) => {
+                errors.add(field, "Select from the list");
+                None
+            }
+        })
+        .collect()
+}
+
+fn yes_no(v: Option<&str>) -> Option<bool> {
+    match v {
+        Some("yes") => Some(true),
+        Some("no") => Some(false),
+        _ => None,
+    }
+}
+
+fn title(base: &str, errors: &FieldErrors) -> String {
+    if errors.is_empty() {
+        base.to_string()
+    } else {
+        format!("Error: {base}")
+    }
+}
+
+// ----- Areas -----
+
+#[derive(Template)]
+#[template(path = "admin/areas.html")]
+struct AreasPage {
+    layout: Layout,
+    areas: Vec<dir::Area>,
+    flash: Option<String>,
+}
+
+pub async fn areas(
+    State(state): State<AppState>,
+    auth: RequestAuth,
+    actor: Actor,
+) -> AppResult<Response> {
+    policy::manage_directory(&actor)?;
+    let flash = take_flash(&state, &auth).await?;
+    page(&AreasPage {
+        layout: for_actor(&actor, "Areas", "/admin/areas"),
+        areas: dir::list_areas(&state.db).await?,
+        flash,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "admin/area_form.html")]
+struct AreaFormPage {
+    layout: Layout,
+    errors: FieldErrors,
+    heading: String,
+    action: String,
+    name_value: String,
+    region: String,
+    two_person_rule: String,
+}
+
+#[derive(Deserialize)]
+pub struct AreaForm {
+    name: Option<String>,
+    region: Option<String>,
+    two_person_rule: Option<String>,
+}
+
+fn area_form(
+    actor: &Actor,
+    errors: FieldErrors,
+    heading: &str,
+    action: String,
+    f: &AreaForm,
+) -> AppResult<Response> {
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let mut layout = for_actor(actor, title(heading, &errors), "/admin/areas");
+    layout.back_href = Some("/admin/areas".into());
+    page_with_status(
+        status,
+        &AreaFormPage {
+            layout,
+            errors,
+            heading: heading.into(),
+            action,
+            name_value: f.name.clone().unwrap_or_default(),
+            region: f.region.clone().unwrap_or_default(),
+            two_person_rule: f.two_person_rule.clone().unwrap_or_else(|| "yes".into()),
+        },
+    )
+}
+
+pub async fn new_area(actor: Actor) -> AppResult<Response> {
+    policy::manage_directory(&actor)?;
+    area_form(
+        &actor,
+        FieldErrors::new(),
+        "Add an area",
+        "/admin/areas/new".into(),
+        &AreaForm {
+            name: None,
+            region: None,
+            two_person_rule: None,
+        },
+    )
+}
+
+pub async fn create_area(
+    State(state): State<AppState>,
+    auth: RequestAuth,
+    actor: Actor,
+    PageForm(form): PageForm<AreaForm>,
+) -> AppResult<Response> {
+    let input = AreaInput {
+        name: form.name.clone(),
+        region: form.region.clone(),
+        two_person_rule: yes_no(form.two_person_rule.as_deref()),
+    };
+    match directory::create_area(&state, &actor, &input).await {
+        Ok(a) => {
+            set_flash(&state, &auth, &format!("{} has been added.", a.name)).await?;
+            Ok(redirect("/admin/areas"))
+        }
+        Err(AppError::Validation(e)) => area_form(
+            &actor,
+            FieldErrors::from_vec(e),
+            "Add an area",
+            "/admin/areas/new".into(),
+            &form,
+        ),
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn edit_area(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+) -> AppResult<Response> {
+    policy::manage_directory(&actor)?;
+    let a = dir::get_area(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    area_form(
+        &actor,
+        FieldErrors::new(),
+        &format!("Change {}", a.name),
+        format!("/admin/areas/{id}"),
+        &AreaForm {
+            name: Some(a.name.clone()),
+            region: Some(a.region),
+            two_person_rule: Some(if a.two_person_rule { "yes" } else { "no" }.into()),
+        },
+    )
+}
+
+pub async fn update_area(
+    State(state): State<AppState>,
+    auth: RequestAuth,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+    PageForm(form): PageForm<AreaForm>,
+) -> AppResult<Response> {
+    let input = AreaInput {
+        name: Some(form.name.clone().unwrap_or_default()),
+        region: Some(form.region.clone().unwrap_or_default()),
+        two_person_rule: yes_no(form.two_person_rule.as_deref()),
+    };
+    match directory::update_area(&state, &actor, id, &input).await {
+        Ok(a) => {
+            set_flash(&state, &auth, &format!("{} has been updated.", a.name)).await?;
+            Ok(redirect("/admin/areas"))
+        }
+        Err(AppError::Validation(e)) => area_form(
+            &actor,
+            FieldErrors::from_vec(e),
+            "Change area",
+            format!("/admin/areas/{id}"),
+            &form,
+        ),
+        Err(e) => Err(e),
+    }
+}
+
+// ----- Organisations -----
+
+pub struct OrgRow {
+    pub id: Uuid,
+    pub name: String,
+    pub kind: String,
+    pub sector: String,
+    pub ods_code: String,
+    pub areas: String,
+    pub disabled: bool,
+}
+
+#[derive(Template)]
+#[template(path = "admin/organisations.html")]
+struct OrganisationsPage {
+    layout: Layout,
+    rows: Vec<OrgRow>,
+    q: String,
+    kind: String,
+    kind_options: Vec<(String, String)>,
+    flash: Option<String>,
+}
+
+fn area_names(areas: &[dir::Area], ids: &[Uuid]) -> String {
+    let names: Vec<&str> = areas
+        .iter()
+        .filter(|a| ids.contains(&a.id))
+        .map(|a| a.name.as_str())
+        .collect();
+    names.join(", ")
+}
+
+fn label_of<T: Copy>(
+    code: &str,
+    parse: fn(&str) -> Option<T>,
+    label: fn(T) -> &'static str,
+) -> String {
+    parse(code).map(label).unwrap_or(code).to_string()
+}
+
+pub async fn organisations(
+    State(state): State<AppState>,
+    auth: RequestAuth,
+    actor: Actor,
+    params: Params,
+) -> AppResult<Response> {
+    policy::manage_directory(&actor)?;
+    let kind = params
+        .get("kind")
+        .filter(|k| OrgKind::parse(k).is_some())
+        .map(str::to_string);
+    let filter = dir::OrgFilter {
+        q: params.get("q").map(str::to_string),
+        kind: kind.clone(),
+        area_id: None,
+    };
+    let areas = dir::list_areas(&state.db).await?;
+    let rows = dir::list_organisations(&state.db, &OrgScope::All, &filter)
+        .await?
+        .into_iter()
+        .map(|o| OrgRow {
+            areas: area_names(&areas, &o.area_ids),
+            kind: label_of(&o.kind, OrgKind::parse, OrgKind::label),
+            sector: label_of(&o.sector, Sector::parse, Sector::label),
+            ods_code: o.ods_code.unwrap_or_default(),
+            id: o.id,
+            name: o.name,
+            disabled: o.disabled,
+        })
+        .collect();
+    let mut kind_options = vec![(String::new(), "All kinds".to_string())];
+    kind_options.extend(OrgKind::options());
+    let flash = take_flash(&state, &auth).await?;
+    page(&OrganisationsPage {
+        layout: for_actor(&actor, "Organisations", "/admin/organisations"),
+        rows,
+        q: params.get("q").unwrap_or("").to_string(),
+        kind: kind.unwrap_or_default(),
+        kind_options,
+        flash,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "admin/organisation_form.html")]
+struct OrganisationFormPage {
+    layout: Layout,
+    errors: FieldErrors,
+    heading: String,
+    action: String,
+    is_new: bool,
+    name_value: String,
+    kind: String,
+    sector: String,
+    ods_code: String,
+    area_ids: Vec<String>,
+    disabled_selected: Vec<String>,
+    kind_options: Vec<(String, String)>,
+    sector_options: Vec<(String, String)>,
+    area_options: Vec<(String, String)>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct OrganisationForm {
+    name: Option<String>,
+    kind: Option<String>,
+    sector: Option<String>,
+    ods_code: Option<String>,
+    #[serde(default)]
+    area_ids: Vec<String>,
+    disabled: Option<String>,
+}
+
+async fn area_options(state: &AppState) -> AppResult<Vec<(String, String)>> {
+    Ok(dir::list_areas(&state.db)
+        .await?
+        .into_iter()
+        .map(|a| (a.id.to_string(), format!("{} ({})", a.name, a.region)))
+        .collect())
+}
+
+async fn organisation_form(
+    state: &AppState,
+    actor: &Actor,
+    errors: FieldErrors,
+    heading: &str,
+    action: String,
+    is_new: bool,
+    f: &OrganisationForm,
+) -> AppResult<Response> {
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let mut sector_options = vec![(String::new(), "Select a sector".to_string())];
+    sector_options.extend(Sector::options());
+    let mut layout = for_actor(actor, title(heading, &errors), "/admin/organisations");
+    layout.back_href = Some("/admin/organisations".into());
+    page_with_status(
+        status,
+        &OrganisationFormPage {
+            layout,
+            errors,
+            heading: heading.into(),
+            action,
+            is_new,
+            name_value: f.name.clone().unwrap_or_default(),
+            kind: f.kind.clone().unwrap_or_default(),
+            sector: f.sector.clone().unwrap_or_default(),
+            ods_code: f.ods_code.clone().unwrap_or_default(),
+            area_ids: f.area_ids.clone(),
+            disabled_selected: f.disabled.iter().filter(|d| *d == "yes").cloned().collect(),
+            kind_options: OrgKind::options(),
+            sector_options,
+            area_options: area_options(state).await?,
+        },
+    )
+}
+
+fn organisation_input(form: &OrganisationForm, errors: &mut FieldErrors) -> OrganisationInput {
+    OrganisationInput {
+        name: Some(form.name.clone().unwrap_or_default()),
+        kind: Some(form.kind.clone().unwrap_or_default()),
+        sector: Some(form.sector.clone().unwrap_or_default()),
+        ods_code: Some(form.ods_code.clone().unwrap_or_default()),
+        area_ids: Some(parse_ids(&form.area_ids, "area_ids", errors)),
+        disabled: Some(form.disabled.as_deref() == Some("yes")),
+    }
+}
+
+/// Field errors found while reading the form come first, then the action's own.
+fn merge(mut first: FieldErrors, rest: Vec<crate::domain::validation::FieldError>) -> FieldErrors {
+    for e in rest {
+        first.add(e.field, e.message);
+    }
+    first
+}
+
+pub async fn new_organisation(State(state): State<AppState>, actor: Actor) -> AppResult<Response> {
+    policy::manage_directory(&actor)?;
+    organisation_form(
+        &state,
+        &actor,
+        FieldErrors::new(),
+        "Add an organisation",
+        "/admin/organisations/new".into(),
+        true,
+        &OrganisationForm::default(),
+    )
+    .await
+}
+
+pub async fn create_organisation(
+    State(state): State<AppState>,
+    auth: RequestAuth,
+    actor: Actor,
+    PageForm(form): PageForm<OrganisationForm>,
+) -> AppResult<Response> {
+    policy::manage_directory(&actor)?;
+    let mut pre = FieldErrors::new();
+    let input = organisation_input(&form, &mut pre);
+    let result = if pre.is_empty() {
+        directory::create_organisation(&state, &actor, &input).await
+    } else {
+        Err(AppError::Validation(vec![]))
+    };
+    match result {
+        Ok(o) => {
+            set_flash(&state, &auth, &format!("{} has been added.", o.name)).await?;
+            Ok(redirect("/admin/organisations"))
+        }
+        Err(AppError::Validation(e)) => {
+            organisation_form(
+                &state,
+                &actor,
+                merge(pre, e),
+                "Add an organisation",
+                "/admin/organisations/new".into(),
+                true,
+                &form,
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn edit_organisation(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+) -> AppResult<Response> {
+    policy::manage_directory(&actor)?;
+    let o = dir::get_organisation(&state.db, &OrgScope::All, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let form = OrganisationForm {
+        name: Some(o.name.clone()),
+        kind: Some(o.kind),
+        sector: Some(o.sector),
+        ods_code: o.ods_code,
+        area_ids: o.area_ids.iter().map(Uuid::to_string).collect(),
+        disabled: o.disabled.then(|| "yes".to_string()),
+    };
+    organisation_form(
+        &state,
+        &actor,
+        FieldErrors::new(),
+        &format!("Change {}", o.name),
+        format!("/admin/organisations/{id}"),
+        false,
+        &form,
+    )
+    .await
+}
+
+pub async fn update_organisation(
+    State(state): State<AppState>,
+    auth: RequestAuth,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+    PageForm(form): PageForm<OrganisationForm>,
+) -> AppResult<Response> {
+    policy::manage_directory(&actor)?;
+    let mut pre = FieldErrors::new();
+    let input = organisation_input(&form, &mut pre);
+    let result = if pre.is_empty() {
+        directory::update_organisation(&state, &actor, id, &input).await
+    } else {
+        Err(AppError::Validation(vec![]))
+    };
+    match result {
+        Ok(o) => {
+            set_flash(&state, &auth, &format!("{} has been updated.", o.name)).await?;
+            Ok(redirect("/admin/organisations"))
+        }
+        Err(AppError::Validation(e)) => {
+            organisation_form(
+                &state,
+                &actor,
+                merge(pre, e),
+                "Change organisation",
+                format!("/admin/organisations/{id}"),
+                false,
+                &form,
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+// ----- Users -----
+
+pub struct UserRow {
+    pub id: Uuid,
+    pub name: String,
+    pub email: String,
+    pub role: String,
+    pub organisation: String,
+    pub status: String,
+    pub status_colour: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "admin/users.html")]
+struct UsersPage {
+    layout: Layout,
+    rows: Vec<UserRow>,
+    q: String,
+    role: String,
+    status: String,
+    role_options: Vec<(String, String)>,
+    status_options: Vec<(String, String)>,
+    flash: Option<String>,
+}
+
+fn status_colour(s: &str) -> &'static str {
+    match s {
+        "active" => "green",
+        "invited" => "blue",
+        _ => "grey",
+    }
+}
+
+pub async fn users(
+    State(state): State<AppState>,
+    auth: RequestAuth,
+    actor: Actor,
+    params: Params,
+) -> AppResult<Response> {
+    policy::manage_directory(&actor)?;
+    let role = params
+        .get("role")
+        .filter(|r| Role::parse(r).is_some())
+        .map(str::to_string);
+    let status = params
+        .get("status")
+        .filter(|s| matches!(*s, "invited" | "active" | "disabled"))
+        .map(str::to_string);
+    let filter = dir::UserFilter {
+        q: params.get("q").map(str::to_string),
+        role: role.clone(),
+        organisation_id: None,
+        status: status.clone(),
+    };
+    let rows = dir::list_users(&state.db, &UserScope::All, &filter)
+        .await?
+        .into_iter()
+        .map(|u| UserRow {
+            role: label_of(&u.role, Role::parse, Role::label),
+            organisation: u.organisation_name.unwrap_or_else(|| "—".into()),
+            status_colour: status_colour(&u.status),
+            status: crate::domain::validation::capitalise(&u.status),
+            id: u.id,
+            name: u.name,
+            email: u.email,
+        })
+        .collect();
+    let mut role_options = vec![(String::new(), "All roles".to_string())];
+    role_options.extend(Role::options());
+    let status_options = vec![
+        (String::new(), "Any status".to_string()),
+        ("invited".into(), "Invited".into()),
+        ("active".into(), "Active".into()),
+        ("disabled".into(), "Disabled".into()),
+    ];
+    let flash = take_flash(&state, &auth).await?;
+    page(&UsersPage {
+        layout: for_actor(&actor, "Users", "/admin/users"),
+        rows,
+        q: params.get("q").unwrap_or("").to_string(),
+        role: role.unwrap_or_default(),
+        status: status.unwrap_or_default(),
+        role_options,
+        status_options,
+        flash,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "admin/user_form.html")]
+struct UserFormPage {
+    layout: Layout,
+    errors: FieldErrors,
+    heading: String,
+    action: String,
+    is_new: bool,
+    user_id: String,
+    email: String,
+    name_value: String,
+    role: String,
+    organisation_id: String,
+    area_ids: Vec<String>,
+    status: String,
+    facts: Vec<(String, String)>,
+    role_options: Vec<(String, String)>,
+    organisation_options: Vec<(String, String)>,
+    area_options: Vec<(String, String)>,
+    invitation_url: Option<String>,
+    flash: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct UserForm {
+    email: Option<String>,
+    name: Option<String>,
+    role: Option<String>,
+    organisation_id: Option<String>,
+    #[serde(default)]
+    area_ids: Vec<String>,
+    status: Option<String>,
+}
+
+struct UserFormExtras {
+    facts: Vec<(String, String)>,
+    invitation_url: Option<String>,
+    flash: Option<String>,
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn user_form(
+    state: &AppState,
+    actor: &Actor,
+    status: StatusCode,
+    errors: FieldErrors,
+    heading: &str,
+    user_id: Option<Uuid>,
+    f: &UserForm,
+    extras: UserFormExtras,
+) -> AppResult<Response> {
+    let mut role_options = vec![(String::new(), "Select a role".to_string())];
+    role_options.extend(Role::options());
+    let mut organisation_options = vec![(String::new(), "None (service-wide roles)".to_string())];
+    organisation_options.extend(dir::organisation_choices(&state.db).await?.into_iter().map(
+        |(id, name, kind)| {
+            let kind = OrgKind::parse(&kind).map(|k| k.label()).unwrap_or("");
+            (id.to_string(), format!("{name} ({kind})"))
+        },
+    ));
+    let mut layout = for_actor(actor, title(heading, &errors), "/admin/users");
+    layout.back_href = Some("/admin/users".into());
+    page_with_status(
+        status,
+        &UserFormPage {
+            layout,
+            errors,
+            heading: heading.into(),
+            action: match user_id {
+                Some(id) => format!("/admin/users/{id}"),
+                None => "/admin/users/new".into(),
+            },
+            is_new: user_id.is_none(),
+            user_id: user_id.map(|u| u.to_string()).unwrap_or_default(),
+            email: f.email.clone().unwrap_or_default(),
+            name_value: f.name.clone().unwrap_or_default(),
+            role: f.role.clone().unwrap_or_default(),
+            organisation_id: f.organisation_id.clone().unwrap_or_default(),
+            area_ids: f.area_ids.clone(),
+            status: f.status.clone().unwrap_or_default(),
+            facts: extras.facts,
+            role_options,
+            organisation_options,
+            area_options: area_options(state).await?,
+            invitation_url: extras.invitation_url,
+            flash: extras.flash,
+        },
+    )
+}
+
+fn user_input(form: &UserForm, errors: &mut FieldErrors) -> UserInput {
+    let organisation_id = match form.organisation_id.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(v) => match Uuid::parse_str(v) {
+            Ok(id) => Some(id),
+            Err(_) => {
+                errors.add("organisation_id", "Select an organisation from the list");
+                None
+            }
+        },
+    };
+    UserInput {
+        email: Some(form.email.clone().unwrap_or_default()),
+        name: Some(form.name.clone().unwrap_or_default()),
+        role: Some(form.role.clone().unwrap_or_default()),
+        organisation_id,
+        area_ids: Some(parse_ids(&form.area_ids, "area_ids", errors)),
+        status: form.status.clone(),
+    }
+}
+
+fn no_extras() -> UserFormExtras {
+    UserFormExtras {
+        facts: vec![],
+        invitation_url: None,
+        flash: None,
+    }
+}
+
+pub async fn new_user(State(state): State<AppState>, actor: Actor) -> AppResult<Response> {
+    policy::manage_directory(&actor)?;
+    user_form(
+        &state,
+        &actor,
+        StatusCode::OK,
+        FieldErrors::new(),
+        "Invite a user",
+        None,
+        &UserForm::default(),
+        no_extras(),
+    )
+    .await
+}
+
+pub async fn create_user(
+    State(state): State<AppState>,
+    actor: Actor,
+    PageForm(form): PageForm<UserForm>,
+) -> AppResult<Response> {
+    policy::manage_directory(&actor)?;
+    let mut pre = FieldErrors::new();
+    let input = user_input(&form, &mut pre);
+    let result = if pre.is_empty() {
+        directory::create_user(&state, &actor, &input).await
+    } else {
+        Err(AppError::Validation(vec![]))
+    };
+    match result {
+        Ok(invited) => {
+            show_user(
+                &state,
+                &actor,
+                StatusCode::CREATED,
+                invited.user.id,
+                Some(invited.invitation_url),
+                None,
+            )
+            .await
+        }
+        Err(AppError::Validation(e)) => {
+            user_form(
+                &state,
+                &actor,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                merge(pre, e),
+                "Invite a user",
+                None,
+                &form,
+                no_extras(),
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn show_user(
+    state: &AppState,
+    actor: &Actor,
+    status: StatusCode,
+    id: Uuid,
+    invitation_url: Option<String>,
+    flash: Option<String>,
+) -> AppResult<Response> {
+    let u = dir::get_user(&state.db, &UserScope::All, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let mut facts = vec![
+        (
+            "Status".to_string(),
+            crate::domain::validation::capitalise(&u.status),
+        ),
+        (
+            "Second factor".to_string(),
+            if u.mfa_enrolled {
+                "Set up".to_string()
+            } else {
+                "Not set up".to_string()
+            },
+        ),
+        (
+            "Last signed in".to_string(),
+            u.last_sign_in_at
+                .map(uk_time)
+                .unwrap_or_else(|| "Never".into()),
+        ),
+    ];
+    facts.push(("Created".to_string(), uk_time(u.created_at)));
+    let form = UserForm {
+        email: Some(u.email.clone()),
+        name: Some(u.name.clone()),
+        role: Some(u.role.clone()),
+        organisation_id: u.organisation_id.map(|o| o.to_string()),
+        area_ids: if u.role == "cdao" {
+            u.area_ids.iter().map(Uuid::to_string).collect()
+        } else {
+            vec![]
+        },
+        status: Some(u.status.clone()),
+    };
+    user_form(
+        state,
+        actor,
+        status,
+        FieldErrors::new(),
+        &u.name,
+        Some(id),
+        &form,
+        UserFormExtras {
+            facts,
+            invitation_url,
+            flash,
+        },
+    )
+    .await
+}
+
+pub async fn edit_user(
+    State(state): State<AppState>,
+    auth: RequestAuth,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+) -> AppResult<Response> {
+    policy::manage_directory(&actor)?;
+    let flash = take_flash(&state, &auth).await?;
+    show_user(&state, &actor, StatusCode::OK, id, None, flash).await
+}
+
+pub async fn update_user(
+    State(state): State<AppState>,
+    auth: RequestAuth,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+    PageForm(form): PageForm<UserForm>,
+) -> AppResult<Response> {
+    policy::manage_directory(&actor)?;
+    let mut pre = FieldErrors::new();
+    let input = user_input(&form, &mut pre);
+    let result = if pre.is_empty() {
+        directory::update_user(&state, &actor, id, &input).await
+    } else {
+        Err(AppError::Validation(vec![]))
+    };
+    match result {
+        Ok(u) => {
+            set_flash(&state, &auth, &format!("{} has been updated.", u.name)).await?;
+            Ok(redirect(&format!("/admin/users/{id}")))
+        }
+        Err(AppError::Validation(e)) => {
+            user_form(
+                &state,
+                &actor,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                merge(pre, e),
+                "Change user",
+                Some(id),
+                &form,
+                no_extras(),
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn reinvite_user(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+) -> AppResult<Response> {
+    let url = directory::reinvite_user(&state, &actor, id).await?;
+    show_user(&state, &actor, StatusCode::OK, id, Some(url), None).await
+}
+
+pub async fn reset_mfa(
+    State(state): State<AppState>,
+    auth: RequestAuth,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+) -> AppResult<Response> {
+    directory::reset_mfa(&state, &actor, id).await?;
+    set_flash(
+        &state,
+        &auth,
+        "Their second factor has been reset and they have been signed out. They will set up a new authenticator app at their next sign-in.",
+    )
+    .await?;
+    Ok(redirect(&format!("/admin/users/{id}")))
+}

@@ -1,0 +1,248 @@
+//! Who is making the request: a bearer API token or a session cookie, resolved once per
+//! request by `authenticate` and handed to handlers through the `Actor` extractor.
+
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::header::{AUTHORIZATION, COOKIE, SET_COOKIE};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use chrono::TimeDelta;
+use uuid::Uuid;
+
+use crate::auth;
+use crate::crypto;
+use crate::db;
+use crate::error::AppError;
+use crate::policy::Actor;
+use crate::state::AppState;
+
+/// The session cookie's name: `__Host-` prefixed (so it is bound to this origin, secure and
+/// path `/`) when the service is served over https.
+pub fn cookie_name(state: &AppState) -> &'static str {
+    if state.config.is_https() {
+        "__Host-cdc_session"
+    } else {
+        "cdc_session"
+    }
+}
+
+/// A `Set-Cookie` value for a new session id.
+pub fn session_cookie(state: &AppState, token: &str) -> HeaderValue {
+    let secure = if state.config.is_https() {
+        "; Secure"
+    } else {
+        ""
+    };
+    HeaderValue::from_str(&format!(
+        "{}={token}; Path=/; HttpOnly; SameSite=Lax{secure}",
+        cookie_name(state)
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+pub fn clear_cookie(state: &AppState) -> HeaderValue {
+    let secure = if state.config.is_https() {
+        "; Secure"
+    } else {
+        ""
+    };
+    HeaderValue::from_str(&format!(
+        "{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}",
+        cookie_name(state)
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+fn read_cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// What the authentication middleware found, in request (and response) extensions.
+#[derive(Clone, Debug, Default)]
+pub struct RequestAuth {
+    pub actor: Option<Actor>,
+    /// Signed in with a password, second factor still to come.
+    pub pending_mfa: Option<Uuid>,
+    /// The hash of the presented session id, when a live session was found.
+    pub session_hash: Option<Vec<u8>>,
+    pub session_data: Option<serde_json::Value>,
+    /// A session cookie was presented but its session had timed out.
+    pub session_expired: bool,
+}
+
+fn skips_auth(path: &str) -> bool {
+    path.starts_with("/static/")
+        || path.starts_with("/assets/")
+        || path == "/healthz"
+        || path == "/readyz"
+}
+
+pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    if let Some(route) = req.extensions().get::<axum::extract::MatchedPath>() {
+        tracing::Span::current().record("route", route.as_str());
+    }
+    if skips_auth(req.uri().path()) {
+        return next.run(req).await;
+    }
+    let ctx = match resolve(&state, req.headers()).await {
+        Ok(ctx) => ctx,
+        Err(e) => return e.into_response(),
+    };
+    if let Some(a) = &ctx.actor {
+        tracing::Span::current().record("user.id", tracing::field::display(a.user_id));
+    }
+    let expired = ctx.session_expired;
+    req.extensions_mut().insert(ctx.clone());
+    let mut res = next.run(req).await;
+    if expired && !res.headers().contains_key(SET_COOKIE) {
+        res.headers_mut().append(SET_COOKIE, clear_cookie(&state));
+    }
+    res.extensions_mut().insert(ctx);
+    res
+}
+
+async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<RequestAuth, AppError> {
+    let now = state.now();
+    let mut ctx = RequestAuth::default();
+    if let Some(value) = headers.get(AUTHORIZATION) {
+        // A request that presents a token is judged by the token alone.
+        let token = value
+            .to_str()
+            .ok()
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or(AppError::Unauthorized)?;
+        let found = db::sessions::load_token(&state.db, &crypto::sha256(token.as_bytes()), now)
+            .await?
+            .ok_or(AppError::Unauthorized)?;
+        state
+            .api_limiter
+            .check(&found.token_id.to_string())
+            .map_err(|retry_after_secs| AppError::TooManyRequests { retry_after_secs })?;
+        if found
+            .last_used_at
+            .is_none_or(|t| now - t > TimeDelta::minutes(1))
+        {
+            db::sessions::touch_token(&state.db, found.token_id, now).await?;
+        }
+        ctx.actor = Some(found.actor);
+        return Ok(ctx);
+    }
+    let Some(sid) = read_cookie(headers, cookie_name(state)) else {
+        return Ok(ctx);
+    };
+    let hash = crypto::sha256(sid.as_bytes());
+    let Some(s) = db::sessions::load_session(&state.db, &hash).await? else {
+        ctx.session_expired = true;
+        return Ok(ctx);
+    };
+    let timed_out = now - s.last_seen_at > auth::IDLE_TIMEOUT
+        || now - s.created_at > auth::ABSOLUTE_TIMEOUT
+        || (!s.mfa_verified && now - s.created_at > auth::MFA_PENDING_TIMEOUT);
+    if timed_out {
+        let mut conn = state.db.acquire().await?;
+        db::sessions::delete_session(&mut conn, &hash).await?;
+        ctx.session_expired = true;
+        return Ok(ctx);
+    }
+    if now - s.last_seen_at > TimeDelta::minutes(1) {
+        db::sessions::touch_session(&state.db, &hash, now).await?;
+    }
+    if s.mfa_verified {
+        ctx.actor = Some(s.actor);
+    } else {
+        ctx.pending_mfa = Some(s.user_id);
+    }
+    ctx.session_hash = Some(hash);
+    ctx.session_data = Some(s.data);
+    Ok(ctx)
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for RequestAuth {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(parts
+            .extensions
+            .get::<RequestAuth>()
+            .cloned()
+            .unwrap_or_default())
+    }
+}
+
+/// The signed-in user; 401 (or, on a page, a redirect to sign in) when there is none.
+impl<S: Send + Sync> FromRequestParts<S> for Actor {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<RequestAuth>()
+            .and_then(|c| c.actor.clone())
+            .ok_or(AppError::Unauthorized)
+    }
+}
+
+/// Starts a fully or partly signed-in session: a new random id (the old session, if any,
+/// is deleted by the caller in the same transaction, so the id always rotates at sign-in).
+pub async fn start_session(
+    conn: &mut sqlx::PgConnection,
+    state: &AppState,
+    user_id: Uuid,
+    complete: bool,
+) -> Result<HeaderValue, AppError> {
+    let (token, hash) = crypto::new_token("")?;
+    db::sessions::create_session(conn, &hash, user_id, complete, state.now()).await?;
+    Ok(session_cookie(state, &token))
+}
+
+/// A one-off message shown on the next page (kept in the session).
+pub async fn set_flash(
+    state: &AppState,
+    auth: &RequestAuth,
+    message: &str,
+) -> Result<(), AppError> {
+    if let Some(hash) = &auth.session_hash {
+        let mut data = auth
+            .session_data
+            .clone()
+            .unwrap_or_else(|| serde_json::json!({}));
+        if let Some(obj) = data.as_object_mut() {
+            obj.insert("flash".into(), serde_json::Value::String(message.into()));
+        }
+        db::sessions::set_session_data(&state.db, hash, &data).await?;
+    }
+    Ok(())
+}
+
+/// Takes the one-off message, if there is one.
+pub async fn take_flash(state: &AppState, auth: &RequestAuth) -> Result<Option<String>, AppError> {
+    let (Some(hash), Some(data)) = (&auth.session_hash, &auth.session_data) else {
+        return Ok(None);
+    };
+    let Some(msg) = data
+        .get("flash")
+        .and_then(|v| v.as_str())
+        .map(str::to_string)
+    else {
+        return Ok(None);
+    };
+    let mut data = data.clone();
+    if let Some(obj) = data.as_object_mut() {
+        obj.remove("flash");
+    }
+    db::sessions::set_session_data(&state.db, hash, &data).await?;
+    Ok(Some(msg))
+}
