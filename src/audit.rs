@@ -210,7 +210,9 @@ pub async fn verify(pool: &PgPool) -> Result<Verification, sqlx::Error> {
     let mut prev_hash: Vec<u8> = vec![0u8; 32];
     let mut last: Option<(Uuid, DateTime<Utc>)> = None;
     let mut stripe_broken = false;
-    let mut tails: Vec<(i16, i64, Vec<u8>, Option<(Uuid, DateTime<Utc>)>, bool)> = Vec::new();
+    // Per chain: (stripe, last seq, last hash, last event, already broken).
+    type Tail = (i16, i64, Vec<u8>, Option<(Uuid, DateTime<Utc>)>, bool);
+    let mut tails: Vec<Tail> = Vec::new();
 
     let mut rows = sqlx::query!(
         r#"SELECT id, stripe, seq, at, actor_id, action, subject_type, subject_id, case_id,

@@ -78,10 +78,11 @@ pub fn check_new_password(password: &str, confirm: &str, email: &str) -> Result<
         ));
     }
     let lower = password.to_lowercase();
-    if let Some(local) = email.split('@').next() {
-        if local.len() >= 4 && lower.contains(&local.to_lowercase()) {
-            return Err("Password must not contain your email address".into());
-        }
+    if let Some(local) = email.split('@').next()
+        && local.len() >= 4
+        && lower.contains(&local.to_lowercase())
+    {
+        return Err("Password must not contain your email address".into());
     }
     const COMMON: &[&str] = &[
         "password", "123456", "qwerty", "letmein", "welcome", "nhs12345",

@@ -204,7 +204,14 @@ const ORGS: &[Org] = &[
 ];
 
 /// (email, name, role, organisation, CDAO areas)
-const USERS: &[(&str, &str, &str, Option<&str>, &[&str])] = &[
+type DemoUserSpec = (
+    &'static str,
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    &'static [&'static str],
+);
+const USERS: &[DemoUserSpec] = &[
     (
         "reporter@demo.cdconcerns.test",
         "Priya Shah",
@@ -278,10 +285,10 @@ pub async fn seed(state: &AppState, password: Option<&str>) -> anyhow::Result<Ve
         .await?
         .is_some();
     if seeded {
-        if let Ok(text) = std::fs::read_to_string(&creds_path) {
-            if let Ok(users) = serde_json::from_str::<Vec<DemoUser>>(&text) {
-                return Ok(users);
-            }
+        if let Ok(text) = std::fs::read_to_string(&creds_path)
+            && let Ok(users) = serde_json::from_str::<Vec<DemoUser>>(&text)
+        {
+            return Ok(users);
         }
         anyhow::bail!(
             "the demo data exists but {} is missing: remove {} to start the demo afresh",

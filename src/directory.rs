@@ -166,17 +166,17 @@ async fn parse_organisation(
                 None
             }
             Some(sec) => {
-                if let Some(k) = kind {
-                    if !sec.fits(k) {
-                        e.add(
-                            "sector",
-                            format!(
-                                "{} is not a sector for {}",
-                                sec.label(),
-                                k.label().to_lowercase()
-                            ),
-                        );
-                    }
+                if let Some(k) = kind
+                    && !sec.fits(k)
+                {
+                    e.add(
+                        "sector",
+                        format!(
+                            "{} is not a sector for {}",
+                            sec.label(),
+                            k.label().to_lowercase()
+                        ),
+                    );
                 }
                 Some(sec)
             }

@@ -552,11 +552,11 @@ pub async fn user_id_by_email(pool: &PgPool, email: &str) -> Result<Option<Uuid>
 }
 
 pub async fn count_admins(pool: &PgPool) -> Result<i64, sqlx::Error> {
-    Ok(sqlx::query_scalar!(
+    sqlx::query_scalar!(
         r#"SELECT count(*) AS "n!" FROM users WHERE role = 'admin' AND status <> 'disabled'"#
     )
     .fetch_one(pool)
-    .await?)
+    .await
 }
 
 /// `%text%` for ILIKE, with the pattern characters escaped.

@@ -35,6 +35,14 @@ pub async fn migrate(url: &str) -> Result<(), anyhow::Error> {
 /// A pool whose connections run as the application role, so that even a compromised
 /// query cannot alter the audit trail.
 pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool, sqlx::Error> {
+    connect_with(options(url)?, max_connections).await
+}
+
+/// As `connect`, from parsed options.
+pub async fn connect_with(
+    opts: PgConnectOptions,
+    max_connections: u32,
+) -> Result<PgPool, sqlx::Error> {
     PgPoolOptions::new()
         .max_connections(max_connections)
         .min_connections(1)
@@ -59,7 +67,7 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool, sqlx::Er
                 Ok(())
             })
         })
-        .connect_with(options(url)?)
+        .connect_with(opts)
         .await
 }
 

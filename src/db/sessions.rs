@@ -290,13 +290,13 @@ pub async fn revoke_token(
 }
 
 pub async fn token_exists_for(pool: &PgPool, user_id: Uuid, id: Uuid) -> Result<bool, sqlx::Error> {
-    Ok(sqlx::query_scalar!(
+    sqlx::query_scalar!(
         r#"SELECT EXISTS (SELECT 1 FROM api_tokens WHERE id = $1 AND user_id = $2) AS "e!""#,
         id,
         user_id
     )
     .fetch_one(pool)
-    .await?)
+    .await
 }
 
 pub async fn insert_invitation(

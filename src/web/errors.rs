@@ -61,6 +61,15 @@ pub async fn render(req: Request, next: Next) -> Response {
         copy_cookies(&res, &mut r);
         return r;
     }
+    // A page the handler rendered itself (a form with its errors) is already final.
+    let is_html = res
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if is_html && res.extensions().get::<Problem>().is_none() {
+        return res;
+    }
     let problem = match res.extensions().get::<Problem>() {
         Some(p) => p.clone(),
         None => fallback_problem(status),

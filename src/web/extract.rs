@@ -161,3 +161,17 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
         ))
     }
 }
+
+/// The `{id}` of a path. Anything that is not a UUID cannot name a thing: 404.
+pub struct PathId(pub uuid::Uuid);
+
+impl<S: Send + Sync> FromRequestParts<S> for PathId {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<uuid::Uuid>::from_request_parts(parts, state)
+            .await
+            .map(|p| PathId(p.0))
+            .map_err(|_| AppError::NotFound)
+    }
+}

@@ -1,1 +1,11 @@
+//! The one integration-test binary: the service through its router, on a fresh database
+//! per test (a private PostgreSQL cluster unless DATABASE_URL is set).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod access;
+mod audit;
+mod auth;
+mod directory;
+mod errors;
+mod harness;
+mod harness_db;

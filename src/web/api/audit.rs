@@ -56,10 +56,10 @@ pub fn parse_filter(params: &Params, max_limit: i64) -> Result<AuditFilter, AppE
     let from = date("from", &mut e);
     let mut to = date("to", &mut e);
     // A bare date as `to` includes that whole day.
-    if let (Some(t), Some(raw)) = (to, params.get("to")) {
-        if !raw.contains('T') {
-            to = Some(t + chrono::TimeDelta::days(1));
-        }
+    if let (Some(t), Some(raw)) = (to, params.get("to"))
+        && !raw.contains('T')
+    {
+        to = Some(t + chrono::TimeDelta::days(1));
     }
     let limit = match params.get("limit") {
         None => 50,

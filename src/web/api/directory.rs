@@ -1,7 +1,7 @@
 //! Areas, organisations and users (SPEC §7, §7.1).
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Serialize;
 use uuid::Uuid;
@@ -12,6 +12,7 @@ use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult, Problem};
 use crate::policy::{self, Actor};
 use crate::state::AppState;
+use crate::web::extract::PathId;
 use crate::web::extract::{ApiJson, Params};
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -45,7 +46,7 @@ pub async fn create_area(
 pub async fn get_area(
     State(state): State<AppState>,
     _actor: Actor,
-    Path(id): Path<Uuid>,
+    PathId(id): PathId,
 ) -> AppResult<Json<dir::Area>> {
     Ok(Json(
         dir::get_area(&state.db, id)
@@ -59,7 +60,7 @@ pub async fn get_area(
 pub async fn patch_area(
     State(state): State<AppState>,
     actor: Actor,
-    Path(id): Path<Uuid>,
+    PathId(id): PathId,
     ApiJson(input): ApiJson<AreaInput>,
 ) -> AppResult<Json<dir::Area>> {
     Ok(Json(
@@ -127,7 +128,7 @@ pub async fn create_organisation(
 pub async fn get_organisation(
     State(state): State<AppState>,
     actor: Actor,
-    Path(id): Path<Uuid>,
+    PathId(id): PathId,
 ) -> AppResult<Json<dir::Organisation>> {
     let scope = policy::org_scope(&actor).map_err(|_| AppError::NotFound)?;
     Ok(Json(
@@ -143,7 +144,7 @@ pub async fn get_organisation(
 pub async fn patch_organisation(
     State(state): State<AppState>,
     actor: Actor,
-    Path(id): Path<Uuid>,
+    PathId(id): PathId,
     ApiJson(input): ApiJson<OrganisationInput>,
 ) -> AppResult<Json<dir::Organisation>> {
     Ok(Json(
@@ -212,7 +213,7 @@ pub async fn create_user(
 pub async fn get_user(
     State(state): State<AppState>,
     actor: Actor,
-    Path(id): Path<Uuid>,
+    PathId(id): PathId,
 ) -> AppResult<Json<dir::User>> {
     Ok(Json(
         dir::get_user(&state.db, &policy::user_scope(&actor), id)
@@ -227,7 +228,7 @@ pub async fn get_user(
 pub async fn patch_user(
     State(state): State<AppState>,
     actor: Actor,
-    Path(id): Path<Uuid>,
+    PathId(id): PathId,
     ApiJson(input): ApiJson<UserInput>,
 ) -> AppResult<Json<dir::User>> {
     Ok(Json(
@@ -246,7 +247,7 @@ pub struct Invitation {
 pub async fn reinvite_user(
     State(state): State<AppState>,
     actor: Actor,
-    Path(id): Path<Uuid>,
+    PathId(id): PathId,
 ) -> AppResult<(StatusCode, Json<Invitation>)> {
     let invitation_url = directory::reinvite_user(&state, &actor, id).await?;
     Ok((StatusCode::CREATED, Json(Invitation { invitation_url })))
@@ -257,7 +258,7 @@ pub async fn reinvite_user(
 pub async fn reset_mfa(
     State(state): State<AppState>,
     actor: Actor,
-    Path(id): Path<Uuid>,
+    PathId(id): PathId,
 ) -> AppResult<StatusCode> {
     directory::reset_mfa(&state, &actor, id).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -1,7 +1,7 @@
 //! The caller and their own API tokens.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
@@ -16,6 +16,7 @@ use crate::error::{AppError, AppResult, Problem};
 use crate::policy::{self, Actor};
 use crate::state::AppState;
 use crate::web::extract::ApiJson;
+use crate::web::extract::PathId;
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct Me {
@@ -170,7 +171,7 @@ pub async fn revoke_token(state: &AppState, actor: &Actor, id: Uuid) -> AppResul
 pub async fn delete_token(
     State(state): State<AppState>,
     actor: Actor,
-    Path(id): Path<Uuid>,
+    PathId(id): PathId,
 ) -> AppResult<StatusCode> {
     revoke_token(&state, &actor, id).await?;
     Ok(StatusCode::NO_CONTENT)

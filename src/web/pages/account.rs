@@ -1,7 +1,7 @@
 //! Your account: details and API tokens (made and revoked only here, by their owner).
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
@@ -14,6 +14,7 @@ use crate::policy::{Actor, UserScope};
 use crate::state::AppState;
 use crate::web::api::me::{self, NewToken};
 use crate::web::extract::PageForm;
+use crate::web::extract::PathId;
 use crate::web::layout::{Layout, for_actor};
 use crate::web::pages::auth::{page_with_status, redirect};
 use crate::web::session::{RequestAuth, set_flash, take_flash};
@@ -207,7 +208,7 @@ pub async fn revoke_token(
     State(state): State<AppState>,
     auth: RequestAuth,
     actor: Actor,
-    Path(id): Path<Uuid>,
+    PathId(id): PathId,
 ) -> AppResult<Response> {
     me::revoke_token(&state, &actor, id).await?;
     set_flash(

@@ -2,7 +2,7 @@
 //! as the API (`crate::directory`), so the rules and the audit are the same.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
@@ -15,6 +15,7 @@ use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
 use crate::policy::{self, Actor, OrgScope, UserScope};
 use crate::state::AppState;
+use crate::web::extract::PathId;
 use crate::web::extract::{PageForm, Params};
 use crate::web::layout::{Layout, for_actor};
 use crate::web::pages::account::uk_time;
@@ -166,7 +167,7 @@ pub async fn create_area(
 pub async fn edit_area(
     State(state): State<AppState>,
     actor: Actor,
-    Path(id): Path<Uuid>,
+    PathId(id): PathId,
 ) -> AppResult<Response> {
     policy::manage_directory(&actor)?;
     let a = dir::get_area(&state.db, id)
@@ -189,7 +190,7 @@ pub async fn update_area(
     State(state): State<AppState>,
     auth: RequestAuth,
     actor: Actor,
-    Path(id): Path<Uuid>,
+    PathId(id): PathId,
     PageForm(form): PageForm<AreaForm>,
 ) -> AppResult<Response> {
     let input = AreaInput {
@@ -444,7 +445,7 @@ pub async fn create_organisation(
 pub async fn edit_organisation(
     State(state): State<AppState>,
     actor: Actor,
-    Path(id): Path<Uuid>,
+    PathId(id): PathId,
 ) -> AppResult<Response> {
     policy::manage_directory(&actor)?;
     let o = dir::get_organisation(&state.db, &OrgScope::All, id)
@@ -474,7 +475,7 @@ pub async fn update_organisation(
     State(state): State<AppState>,
     auth: RequestAuth,
     actor: Actor,
-    Path(id): Path<Uuid>,
+    PathId(id): PathId,
     PageForm(form): PageForm<OrganisationForm>,
 ) -> AppResult<Response> {
     policy::manage_directory(&actor)?;
@@ -835,7 +836,7 @@ pub async fn edit_user(
     State(state): State<AppState>,
     auth: RequestAuth,
     actor: Actor,
-    Path(id): Path<Uuid>,
+    PathId(id): PathId,
 ) -> AppResult<Response> {
     policy::manage_directory(&actor)?;
     let flash = take_flash(&state, &auth).await?;
@@ -846,7 +847,7 @@ pub async fn update_user(
     State(state): State<AppState>,
     auth: RequestAuth,
     actor: Actor,
-    Path(id): Path<Uuid>,
+    PathId(id): PathId,
     PageForm(form): PageForm<UserForm>,
 ) -> AppResult<Response> {
     policy::manage_directory(&actor)?;
@@ -882,8 +883,9 @@ pub async fn update_user(
 pub async fn reinvite_user(
     State(state): State<AppState>,
     actor: Actor,
-    Path(id): Path<Uuid>,
+    PathId(id): PathId,
 ) -> AppResult<Response> {
+    policy::manage_directory(&actor)?;
     let url = directory::reinvite_user(&state, &actor, id).await?;
     show_user(&state, &actor, StatusCode::OK, id, Some(url), None).await
 }
@@ -892,8 +894,9 @@ pub async fn reset_mfa(
     State(state): State<AppState>,
     auth: RequestAuth,
     actor: Actor,
-    Path(id): Path<Uuid>,
+    PathId(id): PathId,
 ) -> AppResult<Response> {
+    policy::manage_directory(&actor)?;
     directory::reset_mfa(&state, &actor, id).await?;
     set_flash(
         &state,

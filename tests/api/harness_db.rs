@@ -8,7 +8,7 @@
 //!
 //! Each `#[tokio::test]` has its own runtime, and a pool must not outlive the runtime that
 //! made it, so what is shared between tests is plain data (a URL and a name), never a pool.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, dead_code)]
 
 use std::hash::{BuildHasher, RandomState};
 use std::path::PathBuf;
@@ -71,6 +71,33 @@ pub async fn fresh_database(migrator: &'static Migrator) -> (PgPool, String) {
         .await
         .unwrap_or_else(|e| panic!("cannot connect to test database {name}: {e}"));
     (pool, name)
+}
+
+/// As `fresh_database`, but the connection options instead of a pool, so the caller can
+/// open the pool the service itself would (running as the application role).
+pub async fn fresh_database_options(migrator: &'static Migrator) -> (PgConnectOptions, String) {
+    let (pool, name) = fresh_database(migrator).await;
+    pool.close().await;
+    let setup = SETUP.get().expect("set up by fresh_database");
+    (options(&setup.admin_url).database(&name), name)
+}
+
+/// A URL for database `name` on the test server (for running the binary against it).
+pub fn database_url(name: &str) -> String {
+    let setup = SETUP.get().expect("database_url before fresh_database");
+    let mut url =
+        url::Url::parse(&setup.admin_url).unwrap_or_else(|e| panic!("bad database URL: {e}"));
+    url.set_path(&format!("/{name}"));
+    url.to_string()
+}
+
+/// A connection to database `name` as the server's (super)user, without the application
+/// role: for tests that do what the service must not be able to.
+pub async fn superuser_connection(name: &str) -> PgConnection {
+    let setup = SETUP
+        .get()
+        .expect("superuser_connection before fresh_database");
+    connect(&options(&setup.admin_url).database(name)).await
 }
 
 /// Drops a test database now (optional: old ones are dropped after an hour anyway).

@@ -1,0 +1,382 @@
+//! SPEC §3 as a table: every route, every role, the status each must get.
+//! Grows with every route the service gains.
+
+use axum::http::{Method, StatusCode};
+use serde_json::json;
+
+use crate::harness::TestApp;
+
+const ROLES: [&str; 7] = [
+    "reporter", "org_lead", "cdao", "member", "admin", "auditor", "analyst",
+];
+
+#[derive(Clone, Copy)]
+enum Auth {
+    Token,
+    Session,
+}
+
+struct Case {
+    method: Method,
+    path: String,
+    body: Option<serde_json::Value>,
+    form: Option<Vec<(&'static str, String)>>,
+    auth: Auth,
+    /// Expected status per role, in the order of ROLES.
+    expect: [u16; 7],
+}
+
+fn api(method: Method, path: String, body: Option<serde_json::Value>, expect: [u16; 7]) -> Case {
+    Case {
+        method,
+        path,
+        body,
+        form: None,
+        auth: Auth::Token,
+        expect,
+    }
+}
+
+fn page(path: String, expect: [u16; 7]) -> Case {
+    Case {
+        method: Method::GET,
+        path,
+        body: None,
+        form: None,
+        auth: Auth::Session,
+        expect,
+    }
+}
+
+fn form(path: String, fields: Vec<(&'static str, String)>, expect: [u16; 7]) -> Case {
+    Case {
+        method: Method::POST,
+        path,
+        body: None,
+        form: Some(fields),
+        auth: Auth::Session,
+        expect,
+    }
+}
+
+const ALL_200: [u16; 7] = [200; 7];
+const ADMIN_ONLY_201: [u16; 7] = [403, 403, 403, 403, 201, 403, 403];
+const ADMIN_ONLY_200: [u16; 7] = [403, 403, 403, 403, 200, 403, 403];
+const AUDITOR_ONLY: [u16; 7] = [403, 403, 403, 403, 403, 200, 403];
+
+#[tokio::test]
+async fn every_route_answers_every_role_as_the_access_matrix_says() {
+    let app = TestApp::new().await;
+    let w = &app.world;
+    let reporter = w.user("reporter").id;
+    let cdao_london = w.user("cdao_london").id;
+    let new_org = |n: &str| json!({"name": format!("Org {n}"), "kind": "provider", "sector": "gp_practice", "area_ids": [w.gm]});
+
+    let cases = vec![
+        api(Method::GET, "/api/v1/me".into(), None, ALL_200),
+        api(Method::GET, "/api/v1/areas".into(), None, ALL_200),
+        api(
+            Method::POST,
+            "/api/v1/areas".into(),
+            Some(json!({"name": "Kent", "region": "South East"})),
+            ADMIN_ONLY_201,
+        ),
+        api(
+            Method::GET,
+            format!("/api/v1/areas/{}", w.gm),
+            None,
+            ALL_200,
+        ),
+        api(
+            Method::PATCH,
+            format!("/api/v1/areas/{}", w.gm),
+            Some(json!({"region": "North West"})),
+            ADMIN_ONLY_200,
+        ),
+        // Organisations: the directory in scope; analysts see none.
+        api(
+            Method::GET,
+            "/api/v1/organisations".into(),
+            None,
+            [200, 200, 200, 200, 200, 200, 403],
+        ),
+        api(
+            Method::POST,
+            "/api/v1/organisations".into(),
+            Some(new_org("new")),
+            ADMIN_ONLY_201,
+        ),
+        api(
+            Method::GET,
+            format!("/api/v1/organisations/{}", w.pharmacy_gm),
+            None,
+            [200, 200, 200, 404, 200, 200, 404],
+        ),
+        api(
+            Method::GET,
+            format!("/api/v1/organisations/{}", w.pharmacy_london),
+            None,
+            [404, 404, 404, 404, 200, 200, 404],
+        ),
+        api(
+            Method::GET,
+            format!("/api/v1/organisations/{}", w.police_gm),
+            None,
+            [404, 404, 200, 200, 200, 200, 404],
+        ),
+        api(
+            Method::PATCH,
+            format!("/api/v1/organisations/{}", w.pharmacy_gm),
+            Some(json!({"ods_code": "FX999"})),
+            [403, 403, 403, 404, 200, 403, 404],
+        ),
+        // Users: own record; an org lead their organisation's; a CDAO the CDAOs of their areas.
+        api(Method::GET, "/api/v1/users".into(), None, ALL_200),
+        api(
+            Method::POST,
+            "/api/v1/users".into(),
+            Some(
+                json!({"email": "new.person@nhs.net", "name": "New Person", "role": "reporter", "organisation_id": w.pharmacy_gm}),
+            ),
+            ADMIN_ONLY_201,
+        ),
+        api(
+            Method::GET,
+            format!("/api/v1/users/{reporter}"),
+            None,
+            [200, 200, 404, 404, 200, 200, 404],
+        ),
+        api(
+            Method::GET,
+            format!("/api/v1/users/{cdao_london}"),
+            None,
+            [404, 404, 404, 404, 200, 200, 404],
+        ),
+        api(
+            Method::PATCH,
+            format!("/api/v1/users/{reporter}"),
+            Some(json!({"name": "Renamed Reporter"})),
+            [403, 403, 404, 404, 200, 403, 404],
+        ),
+        api(
+            Method::POST,
+            format!("/api/v1/users/{reporter}/invitation"),
+            None,
+            [403, 403, 404, 404, 201, 403, 404],
+        ),
+        api(
+            Method::POST,
+            format!("/api/v1/users/{cdao_london}/reset-mfa"),
+            None,
+            [404, 404, 404, 404, 204, 403, 404],
+        ),
+        // Tokens are managed only from a browser session, never with a token.
+        api(Method::GET, "/api/v1/me/tokens".into(), None, [403; 7]),
+        api(
+            Method::POST,
+            "/api/v1/me/tokens".into(),
+            Some(json!({"name": "x", "days": 1})),
+            [403; 7],
+        ),
+        Case {
+            method: Method::GET,
+            path: "/api/v1/me/tokens".into(),
+            body: None,
+            form: None,
+            auth: Auth::Session,
+            expect: ALL_200,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/me/tokens".into(),
+            body: Some(json!({"name": "system", "days": 7})),
+            form: None,
+            auth: Auth::Session,
+            expect: [201; 7],
+        },
+        api(Method::GET, "/api/v1/audit".into(), None, AUDITOR_ONLY),
+        api(
+            Method::GET,
+            "/api/v1/audit/verify".into(),
+            None,
+            AUDITOR_ONLY,
+        ),
+        api(Method::GET, "/api/v1/openapi.json".into(), None, ALL_200),
+        // Pages.
+        page("/".into(), ALL_200),
+        page("/account".into(), ALL_200),
+        page("/help".into(), ALL_200),
+        page("/admin/areas".into(), ADMIN_ONLY_200),
+        page("/admin/areas/new".into(), ADMIN_ONLY_200),
+        page(format!("/admin/areas/{}", w.gm), ADMIN_ONLY_200),
+        page("/admin/organisations".into(), ADMIN_ONLY_200),
+        page("/admin/organisations/new".into(), ADMIN_ONLY_200),
+        page(
+            format!("/admin/organisations/{}", w.pharmacy_gm),
+            ADMIN_ONLY_200,
+        ),
+        page("/admin/users".into(), ADMIN_ONLY_200),
+        page("/admin/users/new".into(), ADMIN_ONLY_200),
+        page(format!("/admin/users/{reporter}"), ADMIN_ONLY_200),
+        page("/audit".into(), AUDITOR_ONLY),
+        page("/audit/verify".into(), AUDITOR_ONLY),
+        page("/audit/export.csv".into(), AUDITOR_ONLY),
+        form(
+            "/admin/areas/new".into(),
+            vec![
+                ("name", "Page Area".into()),
+                ("region", "R".into()),
+                ("two_person_rule", "yes".into()),
+            ],
+            [403, 403, 403, 403, 303, 403, 403],
+        ),
+        form(
+            format!("/admin/users/{reporter}/reset-mfa"),
+            vec![],
+            [403, 403, 403, 403, 303, 403, 403],
+        ),
+    ];
+
+    let mut failures = Vec::new();
+    for case in &cases {
+        for (i, role) in ROLES.iter().enumerate() {
+            let user = w.user(role);
+            let mut req = app.req(case.method.clone(), &case.path);
+            req = match case.auth {
+                Auth::Token => req.token(user),
+                Auth::Session => req.session(user),
+            };
+            if let Some(b) = &case.body {
+                req = req.json(b);
+            }
+            if let Some(f) = &case.form {
+                let pairs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                req = req.form(&pairs);
+            }
+            let res = req.send().await;
+            if res.status.as_u16() != case.expect[i] {
+                failures.push(format!(
+                    "{} {} as {role}: got {}, expected {} — {}",
+                    case.method,
+                    case.path,
+                    res.status.as_u16(),
+                    case.expect[i],
+                    res.text().chars().take(200).collect::<String>()
+                ));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[tokio::test]
+async fn nobody_signed_in_gets_401_from_the_api_and_is_sent_to_sign_in_from_pages() {
+    let app = TestApp::new().await;
+    for path in [
+        "/api/v1/me",
+        "/api/v1/areas",
+        "/api/v1/users",
+        "/api/v1/audit",
+        "/api/v1/me/tokens",
+    ] {
+        let r = app.get(path).send().await;
+        r.assert_status(StatusCode::UNAUTHORIZED);
+        assert_eq!(r.header("content-type"), Some("application/problem+json"));
+        assert!(r.header("www-authenticate").is_some());
+    }
+    for path in ["/", "/account", "/admin/users", "/audit"] {
+        let r = app.get(path).send().await;
+        r.assert_status(StatusCode::SEE_OTHER);
+        assert!(
+            r.location().starts_with("/sign-in?next="),
+            "{path} -> {}",
+            r.location()
+        );
+    }
+    // Public pages need no sign-in.
+    for path in [
+        "/sign-in",
+        "/help",
+        "/privacy",
+        "/accessibility",
+        "/healthz",
+        "/readyz",
+        "/api/v1/openapi.json",
+    ] {
+        app.get(path).send().await.assert_status(StatusCode::OK);
+    }
+}
+
+#[tokio::test]
+async fn a_bad_token_is_401_even_with_a_good_session() {
+    let app = TestApp::new().await;
+    let u = app.world.user("admin");
+    let r = app
+        .get("/api/v1/me")
+        .session(u)
+        .header("authorization", "Bearer cdc_not-a-real-token")
+        .send()
+        .await;
+    r.assert_status(StatusCode::UNAUTHORIZED);
+    let r = app
+        .get("/api/v1/me")
+        .header("authorization", "Basic YWRtaW46YWRtaW4=")
+        .send()
+        .await;
+    r.assert_status(StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn scoped_lists_hold_only_what_the_caller_may_see() {
+    let app = TestApp::new().await;
+    let w = &app.world;
+    let ids = |v: serde_json::Value| -> Vec<String> {
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // A reporter sees only their own organisation and themselves.
+    let r = app
+        .get("/api/v1/organisations")
+        .token(w.user("reporter"))
+        .send()
+        .await;
+    assert_eq!(ids(r.json()), vec![w.pharmacy_gm.to_string()]);
+    let r = app
+        .get("/api/v1/users")
+        .token(w.user("reporter"))
+        .send()
+        .await;
+    assert_eq!(ids(r.json()), vec![w.user("reporter").id.to_string()]);
+    // An org lead sees their organisation's users, not another's.
+    let r = app
+        .get("/api/v1/users")
+        .token(w.user("org_lead"))
+        .send()
+        .await;
+    let seen = ids(r.json());
+    assert!(seen.contains(&w.user("reporter").id.to_string()));
+    assert!(!seen.contains(&w.user("reporter_london").id.to_string()));
+    // A Greater Manchester CDAO sees GM organisations and members, not London's providers.
+    let r = app
+        .get("/api/v1/organisations")
+        .token(w.user("cdao"))
+        .send()
+        .await;
+    let seen = ids(r.json());
+    assert!(seen.contains(&w.pharmacy_gm.to_string()));
+    assert!(seen.contains(&w.police_gm.to_string()));
+    assert!(seen.contains(&w.gphc.to_string()));
+    assert!(!seen.contains(&w.pharmacy_london.to_string()));
+    // An admin sees all.
+    let r = app.get("/api/v1/users").token(w.user("admin")).send().await;
+    assert_eq!(ids(r.json()).len(), w.users.len());
+}

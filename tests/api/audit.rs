@@ -1,0 +1,299 @@
+//! The audit trail: written with every action, append-only, and tamper-evident.
+
+use axum::http::StatusCode;
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::harness::TestApp;
+
+#[tokio::test]
+async fn admin_actions_are_audited_with_their_actor() {
+    let app = TestApp::new().await;
+    let admin = app.world.user("admin").clone();
+    let r = app
+        .post("/api/v1/areas")
+        .token(&admin)
+        .json(&json!({"name": "Kent", "region": "South East"}))
+        .send()
+        .await;
+    r.assert_status(StatusCode::CREATED);
+    let area_id: Uuid = r.json()["id"].as_str().unwrap().parse().unwrap();
+    let (actor, subject): (Option<Uuid>, Option<Uuid>) = sqlx::query_as(
+        "SELECT actor_id, subject_id FROM audit_events WHERE action = 'area.created'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(actor, Some(admin.id));
+    assert_eq!(subject, Some(area_id));
+    // A refused action leaves no trace of a change and no half-written row.
+    let r = app
+        .post("/api/v1/areas")
+        .token(&admin)
+        .json(&json!({"name": "kent", "region": "x"}))
+        .send()
+        .await;
+    r.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    let n: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM audit_events WHERE action = 'area.created'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(n, 1);
+}
+
+#[tokio::test]
+async fn the_service_cannot_change_or_delete_audit_events() {
+    let app = TestApp::new().await;
+    cdconcerns::audit::record_alone(
+        &app.pool,
+        app.state.now(),
+        cdconcerns::audit::Event::new(None, "test.event", "test", None),
+    )
+    .await
+    .unwrap();
+    let update = sqlx::query("UPDATE audit_events SET action = 'x'")
+        .execute(&app.pool)
+        .await;
+    assert!(
+        update.is_err(),
+        "the application role must not update audit events"
+    );
+    let delete = sqlx::query("DELETE FROM audit_events")
+        .execute(&app.pool)
+        .await;
+    assert!(
+        delete.is_err(),
+        "the application role must not delete audit events"
+    );
+    // Even the owner is stopped by the trigger.
+    let mut su = app.superuser().await;
+    let e = sqlx::query("DELETE FROM audit_events")
+        .execute(&mut su)
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("append-only"), "{e}");
+    let e = sqlx::query("TRUNCATE audit_events").execute(&mut su).await;
+    assert!(e.is_err());
+}
+
+async fn many_events(app: &TestApp, n: usize) {
+    let mut handles = Vec::new();
+    for i in 0..n {
+        let pool = app.pool.clone();
+        let now = app.state.now();
+        handles.push(tokio::spawn(async move {
+            cdconcerns::audit::record_alone(
+                &pool,
+                now,
+                cdconcerns::audit::Event::new(None, "test.event", "test", None)
+                    .details(json!({"n": i})),
+            )
+            .await
+            .unwrap();
+        }));
+    }
+    for h in handles {
+        h.await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn concurrent_writers_keep_every_chain_intact() {
+    let app = TestApp::new().await;
+    many_events(&app, 200).await;
+    let v = cdconcerns::audit::verify(&app.pool).await.unwrap();
+    assert!(v.ok, "{v:?}");
+    assert!(v.events_checked >= 200);
+    let chains: i64 = sqlx::query_scalar("SELECT count(DISTINCT stripe) FROM audit_events")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert!(
+        chains > 1,
+        "writers on different connections use different chains"
+    );
+}
+
+#[tokio::test]
+async fn a_tampered_event_is_caught_and_named() {
+    let app = TestApp::new().await;
+    many_events(&app, 30).await;
+    let victim: Uuid =
+        sqlx::query_scalar("SELECT id FROM audit_events ORDER BY at, id OFFSET 10 LIMIT 1")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    let mut su = app.superuser().await;
+    sqlx::query("ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_update")
+        .execute(&mut su)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE audit_events SET details = '{\"n\": 999}' WHERE id = $1")
+        .bind(victim)
+        .execute(&mut su)
+        .await
+        .unwrap();
+    let v = cdconcerns::audit::verify(&app.pool).await.unwrap();
+    assert!(!v.ok);
+    assert_eq!(v.first_broken_event_id, Some(victim));
+
+    // The auditor sees the same through the API and the page.
+    let auditor = app.world.user("auditor").clone();
+    let r = app.get("/api/v1/audit/verify").token(&auditor).send().await;
+    r.assert_status(StatusCode::OK);
+    assert_eq!(r.json()["ok"], false);
+    assert_eq!(r.json()["first_broken_event_id"], victim.to_string());
+    let page = app.get("/audit/verify").session(&auditor).send().await;
+    assert!(page.text().contains("tampered with") && page.text().contains(&victim.to_string()));
+}
+
+#[tokio::test]
+async fn a_removed_event_breaks_the_chain_at_the_next_one() {
+    let app = TestApp::new().await;
+    many_events(&app, 20).await;
+    let (stripe, seq): (i16, i64) = sqlx::query_as(
+        "SELECT stripe, seq FROM audit_events WHERE seq = 2 ORDER BY stripe LIMIT 1",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    let next: Option<Uuid> =
+        sqlx::query_scalar("SELECT id FROM audit_events WHERE stripe = $1 AND seq = $2")
+            .bind(stripe)
+            .bind(seq + 1)
+            .fetch_optional(&app.pool)
+            .await
+            .unwrap();
+    let mut su = app.superuser().await;
+    sqlx::query("ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_update")
+        .execute(&mut su)
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM audit_events WHERE stripe = $1 AND seq = $2")
+        .bind(stripe)
+        .bind(seq)
+        .execute(&mut su)
+        .await
+        .unwrap();
+    let v = cdconcerns::audit::verify(&app.pool).await.unwrap();
+    assert!(!v.ok);
+    if let Some(next) = next {
+        assert_eq!(v.first_broken_event_id, Some(next));
+    }
+}
+
+#[tokio::test]
+async fn the_verify_command_exits_non_zero_on_a_broken_chain() {
+    let app = TestApp::new().await;
+    many_events(&app, 5).await;
+    let url = crate::harness_db::database_url(&app.db_name);
+    let bin = env!("CARGO_BIN_EXE_cdconcerns");
+    let ok = std::process::Command::new(bin)
+        .args(["audit", "verify"])
+        .env("DATABASE_URL", &url)
+        .output()
+        .unwrap();
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("intact"));
+    let victim: Uuid = sqlx::query_scalar("SELECT id FROM audit_events ORDER BY at, id LIMIT 1")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    let mut su = app.superuser().await;
+    sqlx::query("ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_update")
+        .execute(&mut su)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE audit_events SET action = 'forged' WHERE id = $1")
+        .bind(victim)
+        .execute(&mut su)
+        .await
+        .unwrap();
+    let bad = std::process::Command::new(bin)
+        .args(["audit", "verify"])
+        .env("DATABASE_URL", &url)
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stdout).contains(&victim.to_string()));
+}
+
+#[tokio::test]
+async fn auditors_search_the_trail_by_actor_and_action_page_by_page() {
+    let app = TestApp::new().await;
+    let admin = app.world.user("admin").clone();
+    let auditor = app.world.user("auditor").clone();
+    for i in 0..5 {
+        app.post("/api/v1/areas")
+            .token(&admin)
+            .json(&json!({"name": format!("Area {i}"), "region": "R"}))
+            .send()
+            .await
+            .assert_status(StatusCode::CREATED);
+    }
+    let r = app
+        .get(&format!(
+            "/api/v1/audit?actor_id={}&action=area.created&limit=2",
+            admin.id
+        ))
+        .token(&auditor)
+        .send()
+        .await;
+    r.assert_status(StatusCode::OK);
+    let first = r.json();
+    assert_eq!(first["items"].as_array().unwrap().len(), 2);
+    let cursor = first["next_cursor"].as_str().unwrap().to_string();
+    let mut seen = 2;
+    let mut cursor = Some(cursor);
+    while let Some(c) = cursor {
+        let r = app
+            .get(&format!(
+                "/api/v1/audit?actor_id={}&action=area.created&limit=2&cursor={c}",
+                admin.id
+            ))
+            .token(&auditor)
+            .send()
+            .await
+            .json();
+        seen += r["items"].as_array().unwrap().len();
+        cursor = r["next_cursor"].as_str().map(str::to_string);
+    }
+    assert_eq!(seen, 5);
+    let prefix = app
+        .get("/api/v1/audit?action=area.")
+        .token(&auditor)
+        .send()
+        .await
+        .json();
+    assert_eq!(prefix["items"].as_array().unwrap().len(), 5);
+    let bad = app
+        .get("/api/v1/audit?actor_id=nope&from=yesterday&limit=0")
+        .token(&auditor)
+        .send()
+        .await;
+    bad.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad.error_fields(), vec!["actor_id", "from", "limit"]);
+    let csv = app
+        .get("/audit/export.csv?action=area.created")
+        .session(&auditor)
+        .send()
+        .await;
+    csv.assert_status(StatusCode::OK);
+    assert!(
+        csv.header("content-disposition")
+            .unwrap()
+            .contains("attachment")
+    );
+    assert_eq!(csv.text().lines().count(), 6);
+    // Reading the trail is itself recorded.
+    assert!(
+        app.audit_actions()
+            .await
+            .contains(&"audit.viewed".to_string())
+    );
+}
