@@ -119,6 +119,16 @@ pub fn state(pool: PgPool, config: Config, keys: &Keys) -> AppState {
 
 /// Serves until SIGTERM or Ctrl-C; requests in flight finish first.
 pub async fn serve(state: AppState, listener: TcpListener) -> anyhow::Result<()> {
+    serve_until(state, listener, shutdown_signal()).await
+}
+
+/// Serves until `shutdown` completes, then stops accepting connections and lets the
+/// requests in flight finish.
+pub async fn serve_until(
+    state: AppState,
+    listener: TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     let housekeeping = tokio::spawn(housekeeping(state.clone()));
     let app: Router = build_router(state);
     tracing::info!(address = %listener.local_addr()?, "serving");
@@ -126,7 +136,7 @@ pub async fn serve(state: AppState, listener: TcpListener) -> anyhow::Result<()>
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown_signal())
+    .with_graceful_shutdown(shutdown)
     .await?;
     housekeeping.abort();
     tracing::info!("stopped");

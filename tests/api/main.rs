@@ -9,3 +9,4 @@ mod directory;
 mod errors;
 mod harness;
 mod harness_db;
+mod serving;

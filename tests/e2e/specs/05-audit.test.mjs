@@ -1,0 +1,44 @@
+// 5. The auditor's audit trail and verify pages have no axe violations; the chain is intact.
+import { after, before, test } from 'node:test';
+import {
+  assert,
+  checkPage,
+  demoUser,
+  launch,
+  navigates,
+  newPage,
+  signIn,
+  visit,
+} from '../lib/helpers.mjs';
+
+let browser;
+before(async () => {
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+});
+
+test('auditor: /audit and /audit/verify have no axe violations and the chain is intact', async () => {
+  const page = await newPage(browser);
+  await signIn(page, demoUser('auditor'));
+
+  await visit(page, '/audit');
+  assert.equal((await page.locator('h1').innerText()).trim(), 'Audit trail');
+  assert.ok((await page.locator('table tbody tr').count()) > 0, 'the audit trail lists events');
+  await checkPage(page, '05-audit');
+
+  // Search by action prefix.
+  await page.fill('#action', 'auth.');
+  await navigates(page, () =>
+    page.locator('main').getByRole('button', { name: 'Search', exact: true }).click(),
+  );
+  assert.equal(new URL(page.url()).searchParams.get('action'), 'auth.');
+  await checkPage(page, '05-audit-search');
+
+  await visit(page, '/audit/verify');
+  const result = (await page.locator('#verify-result').innerText()).trim();
+  assert.match(result, /intact/i, `verify says: ${result}`);
+  await checkPage(page, '05-audit-verify');
+  await page.context().close();
+});
