@@ -5,6 +5,7 @@
 mod access;
 mod audit;
 mod auth;
+mod cli;
 mod directory;
 mod errors;
 mod harness;

@@ -94,16 +94,34 @@ export function pathOf(page) {
  * main frame's resulting document (after any redirects) to load. Returns that document's response.
  */
 export async function navigates(page, action) {
+  const main = page.mainFrame();
   const response = page.waitForResponse(
     (r) =>
       r.request().isNavigationRequest() &&
-      r.request().frame() === page.mainFrame() &&
+      r.request().frame() === main &&
       !(r.status() >= 300 && r.status() < 400),
   );
-  await action();
-  const r = await response;
-  await page.waitForLoadState('load');
-  return r;
+  // The response arrives before the new document commits; until then the old document (already
+  // "loaded") is still current. Wait for the main frame to commit the response's URL.
+  const committed = [];
+  const onNavigated = (frame) => {
+    if (frame === main) committed.push(frame.url().split('#')[0]);
+  };
+  page.on('framenavigated', onNavigated);
+  try {
+    await action();
+    const r = await response;
+    const url = r.url().split('#')[0];
+    const deadline = Date.now() + 15_000;
+    while (!committed.includes(url)) {
+      if (Date.now() > deadline) throw new Error(`navigation to ${url} never committed`);
+      await sleep(10);
+    }
+    await page.waitForLoadState('load');
+    return r;
+  } finally {
+    page.off('framenavigated', onNavigated);
+  }
 }
 
 /** page.goto that asserts the status (200 unless told). */
