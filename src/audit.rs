@@ -41,6 +41,14 @@ pub mod action {
     pub const AUDIT_VIEWED: &str = "audit.viewed";
     pub const AUDIT_VERIFIED: &str = "audit.verified";
     pub const AUDIT_EXPORTED: &str = "audit.exported";
+    pub const REPORT_SUBMITTED: &str = "case.submitted";
+    pub const REPORT_AMENDED: &str = "case.amended";
+    pub const ATTACHMENT_ADDED: &str = "case.attachment_added";
+    pub const ATTACHMENT_DOWNLOADED: &str = "case.attachment_downloaded";
+    pub const CASE_VIEWED: &str = "case.viewed";
+    pub const IDENTITY_VIEWED: &str = "case.identity_viewed";
+    pub const RETURN_FILED: &str = "occurrence_return.filed";
+    pub const RETURN_CORRECTED: &str = "occurrence_return.corrected";
 }
 
 /// What happened, by whom, to what. `details` holds only codes, ids, counts and flags:

@@ -213,3 +213,98 @@ mod tests {
         assert_eq!(user_scope(&a), UserScope::Itself(a.user_id));
     }
 }
+
+/// Which cases an actor may see (SPEC §3): a reporter their own, an org lead their
+/// organisation's, a CDAO their areas'. Everyone else sees none (404 for any case).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CaseScope {
+    Reporter(Uuid),
+    Organisation(Uuid),
+    Areas(Vec<Uuid>),
+    Nothing,
+}
+
+pub fn case_scope(a: &Actor) -> CaseScope {
+    match (a.role, a.organisation_id) {
+        (Role::Reporter, _) => CaseScope::Reporter(a.user_id),
+        (Role::OrgLead, Some(org)) => CaseScope::Organisation(org),
+        (Role::Cdao, _) => CaseScope::Areas(a.area_ids.clone()),
+        _ => CaseScope::Nothing,
+    }
+}
+
+impl CaseScope {
+    /// (kind, reporter or organisation id, areas) for the scoped SQL in `db::cases`.
+    pub fn binds(&self) -> (&'static str, Option<Uuid>, Vec<Uuid>) {
+        match self {
+            CaseScope::Reporter(id) => ("reporter", Some(*id), vec![]),
+            CaseScope::Organisation(id) => ("organisation", Some(*id), vec![]),
+            CaseScope::Areas(ids) => ("areas", None, ids.clone()),
+            CaseScope::Nothing => ("nothing", None, vec![]),
+        }
+    }
+}
+
+/// Listing cases at all: the roles that have cases to see.
+pub fn list_cases(a: &Actor) -> Result<CaseScope, AppError> {
+    match case_scope(a) {
+        CaseScope::Nothing => Err(forbidden("see cases")),
+        scope => Ok(scope),
+    }
+}
+
+/// Submitting reports: staff of a provider.
+pub fn submit_report(a: &Actor) -> Result<Uuid, AppError> {
+    match (a.role, a.organisation_id) {
+        (Role::Reporter | Role::OrgLead, Some(org)) => Ok(org),
+        _ => Err(forbidden("submit reports")),
+    }
+}
+
+/// Appending an amendment or evidence to a case the actor can see: its reporter, or their
+/// organisation's CD lead.
+pub fn amend_report(a: &Actor, reporter_id: Uuid, organisation_id: Uuid) -> Result<(), AppError> {
+    let ok = match a.role {
+        Role::Reporter => a.user_id == reporter_id,
+        Role::OrgLead => a.organisation_id == Some(organisation_id),
+        _ => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(forbidden("amend this report"))
+    }
+}
+
+/// Why an actor is looking at identity data, for the audit trail (SPEC §3: every view of
+/// identity or patient data names its purpose).
+pub fn identity_view_purpose(a: &Actor) -> &'static str {
+    match a.role {
+        Role::Cdao => "case review",
+        Role::OrgLead => "organisation oversight",
+        _ => "own report",
+    }
+}
+
+/// Filing quarterly occurrence returns: an organisation's CD lead.
+pub fn file_occurrence_return(a: &Actor) -> Result<Uuid, AppError> {
+    match (a.role, a.organisation_id) {
+        (Role::OrgLead, Some(org)) => Ok(org),
+        _ => Err(forbidden("file occurrence returns")),
+    }
+}
+
+/// Reading occurrence returns: an org lead their organisation's, a CDAO their areas'.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReturnScope {
+    Organisation(Uuid),
+    Areas(Vec<Uuid>),
+}
+
+pub fn read_occurrence_returns(a: &Actor) -> Result<ReturnScope, AppError> {
+    match (a.role, a.organisation_id) {
+        (Role::OrgLead, Some(org)) => Ok(ReturnScope::Organisation(org)),
+        (Role::Cdao, _) => Ok(ReturnScope::Areas(a.area_ids.clone())),
+        _ => Err(forbidden("see occurrence returns")),
+    }
+}

@@ -114,7 +114,13 @@ for _ in $(seq 1 600); do
   sleep 0.1
 done
 if [[ -z "$ready" ]]; then
-  echo "e2e: the server did not become ready within 60 s; its log:" >&2
+  if kill -0 "$server_pid" 2>/dev/null; then
+    echo "e2e: the server did not become ready within 60 s; its log:" >&2
+  else
+    wait "$server_pid" && code=0 || code=$?
+    server_pid=""
+    echo "e2e: the server exited (status $code) before it was ready; its log:" >&2
+  fi
   cat "$log" >&2
   exit 1
 fi

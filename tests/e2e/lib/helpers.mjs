@@ -25,6 +25,7 @@ function requiredEnv(name) {
 }
 
 export const BASE_URL = requiredEnv('E2E_BASE_URL').replace(/\/$/, '');
+const BASE_ORIGIN = new URL(BASE_URL).origin;
 export const ARTIFACTS = process.env.E2E_ARTIFACTS || join(here, '..', 'artifacts');
 const STATE_DIR = requiredEnv('E2E_STATE_DIR');
 mkdirSync(ARTIFACTS, { recursive: true });
@@ -79,6 +80,9 @@ export async function newPage(browser, options = {}) {
     timezoneId: 'Europe/London',
     ...options,
   });
+  // Stay on 127.0.0.1: with bypassCSP the browser would otherwise fetch what the CSP blocks (the
+  // NHS font CDN named in nhsuk-frontend's CSS). Abort every request to another origin.
+  await context.route((url) => url.origin !== BASE_ORIGIN, (route) => route.abort('blockedbyclient'));
   context.setDefaultTimeout(15_000);
   context.setDefaultNavigationTimeout(15_000);
   return context.newPage();
@@ -249,12 +253,10 @@ export async function expectHome(page, user) {
 
 // ---- screenshots and axe ----------------------------------------------------------------------
 
-const runTag = process.env.E2E_SHOT_PREFIX ?? '';
-
-/** Full-page screenshot into ARTIFACTS as <prefix><name>.png. */
+/** Full-page screenshot into ARTIFACTS as <name>.png. */
 export async function screenshot(page, name) {
   const safe = name.replace(/[^a-zA-Z0-9._-]+/g, '-').replace(/^-|-$/g, '');
-  const file = join(ARTIFACTS, `${runTag}${safe}.png`);
+  const file = join(ARTIFACTS, `${safe}.png`);
   await page.screenshot({ path: file, fullPage: true });
   return file;
 }

@@ -4,12 +4,15 @@ import {
   assert,
   checkPage,
   demoUser,
+  expectErrorSummary,
   expectHome,
   launch,
+  navigates,
   newPage,
   pathOf,
   signIn,
   signOut,
+  totpAt,
 } from '../lib/helpers.mjs';
 
 let browser;
@@ -32,7 +35,17 @@ for (const role of ROLES) {
     await signIn(page, user, {
       onMfaPage: async (p) => {
         sawMfa = true;
-        if (role === 'cdao') await checkPage(p, '02-mfa-code');
+        if (role !== 'cdao') return;
+        await checkPage(p, '02-mfa-code');
+        // A wrong code: the page again, with an error summary linking to the field.
+        const valid = [-1, 0, 1].map((d) => totpAt(user.totp_secret, Math.floor(Date.now() / 30_000) + d));
+        const wrong = ['123456', '654321', '111111', '222222'].find((c) => !valid.includes(c));
+        await p.fill('#code', wrong);
+        const r = await navigates(p, () => p.getByRole('button', { name: 'Continue', exact: true }).click());
+        assert.equal(r.status(), 422, `a wrong code answered ${r.status()}`);
+        assert.equal(pathOf(p), '/sign-in/mfa');
+        await expectErrorSummary(p, 'code');
+        await checkPage(p, '02-mfa-code-error');
       },
     });
     assert.equal(sawMfa, MFA_ROLES.has(role), `second factor asked of ${role}: ${sawMfa}`);
@@ -41,6 +54,9 @@ for (const role of ROLES) {
     assert.ok(main.includes(user.name), 'the home page names the user');
     const header = await page.locator('header').innerText();
     assert.ok(header.includes(user.name), 'the header names the signed-in user');
+    const menu = await page.locator('header nav[aria-label="Menu"]').innerText();
+    assert.equal(/\bUsers\b/.test(menu), role === 'admin', `"Users" in ${role}'s menu: ${menu}`);
+    assert.equal(/Audit trail/.test(menu), role === 'auditor', `"Audit trail" in ${role}'s menu: ${menu}`);
     await checkPage(page, `02-home-${role}`);
 
     await signOut(page);

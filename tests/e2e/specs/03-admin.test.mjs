@@ -123,11 +123,15 @@ test('an admin invites a reporter who sets a password and signs in', async () =>
   await admin.fill('#name', invitee.name);
   await admin.fill('#email', invitee.email);
   await admin.selectOption('#role', 'reporter');
-  await admin.selectOption('#organisation_id', { label: 'Northbrook Community Pharmacy' });
+  // Option labels read "<name> (<kind>)".
+  const org = admin.locator('#organisation_id option', { hasText: 'Northbrook Community Pharmacy' });
+  assert.equal(await org.count(), 1, 'one "Northbrook Community Pharmacy" option');
+  await admin.selectOption('#organisation_id', await org.getAttribute('value'));
   const r = await navigates(admin, () =>
     admin.locator('main').getByRole('button', { name: 'Invite user', exact: true }).click(),
   );
-  assert.equal(r.status(), 200, `inviting answered ${r.status()} at ${admin.url()}`);
+  // The page showing the new invitation link is answered 201 Created.
+  assert.ok([200, 201].includes(r.status()), `inviting answered ${r.status()} at ${admin.url()}`);
   const invitation = admin.locator('#invitation');
   assert.equal(await invitation.count(), 1, `no #invitation on ${admin.url()}`);
   await checkPage(admin, '04-admin-invitation-shown');
@@ -157,6 +161,10 @@ test('an admin invites a reporter who sets a password and signs in', async () =>
     page.getByRole('button', { name: 'Set password', exact: true }).click(),
   );
   assert.equal(set.status(), 200, `setting the password answered ${set.status()} at ${page.url()}`);
+  assert.ok(
+    (await page.locator('main').innerText()).includes('Your password has been set'),
+    `after setting the password: ${page.url()}`,
+  );
   await checkPage(page, '04-invitation-done');
 
   // The link works once.
