@@ -1,5 +1,6 @@
 //! CD Concerns: reporting, triage and routing of controlled-drug concerns (see README.md).
 
+pub mod attachments;
 pub mod audit;
 pub mod auth;
 pub mod config;
@@ -12,6 +13,8 @@ pub mod error;
 pub mod pgcluster;
 pub mod policy;
 pub mod ratelimit;
+pub mod reports;
+pub mod returns;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

@@ -56,6 +56,8 @@ pub struct Inner {
     pub index_key: Key32,
     pub signin_limiter: RateLimiter,
     pub api_limiter: RateLimiter,
+    /// The drug catalogue, loaded on first use.
+    pub catalogue: tokio::sync::OnceCell<std::sync::Arc<crate::reports::Catalogue>>,
 }
 
 impl std::ops::Deref for AppState {
@@ -81,6 +83,7 @@ impl AppState {
             index_key,
             signin_limiter,
             api_limiter,
+            catalogue: tokio::sync::OnceCell::new(),
             config,
             clock,
         }))

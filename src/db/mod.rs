@@ -1,8 +1,11 @@
 //! All SQL lives below here, one module per aggregate. Reads of scoped data take a scope
 //! from `policy`.
 
+pub mod cases;
 pub mod directory;
+pub mod drugs;
 pub mod retention;
+pub mod returns;
 pub mod sessions;
 
 use std::time::Duration;

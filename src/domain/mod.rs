@@ -1,6 +1,9 @@
 //! Pure domain types and rules: no I/O.
 
 pub mod directory;
+pub mod identifiers;
+pub mod ome;
+pub mod report;
 pub mod validation;
 
 /// Declares an enumeration that travels as the snake_case codes of SPEC §7.1, with a

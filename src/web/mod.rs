@@ -31,6 +31,8 @@ use crate::state::AppState;
 
 /// Bodies larger than this are refused with 413 (attachments raise it on their own routes).
 pub const BODY_LIMIT: usize = 1024 * 1024;
+/// Uploads of evidence: a 10 MiB file and the multipart framing around it.
+pub const UPLOAD_LIMIT: usize = crate::attachments::MAX_BYTES + 64 * 1024;
 
 /// The whole service as one `Router`: the seam the tests drive.
 pub fn build_router(state: AppState) -> Router {

@@ -70,6 +70,27 @@ async fn every_route_answers_every_role_as_the_access_matrix_says() {
     let w = &app.world;
     let reporter = w.user("reporter").id;
     let cdao_london = w.user("cdao_london").id;
+    // A report of the Greater Manchester pharmacy's reporter, and one from London.
+    let case_id = crate::reports::submit(
+        &app,
+        w.user("reporter"),
+        "/api/v1/incidents",
+        &crate::reports::incident(),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let london_case = crate::reports::submit(
+        &app,
+        w.user("reporter_london"),
+        "/api/v1/incidents",
+        &crate::reports::incident(),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let new_org = |n: &str| json!({"name": format!("Org {n}"), "kind": "provider", "sector": "gp_practice", "area_ids": [w.gm]});
 
     let cases = vec![
@@ -202,6 +223,69 @@ async fn every_route_answers_every_role_as_the_access_matrix_says() {
             AUDITOR_ONLY,
         ),
         api(Method::GET, "/api/v1/openapi.json".into(), None, ALL_200),
+        // Reports and cases: reporters and org leads report; the reporter, their org lead and
+        // the area's CDAO see the case; nobody else knows it exists.
+        api(Method::GET, "/api/v1/drugs?q=morph".into(), None, ALL_200),
+        api(
+            Method::POST,
+            "/api/v1/incidents".into(),
+            Some(crate::reports::incident()),
+            [201, 201, 403, 403, 403, 403, 403],
+        ),
+        api(
+            Method::POST,
+            "/api/v1/person-concerns".into(),
+            Some(crate::reports::person_concern()),
+            [201, 201, 403, 403, 403, 403, 403],
+        ),
+        api(
+            Method::GET,
+            "/api/v1/cases".into(),
+            None,
+            [200, 200, 200, 403, 403, 403, 403],
+        ),
+        api(
+            Method::GET,
+            format!("/api/v1/cases/{case_id}"),
+            None,
+            [200, 200, 200, 404, 404, 404, 404],
+        ),
+        api(
+            Method::GET,
+            format!("/api/v1/cases/{london_case}"),
+            None,
+            [404; 7],
+        ),
+        api(
+            Method::POST,
+            format!("/api/v1/cases/{case_id}/amendments"),
+            Some(json!({"text": "More detail."})),
+            [201, 201, 403, 404, 404, 404, 404],
+        ),
+        api(
+            Method::POST,
+            format!("/api/v1/cases/{london_case}/amendments"),
+            Some(json!({"text": "More detail."})),
+            [404; 7],
+        ),
+        api(
+            Method::GET,
+            format!("/api/v1/cases/{case_id}/attachments/00000000-0000-0000-0000-000000000000"),
+            None,
+            [404; 7],
+        ),
+        api(
+            Method::POST,
+            "/api/v1/occurrence-returns".into(),
+            Some(json!({"year": 2026, "quarter": 1, "nil_return": true, "declaration": true})),
+            [403, 201, 403, 403, 403, 403, 403],
+        ),
+        api(
+            Method::GET,
+            "/api/v1/occurrence-returns".into(),
+            None,
+            [403, 200, 200, 403, 403, 403, 403],
+        ),
         // Pages.
         page("/".into(), ALL_200),
         page("/account".into(), ALL_200),

@@ -262,6 +262,15 @@ async fn the_openapi_document_describes_every_api_route() {
         "/api/v1/users/{id}",
         "/api/v1/audit",
         "/api/v1/audit/verify",
+        "/api/v1/drugs",
+        "/api/v1/incidents",
+        "/api/v1/person-concerns",
+        "/api/v1/cases",
+        "/api/v1/cases/{id}",
+        "/api/v1/cases/{id}/amendments",
+        "/api/v1/cases/{id}/attachments",
+        "/api/v1/cases/{id}/attachments/{attachment_id}",
+        "/api/v1/occurrence-returns",
     ] {
         assert!(
             doc["paths"][path].is_object(),

@@ -10,4 +10,5 @@ mod directory;
 mod errors;
 mod harness;
 mod harness_db;
+mod reports;
 mod serving;

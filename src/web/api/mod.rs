@@ -1,6 +1,7 @@
 //! The JSON API (SPEC §7), with its OpenAPI 3.1 document generated from these handlers.
 
 pub mod audit;
+pub mod cases;
 pub mod directory;
 pub mod me;
 
@@ -9,7 +10,7 @@ use axum::extract::State;
 use utoipa::Modify;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
-use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
 use crate::state::AppState;
@@ -62,6 +63,19 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(directory::get_user, directory::patch_user))
         .routes(routes!(directory::reinvite_user))
         .routes(routes!(directory::reset_mfa))
+        .routes(routes!(cases::drugs))
+        .routes(routes!(cases::post_incident))
+        .routes(routes!(cases::post_person_concern))
+        .routes(routes!(cases::list))
+        .routes(routes!(cases::get))
+        .routes(routes!(cases::amend))
+        .routes(
+            routes!(cases::attach).layer(axum::extract::DefaultBodyLimit::max(
+                crate::web::UPLOAD_LIMIT,
+            )),
+        )
+        .routes(routes!(cases::get_attachment))
+        .routes(routes!(cases::file_return, cases::list_returns))
         .routes(routes!(audit::list))
         .routes(routes!(audit::verify))
         .split_for_parts()

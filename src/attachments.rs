@@ -1,0 +1,270 @@
+//! Evidence files on cases: the type is decided by the content, never by what the client
+//! says; the file is sealed at rest; it is served only as a download, only to those who may
+//! see the case.
+
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::audit::{self, Event};
+use crate::db::cases as cdb;
+use crate::error::{AppError, AppResult};
+use crate::policy::{self, Actor};
+use crate::state::AppState;
+
+pub const MAX_BYTES: usize = 10 * 1024 * 1024;
+
+/// The kinds of file accepted (SPEC §4 "Attachments").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Pdf,
+    Png,
+    Jpeg,
+    Text,
+    Docx,
+    Xlsx,
+}
+
+impl Kind {
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Kind::Pdf => "application/pdf",
+            Kind::Png => "image/png",
+            Kind::Jpeg => "image/jpeg",
+            Kind::Text => "text/plain; charset=utf-8",
+            Kind::Docx => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            Kind::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        }
+    }
+
+    fn extensions(self) -> &'static [&'static str] {
+        match self {
+            Kind::Pdf => &["pdf"],
+            Kind::Png => &["png"],
+            Kind::Jpeg => &["jpg", "jpeg"],
+            Kind::Text => &["txt", "text", "csv", "log"],
+            Kind::Docx => &["docx"],
+            Kind::Xlsx => &["xlsx"],
+        }
+    }
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// What the bytes are, judged by their content.
+pub fn sniff(data: &[u8]) -> Option<Kind> {
+    if data.starts_with(b"%PDF-") {
+        Some(Kind::Pdf)
+    } else if data.starts_with(&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A]) {
+        Some(Kind::Png)
+    } else if data.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some(Kind::Jpeg)
+    } else if data.starts_with(b"PK\x03\x04") {
+        // Office Open XML is a zip whose parts name the kind of document.
+        if !contains(data, b"[Content_Types].xml") {
+            None
+        } else if contains(data, b"word/") {
+            Some(Kind::Docx)
+        } else if contains(data, b"xl/") {
+            Some(Kind::Xlsx)
+        } else {
+            None
+        }
+    } else {
+        let text = std::str::from_utf8(data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data)).ok()?;
+        let plain = text
+            .chars()
+            .all(|c| !c.is_control() || matches!(c, '\n' | '\r' | '\t' | '\x0C'));
+        plain.then_some(Kind::Text)
+    }
+}
+
+/// A safe file name: no path, no control characters, at most 120 characters.
+pub fn clean_filename(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or("");
+    let cleaned: String = base
+        .chars()
+        .filter(|c| !c.is_control() && !matches!(c, '"' | '<' | '>' | ':' | '|' | '?' | '*'))
+        .collect();
+    let cleaned = cleaned.trim().trim_start_matches('.').to_string();
+    cleaned.chars().take(120).collect()
+}
+
+/// Checks an upload; the field errors name `file`.
+pub fn check(filename: &str, data: &[u8]) -> AppResult<(String, Kind)> {
+    let name = clean_filename(filename);
+    if data.is_empty() {
+        return Err(AppError::validation("file", "The selected file is empty"));
+    }
+    if data.len() > MAX_BYTES {
+        return Err(AppError::PayloadTooLarge);
+    }
+    let Some(kind) = sniff(data) else {
+        return Err(AppError::validation(
+            "file",
+            "The selected file must be a PDF, PNG, JPEG, plain text, Word (DOCX) or Excel (XLSX) file",
+        ));
+    };
+    let ext = name.rsplit_once('.').map(|(_, e)| e.to_lowercase());
+    let name = match ext {
+        Some(e) if kind.extensions().contains(&e.as_str()) => name,
+        Some(_) => {
+            return Err(AppError::validation(
+                "file",
+                "The file's name does not match what it contains: check you chose the right file",
+            ));
+        }
+        None => {
+            let stem = if name.is_empty() {
+                "evidence".to_string()
+            } else {
+                name
+            };
+            format!("{stem}.{}", kind.extensions()[0])
+        }
+    };
+    Ok((name, kind))
+}
+
+fn context(id: Uuid) -> Vec<u8> {
+    format!("attachments.data_enc:{id}").into_bytes()
+}
+
+/// Adds evidence to a case (its reporter, or their organisation's CD lead).
+pub async fn add(
+    state: &AppState,
+    actor: &Actor,
+    case_id: Uuid,
+    filename: &str,
+    data: &[u8],
+) -> AppResult<cdb::AttachmentInfo> {
+    let c = cdb::get_case(&state.db, &policy::case_scope(actor), case_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    policy::amend_report(actor, c.reporter_id, c.organisation_id)?;
+    let (name, kind) = check(filename, data)?;
+    let id = Uuid::now_v7();
+    let sealed = state.sealer.seal(data, &context(id))?;
+    let size = i32::try_from(data.len()).map_err(|_| AppError::PayloadTooLarge)?;
+    let now = state.now();
+    let mut tx = state.db.begin().await?;
+    cdb::insert_attachment(
+        &mut tx,
+        id,
+        case_id,
+        actor.user_id,
+        &name,
+        kind.content_type(),
+        size,
+        &crate::crypto::sha256(data),
+        state.sealer.key_id(),
+        &sealed,
+        now,
+    )
+    .await?;
+    cdb::insert_event(
+        &mut tx,
+        case_id,
+        now,
+        Some(actor.user_id),
+        "attachment_added",
+        "reporter",
+        json!({"attachment_id": id}),
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        now,
+        Event::new(
+            Some(actor.user_id),
+            audit::action::ATTACHMENT_ADDED,
+            "attachment",
+            Some(id),
+        )
+        .case(case_id)
+        .details(json!({"bytes": size})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(cdb::AttachmentInfo {
+        id,
+        filename: name,
+        content_type: kind.content_type().to_string(),
+        size_bytes: size,
+        uploaded_by: actor.user_id,
+        created_at: now,
+    })
+}
+
+/// The file, for someone who may see the case; the download is recorded.
+pub async fn get(
+    state: &AppState,
+    actor: &Actor,
+    case_id: Uuid,
+    id: Uuid,
+) -> AppResult<(String, String, Vec<u8>)> {
+    cdb::get_case(&state.db, &policy::case_scope(actor), case_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let a = cdb::attachment(&state.db, case_id, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let data = state.sealer.open(a.key_id, &a.data_enc, &context(a.id))?;
+    audit::record_alone(
+        &state.db,
+        state.now(),
+        Event::new(
+            Some(actor.user_id),
+            audit::action::ATTACHMENT_DOWNLOADED,
+            "attachment",
+            Some(id),
+        )
+        .case(case_id)
+        .details(json!({"purpose": policy::identity_view_purpose(actor)})),
+    )
+    .await?;
+    Ok((a.filename, a.content_type, data))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn files_are_known_by_their_content() {
+        assert_eq!(sniff(b"%PDF-1.7\n..."), Some(Kind::Pdf));
+        assert_eq!(
+            sniff(&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0]),
+            Some(Kind::Png)
+        );
+        assert_eq!(sniff(&[0xFF, 0xD8, 0xFF, 0xE0]), Some(Kind::Jpeg));
+        assert_eq!(
+            sniff(b"Running balance 28 tablets short\r\n"),
+            Some(Kind::Text)
+        );
+        assert_eq!(
+            sniff(b"PK\x03\x04....[Content_Types].xml....word/document.xml"),
+            Some(Kind::Docx)
+        );
+        assert_eq!(
+            sniff(b"PK\x03\x04....[Content_Types].xml....xl/workbook.xml"),
+            Some(Kind::Xlsx)
+        );
+        assert_eq!(sniff(b"PK\x03\x04 just a zip"), None);
+        assert_eq!(sniff(b"MZ\x90\x00\x03 executable"), None);
+        assert_eq!(sniff(&[0xC3, 0x28]), None);
+    }
+
+    #[test]
+    fn names_must_match_contents() {
+        assert_eq!(check("scan.PDF", b"%PDF-1.4").unwrap().0, "scan.PDF");
+        assert!(check("notes.exe", b"%PDF-1.4").is_err());
+        assert_eq!(
+            check("../../etc/passwd", b"root:x:0:0").unwrap().0,
+            "passwd.txt"
+        );
+        assert_eq!(check("", b"hello").unwrap().0, "evidence.txt");
+        assert!(check("a.txt", b"").is_err());
+    }
+}

@@ -1,0 +1,523 @@
+//! Cases: their reports as submitted, persons, identifiers, timeline, amendments, evidence.
+//! Every read takes a `CaseScope` from `policy`.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use serde_json::Value;
+use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
+use uuid::Uuid;
+
+use crate::policy::CaseScope;
+
+pub struct NewCase {
+    pub id: Uuid,
+    pub kind: &'static str,
+    pub organisation_id: Uuid,
+    pub area_id: Uuid,
+    pub reporter_id: Uuid,
+    pub submitted_at: DateTime<Utc>,
+    /// The year of the reference (submission, in UK time).
+    pub year: i32,
+    pub occurred_on: Option<NaiveDate>,
+    pub harm: Option<String>,
+    pub categories: Vec<String>,
+    pub schedules: Vec<String>,
+    pub drug_ids: Vec<Uuid>,
+    pub high_dose: bool,
+    pub report: Value,
+    pub search_text: String,
+}
+
+/// Inserts the case and returns its new reference, `CD-YYYY-NNNNNN`.
+pub async fn insert_case(conn: &mut PgConnection, c: &NewCase) -> Result<String, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"INSERT INTO cases (id, reference, kind, organisation_id, area_id, reporter_id, submitted_at,
+                              updated_at, occurred_on, harm, categories, schedules, drug_ids, high_dose,
+                              report, search_text)
+           VALUES ($1, format('CD-%s-%s', $2::int, lpad(next_case_number($2::int)::text, 6, '0')),
+                   $3, $4, $5, $6, $7, $7, $8, $9, $10, $11, $12, $13, $14, to_tsvector('english', $15))
+           RETURNING reference"#,
+        c.id,
+        c.year,
+        c.kind,
+        c.organisation_id,
+        c.area_id,
+        c.reporter_id,
+        c.submitted_at,
+        c.occurred_on,
+        c.harm,
+        &c.categories,
+        &c.schedules,
+        &c.drug_ids,
+        c.high_dose,
+        c.report,
+        c.search_text,
+    )
+    .fetch_one(conn)
+    .await
+}
+
+pub async fn insert_event(
+    conn: &mut PgConnection,
+    case_id: Uuid,
+    at: DateTime<Utc>,
+    actor_id: Option<Uuid>,
+    kind: &str,
+    audience: &str,
+    data: Value,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "INSERT INTO case_events (id, case_id, at, actor_id, kind, audience, data) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        Uuid::now_v7(),
+        case_id,
+        at,
+        actor_id,
+        kind,
+        audience,
+        data
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn insert_person(
+    conn: &mut PgConnection,
+    id: Uuid,
+    case_id: Uuid,
+    subject_type: &str,
+    key_id: i16,
+    identity_enc: &[u8],
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "INSERT INTO persons (id, case_id, role, subject_type, key_id, identity_enc, created_at)
+         VALUES ($1, $2, 'subject', $3, $4, $5, $6)",
+        id,
+        case_id,
+        subject_type,
+        key_id,
+        identity_enc,
+        now
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn insert_identifiers(
+    conn: &mut PgConnection,
+    person_id: Uuid,
+    case_id: Uuid,
+    area_id: Uuid,
+    identifiers: &[(String, Vec<u8>)],
+) -> Result<(), sqlx::Error> {
+    let kinds: Vec<String> = identifiers.iter().map(|(k, _)| k.clone()).collect();
+    let digests: Vec<Vec<u8>> = identifiers.iter().map(|(_, d)| d.clone()).collect();
+    sqlx::query!(
+        "INSERT INTO person_identifiers (person_id, case_id, area_id, kind, digest)
+         SELECT $1, $2, $3, k, d FROM unnest($4::text[], $5::bytea[]) AS u(k, d)
+         ON CONFLICT DO NOTHING",
+        person_id,
+        case_id,
+        area_id,
+        &kinds,
+        &digests
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The case a retried request made, if this key was used before by this user.
+pub struct Idempotent {
+    pub request_hash: Vec<u8>,
+    pub case_id: Uuid,
+}
+
+pub async fn find_idempotency(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    key: &str,
+) -> Result<Option<Idempotent>, sqlx::Error> {
+    sqlx::query_as!(
+        Idempotent,
+        "SELECT request_hash, case_id FROM idempotency_keys WHERE user_id = $1 AND key = $2",
+        user_id,
+        key
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+/// Claims the key for a new case; false if another request claimed it first.
+pub async fn claim_idempotency(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    key: &str,
+    request_hash: &[u8],
+    case_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query!(
+        "INSERT INTO idempotency_keys (user_id, key, request_hash, case_id, created_at)
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+        user_id,
+        key,
+        request_hash,
+        case_id,
+        now
+    )
+    .execute(conn)
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+#[derive(Debug, Clone)]
+pub struct CaseRow {
+    pub id: Uuid,
+    pub reference: String,
+    pub kind: String,
+    pub status: String,
+    pub priority: Option<String>,
+    pub organisation_id: Uuid,
+    pub organisation_name: String,
+    pub area_id: Uuid,
+    pub reporter_id: Uuid,
+    pub submitted_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub report: Value,
+}
+
+pub async fn get_case(
+    pool: &PgPool,
+    scope: &CaseScope,
+    id: Uuid,
+) -> Result<Option<CaseRow>, sqlx::Error> {
+    let (kind, one, areas) = scope.binds();
+    sqlx::query_as!(
+        CaseRow,
+        r#"SELECT c.id, c.reference, c.kind, c.status, c.priority, c.organisation_id, o.name AS organisation_name,
+                  c.area_id, c.reporter_id, c.submitted_at, c.updated_at, c.report
+           FROM cases c JOIN organisations o ON o.id = c.organisation_id
+           WHERE c.id = $4
+             AND (($1 = 'reporter' AND c.reporter_id = $2)
+                  OR ($1 = 'organisation' AND c.organisation_id = $2)
+                  OR ($1 = 'areas' AND c.area_id = ANY($3)))"#,
+        kind,
+        one,
+        &areas,
+        id
+    )
+    .fetch_optional(pool)
+    .await
+}
+
+/// Which of `ids` the scope can see (for links between cases).
+pub async fn visible_ids(
+    pool: &PgPool,
+    scope: &CaseScope,
+    ids: &[Uuid],
+) -> Result<Vec<Uuid>, sqlx::Error> {
+    let (kind, one, areas) = scope.binds();
+    sqlx::query_scalar!(
+        r#"SELECT c.id FROM cases c
+           WHERE c.id = ANY($4)
+             AND (($1 = 'reporter' AND c.reporter_id = $2)
+                  OR ($1 = 'organisation' AND c.organisation_id = $2)
+                  OR ($1 = 'areas' AND c.area_id = ANY($3)))"#,
+        kind,
+        one,
+        &areas,
+        ids
+    )
+    .fetch_all(pool)
+    .await
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct CaseFilter {
+    pub statuses: Vec<String>,
+    pub kind: Option<String>,
+    pub categories: Vec<String>,
+    pub schedules: Vec<String>,
+    pub harms: Vec<String>,
+    pub organisation_id: Option<Uuid>,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub q: Option<String>,
+    /// Keyset cursor: cases strictly before (submitted_at, id) in newest-first order.
+    pub before: Option<(DateTime<Utc>, Uuid)>,
+    pub limit: i64,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct CaseSummary {
+    pub id: Uuid,
+    pub reference: String,
+    pub kind: String,
+    pub status: String,
+    pub organisation_id: Uuid,
+    pub organisation_name: String,
+    pub area_id: Uuid,
+    pub submitted_at: DateTime<Utc>,
+    pub occurred_on: Option<NaiveDate>,
+    pub harm: Option<String>,
+    pub categories: Vec<String>,
+    pub schedules: Vec<String>,
+    pub high_dose: bool,
+}
+
+fn push_scope(qb: &mut QueryBuilder<Postgres>, scope: &CaseScope) {
+    match scope {
+        CaseScope::Reporter(id) => {
+            qb.push(" AND c.reporter_id = ").push_bind(*id);
+        }
+        CaseScope::Organisation(id) => {
+            qb.push(" AND c.organisation_id = ").push_bind(*id);
+        }
+        CaseScope::Areas(ids) => {
+            qb.push(" AND c.area_id = ANY(")
+                .push_bind(ids.clone())
+                .push(")");
+        }
+        CaseScope::Nothing => {
+            qb.push(" AND false");
+        }
+    }
+}
+
+/// Newest first, scoped, filtered. The SQL is assembled so each filter adds only its own
+/// condition (the planner then picks the index that fits), with every value bound.
+pub async fn list_cases(
+    pool: &PgPool,
+    scope: &CaseScope,
+    f: &CaseFilter,
+) -> Result<Vec<CaseSummary>, sqlx::Error> {
+    let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
+        "SELECT c.id, c.reference, c.kind, c.status, c.organisation_id, o.name AS organisation_name, c.area_id,
+                c.submitted_at, c.occurred_on, c.harm, c.categories, c.schedules, c.high_dose
+         FROM cases c JOIN organisations o ON o.id = c.organisation_id WHERE true",
+    );
+    push_scope(&mut qb, scope);
+    if !f.statuses.is_empty() {
+        qb.push(" AND c.status = ANY(")
+            .push_bind(f.statuses.clone())
+            .push(")");
+    }
+    if let Some(k) = &f.kind {
+        qb.push(" AND c.kind = ").push_bind(k.clone());
+    }
+    if !f.categories.is_empty() {
+        qb.push(" AND c.categories && ")
+            .push_bind(f.categories.clone());
+    }
+    if !f.schedules.is_empty() {
+        qb.push(" AND c.schedules && ")
+            .push_bind(f.schedules.clone());
+    }
+    if !f.harms.is_empty() {
+        qb.push(" AND c.harm = ANY(")
+            .push_bind(f.harms.clone())
+            .push(")");
+    }
+    if let Some(o) = f.organisation_id {
+        qb.push(" AND c.organisation_id = ").push_bind(o);
+    }
+    if let Some(d) = f.from {
+        qb.push(" AND c.submitted_at >= ")
+            .push_bind(d)
+            .push("::date");
+    }
+    if let Some(d) = f.to {
+        qb.push(" AND c.submitted_at < (")
+            .push_bind(d)
+            .push("::date + 1)");
+    }
+    if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        let upper = q.to_uppercase();
+        if upper.starts_with("CD-") {
+            qb.push(" AND c.reference LIKE ")
+                .push_bind(format!("{}%", upper.replace('%', "").replace('_', "\\_")));
+        } else {
+            qb.push(" AND c.search_text @@ websearch_to_tsquery('english', ")
+                .push_bind(q.to_string())
+                .push(")");
+        }
+    }
+    if let Some((at, id)) = f.before {
+        qb.push(" AND (c.submitted_at, c.id) < (")
+            .push_bind(at)
+            .push(", ")
+            .push_bind(id)
+            .push(")");
+    }
+    qb.push(" ORDER BY c.submitted_at DESC, c.id DESC LIMIT ")
+        .push_bind(f.limit);
+    qb.build_query_as::<CaseSummary>().fetch_all(pool).await
+}
+
+pub struct PersonRow {
+    pub id: Uuid,
+    pub subject_type: String,
+    pub key_id: i16,
+    pub identity_enc: Vec<u8>,
+}
+
+pub async fn persons(pool: &PgPool, case_id: Uuid) -> Result<Vec<PersonRow>, sqlx::Error> {
+    sqlx::query_as!(
+        PersonRow,
+        "SELECT id, subject_type, key_id, identity_enc FROM persons WHERE case_id = $1 ORDER BY created_at, id",
+        case_id
+    )
+    .fetch_all(pool)
+    .await
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Amendment {
+    pub id: Uuid,
+    pub author_id: Uuid,
+    pub text: String,
+    pub created_at: DateTime<Utc>,
+}
+
+pub async fn amendments(pool: &PgPool, case_id: Uuid) -> Result<Vec<Amendment>, sqlx::Error> {
+    sqlx::query_as!(
+        Amendment,
+        "SELECT id, author_id, text, created_at FROM case_amendments WHERE case_id = $1 ORDER BY created_at, id",
+        case_id
+    )
+    .fetch_all(pool)
+    .await
+}
+
+pub async fn insert_amendment(
+    conn: &mut PgConnection,
+    a: &Amendment,
+    case_id: Uuid,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "INSERT INTO case_amendments (id, case_id, author_id, text, created_at) VALUES ($1, $2, $3, $4, $5)",
+        a.id,
+        case_id,
+        a.author_id,
+        a.text,
+        a.created_at
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        "UPDATE cases SET updated_at = $2 WHERE id = $1",
+        case_id,
+        a.created_at
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct TimelineEvent {
+    pub id: Uuid,
+    pub at: DateTime<Utc>,
+    pub actor_id: Option<Uuid>,
+    pub kind: String,
+    #[schema(value_type = Object)]
+    pub data: Value,
+}
+
+/// The timeline; with `reporter_only`, just the events the reporter's side may see.
+pub async fn timeline(
+    pool: &PgPool,
+    case_id: Uuid,
+    reporter_only: bool,
+) -> Result<Vec<TimelineEvent>, sqlx::Error> {
+    sqlx::query_as!(
+        TimelineEvent,
+        "SELECT id, at, actor_id, kind, data FROM case_events
+         WHERE case_id = $1 AND (NOT $2 OR audience = 'reporter') ORDER BY at, id",
+        case_id,
+        reporter_only
+    )
+    .fetch_all(pool)
+    .await
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AttachmentInfo {
+    pub id: Uuid,
+    pub filename: String,
+    pub content_type: String,
+    pub size_bytes: i32,
+    pub uploaded_by: Uuid,
+    pub created_at: DateTime<Utc>,
+}
+
+pub async fn attachments(pool: &PgPool, case_id: Uuid) -> Result<Vec<AttachmentInfo>, sqlx::Error> {
+    sqlx::query_as!(
+        AttachmentInfo,
+        "SELECT id, filename, content_type, size_bytes, uploaded_by, created_at FROM attachments
+         WHERE case_id = $1 ORDER BY created_at, id",
+        case_id
+    )
+    .fetch_all(pool)
+    .await
+}
+
+pub struct AttachmentData {
+    pub id: Uuid,
+    pub filename: String,
+    pub content_type: String,
+    pub key_id: i16,
+    pub data_enc: Vec<u8>,
+}
+
+pub async fn attachment(
+    pool: &PgPool,
+    case_id: Uuid,
+    id: Uuid,
+) -> Result<Option<AttachmentData>, sqlx::Error> {
+    sqlx::query_as!(
+        AttachmentData,
+        "SELECT id, filename, content_type, key_id, data_enc FROM attachments WHERE case_id = $1 AND id = $2",
+        case_id,
+        id
+    )
+    .fetch_optional(pool)
+    .await
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn insert_attachment(
+    conn: &mut PgConnection,
+    id: Uuid,
+    case_id: Uuid,
+    uploaded_by: Uuid,
+    filename: &str,
+    content_type: &str,
+    size_bytes: i32,
+    sha256: &[u8],
+    key_id: i16,
+    data_enc: &[u8],
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "INSERT INTO attachments (id, case_id, uploaded_by, filename, content_type, size_bytes, sha256, key_id, data_enc, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        id,
+        case_id,
+        uploaded_by,
+        filename,
+        content_type,
+        size_bytes,
+        sha256,
+        key_id,
+        data_enc,
+        now
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,456 @@
+//! Reports and cases (SPEC §7, §7.1): the drug catalogue, submitting incidents and persons of
+//! concern, reading cases in scope, amendments and evidence, quarterly occurrence returns.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Multipart, Path, State};
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::db::cases::{self as cdb, CaseFilter, CaseSummary};
+use crate::db::returns as rdb;
+use crate::domain::report::{
+    CaseStatus, ConcernCategory, Drug, Harm, IncidentCategory, IncidentInput, PersonConcernInput,
+    Schedule,
+};
+use crate::domain::validation::FieldErrors;
+use crate::error::{AppError, AppResult, Problem};
+use crate::policy::{self, Actor};
+use crate::reports::{self, Submitted};
+use crate::returns::{self, ReturnInput};
+use crate::state::AppState;
+use crate::web::extract::{Params, PathId, parse_json, require_json};
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct DrugList {
+    pub items: Vec<Drug>,
+}
+
+#[utoipa::path(get, path = "/api/v1/drugs", tag = "reports",
+    params(("q" = Option<String>, Query, description = "part of a name or a brand name")),
+    responses((status = 200, body = DrugList)))]
+pub async fn drugs(
+    State(state): State<AppState>,
+    _actor: Actor,
+    params: Params,
+) -> AppResult<Json<DrugList>> {
+    let cat = reports::catalogue(&state).await?;
+    Ok(Json(DrugList {
+        items: cat.search(params.get("q").unwrap_or(""), 50),
+    }))
+}
+
+fn idempotency(
+    headers: &HeaderMap,
+    kind: &str,
+    body: &[u8],
+) -> AppResult<Option<(String, Vec<u8>)>> {
+    let key = reports::parse_idempotency_key(
+        headers.get("idempotency-key").and_then(|v| v.to_str().ok()),
+    )?;
+    Ok(key.map(|k| (k, reports::request_hash(kind, body))))
+}
+
+fn created(s: Submitted, new: bool) -> Response {
+    // A replay answers exactly as the first time did.
+    let mut r = (StatusCode::CREATED, Json(&s)).into_response();
+    if !new {
+        r.headers_mut()
+            .insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    r
+}
+
+#[utoipa::path(post, path = "/api/v1/incidents", tag = "reports", request_body = IncidentInput,
+    params(("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key and body returns the first answer")),
+    responses((status = 201, body = Submitted), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn post_incident(
+    State(state): State<AppState>,
+    actor: Actor,
+    headers: HeaderMap,
+    body: Bytes,
+) -> AppResult<Response> {
+    require_json(&headers)?;
+    let input: IncidentInput = parse_json(&body)?;
+    let key = idempotency(&headers, "incident", &body)?;
+    let (s, new) = reports::submit_incident(&state, &actor, &input, key).await?;
+    Ok(created(s, new))
+}
+
+#[utoipa::path(post, path = "/api/v1/person-concerns", tag = "reports", request_body = PersonConcernInput,
+    params(("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key and body returns the first answer")),
+    responses((status = 201, body = Submitted), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn post_person_concern(
+    State(state): State<AppState>,
+    actor: Actor,
+    headers: HeaderMap,
+    body: Bytes,
+) -> AppResult<Response> {
+    require_json(&headers)?;
+    let input: PersonConcernInput = parse_json(&body)?;
+    let key = idempotency(&headers, "person_concern", &body)?;
+    let (s, new) = reports::submit_person_concern(&state, &actor, &input, key).await?;
+    Ok(created(s, new))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CaseList {
+    pub items: Vec<CaseSummary>,
+    pub next_cursor: Option<String>,
+}
+
+fn list_param<T>(
+    params: &Params,
+    key: &str,
+    parse: fn(&str) -> Option<T>,
+    e: &mut FieldErrors,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    for (k, v) in &params.0 {
+        if k != key {
+            continue;
+        }
+        for part in v.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            if parse(part).is_some() {
+                out.push(part.to_string());
+            } else {
+                e.add(key, format!("'{part}' is not a valid {key}"));
+            }
+        }
+    }
+    out
+}
+
+fn date_param(params: &Params, key: &str, e: &mut FieldErrors) -> Option<NaiveDate> {
+    let v = params.get(key)?;
+    match NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d") {
+        Ok(d) => Some(d),
+        Err(_) => {
+            e.add(key, format!("{key} must be a date like 2026-11-02"));
+            None
+        }
+    }
+}
+
+pub fn encode_cursor(c: &CaseSummary) -> String {
+    format!("{}_{}", c.submitted_at.timestamp_micros(), c.id.simple())
+}
+
+fn decode_cursor(c: &str) -> Option<(DateTime<Utc>, Uuid)> {
+    let (micros, id) = c.split_once('_')?;
+    Some((
+        DateTime::from_timestamp_micros(micros.parse().ok()?)?,
+        Uuid::parse_str(id).ok()?,
+    ))
+}
+
+/// Parses the case list's filters (shared by the API, the pages and the export).
+pub fn parse_case_filter(params: &Params) -> AppResult<CaseFilter> {
+    let mut e = FieldErrors::new();
+    let statuses = list_param(params, "status", CaseStatus::parse, &mut e);
+    let kind = match params.get("kind") {
+        None => None,
+        Some(k @ ("incident" | "person_concern")) => Some(k.to_string()),
+        Some(_) => {
+            e.add("kind", "kind must be incident or person_concern");
+            None
+        }
+    };
+    let mut categories = list_param(
+        params,
+        "category",
+        IncidentCategory::parse,
+        &mut FieldErrors::new(),
+    );
+    categories.extend(list_param(
+        params,
+        "category",
+        ConcernCategory::parse,
+        &mut FieldErrors::new(),
+    ));
+    for (k, v) in &params.0 {
+        if k == "category" {
+            for part in v.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+                if IncidentCategory::parse(part).is_none() && ConcernCategory::parse(part).is_none()
+                {
+                    e.add("category", format!("'{part}' is not a valid category"));
+                }
+            }
+        }
+    }
+    categories.sort();
+    categories.dedup();
+    let schedules = list_param(params, "schedule", Schedule::parse, &mut e);
+    let harms = list_param(params, "harm", Harm::parse, &mut e);
+    let organisation_id =
+        params
+            .get("organisation_id")
+            .and_then(|v| match Uuid::parse_str(v.trim()) {
+                Ok(id) => Some(id),
+                Err(_) => {
+                    e.add("organisation_id", "organisation_id must be a UUID");
+                    None
+                }
+            });
+    let from = date_param(params, "from", &mut e);
+    let to = date_param(params, "to", &mut e);
+    if let (Some(f), Some(t)) = (from, to)
+        && t < f
+    {
+        e.add("to", "to must be the same as or after from");
+    }
+    let limit = match params.get("limit") {
+        None => 50,
+        Some(v) => match v.trim().parse::<i64>() {
+            Ok(n) if (1..=200).contains(&n) => n,
+            _ => {
+                e.add("limit", "limit must be a whole number from 1 to 200");
+                50
+            }
+        },
+    };
+    let before = match params.get("cursor") {
+        None => None,
+        Some(c) => {
+            let d = decode_cursor(c);
+            if d.is_none() {
+                e.add("cursor", "cursor is not one this service gave out");
+            }
+            d
+        }
+    };
+    if !e.is_empty() {
+        return Err(AppError::Validation(e.into_vec()));
+    }
+    Ok(CaseFilter {
+        statuses,
+        kind,
+        categories,
+        schedules,
+        harms,
+        organisation_id,
+        from,
+        to,
+        q: params.get("q").map(str::to_string),
+        before,
+        limit,
+    })
+}
+
+/// One page of the caller's cases, and the cursor for the next.
+pub async fn case_page(
+    state: &AppState,
+    actor: &Actor,
+    f: &CaseFilter,
+) -> AppResult<(Vec<CaseSummary>, Option<String>)> {
+    let scope = policy::list_cases(actor)?;
+    let mut probe = f.clone();
+    probe.limit = f.limit + 1;
+    let mut items = cdb::list_cases(&state.db, &scope, &probe).await?;
+    let more = items.len() as i64 > f.limit;
+    items.truncate(f.limit as usize);
+    let next = if more {
+        items.last().map(encode_cursor)
+    } else {
+        None
+    };
+    Ok((items, next))
+}
+
+#[utoipa::path(get, path = "/api/v1/cases", tag = "cases",
+    params(("status" = Option<String>, Query, description = "one or more, comma-separated"),
+           ("kind" = Option<String>, Query), ("category" = Option<String>, Query), ("schedule" = Option<String>, Query),
+           ("harm" = Option<String>, Query), ("organisation_id" = Option<Uuid>, Query),
+           ("from" = Option<String>, Query, description = "submitted on or after, YYYY-MM-DD"),
+           ("to" = Option<String>, Query, description = "submitted on or before, YYYY-MM-DD"),
+           ("q" = Option<String>, Query, description = "a reference (CD-…) or words of the description"),
+           ("limit" = Option<i64>, Query, description = "1 to 200, default 50"), ("cursor" = Option<String>, Query)),
+    responses((status = 200, body = CaseList), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn list(
+    State(state): State<AppState>,
+    actor: Actor,
+    params: Params,
+) -> AppResult<Json<CaseList>> {
+    let f = parse_case_filter(&params)?;
+    let (items, next_cursor) = case_page(&state, &actor, &f).await?;
+    Ok(Json(CaseList { items, next_cursor }))
+}
+
+#[utoipa::path(get, path = "/api/v1/cases/{id}", tag = "cases", params(("id" = Uuid, Path)),
+    responses((status = 200, body = reports::CaseView), (status = 404, body = Problem)))]
+pub async fn get(
+    State(state): State<AppState>,
+    actor: Actor,
+    PathId(id): PathId,
+) -> AppResult<Json<reports::CaseView>> {
+    Ok(Json(reports::view_case(&state, &actor, id).await?))
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+pub struct AmendmentInput {
+    pub text: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/v1/cases/{id}/amendments", tag = "cases", params(("id" = Uuid, Path)),
+    request_body = AmendmentInput,
+    responses((status = 201, body = cdb::Amendment), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn amend(
+    State(state): State<AppState>,
+    actor: Actor,
+    PathId(id): PathId,
+    crate::web::extract::ApiJson(input): crate::web::extract::ApiJson<AmendmentInput>,
+) -> AppResult<(StatusCode, Json<cdb::Amendment>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(reports::amend(&state, &actor, id, input.text.as_deref()).await?),
+    ))
+}
+
+/// Reads the `file` part of a multipart form: (file name, bytes).
+pub async fn read_file_part(mut multipart: Multipart) -> AppResult<(String, Vec<u8>)> {
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| AppError::BadRequest(format!("The upload could not be read: {e}")))?
+    {
+        if field.name() == Some("file") {
+            let name = field.file_name().unwrap_or("").to_string();
+            let data = field.bytes().await.map_err(|e| {
+                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    AppError::PayloadTooLarge
+                } else {
+                    AppError::BadRequest(format!("The upload could not be read: {e}"))
+                }
+            })?;
+            return Ok((name, data.to_vec()));
+        }
+    }
+    Err(AppError::validation("file", "Select a file"))
+}
+
+#[utoipa::path(post, path = "/api/v1/cases/{id}/attachments", tag = "cases", params(("id" = Uuid, Path)),
+    request_body(content_type = "multipart/form-data", description = "a part named `file`: PDF, PNG, JPEG, plain text, DOCX or XLSX, at most 10 MiB"),
+    responses((status = 201, body = cdb::AttachmentInfo), (status = 403, body = Problem), (status = 404, body = Problem),
+              (status = 413, body = Problem), (status = 415, body = Problem), (status = 422, body = Problem)))]
+pub async fn attach(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> AppResult<(StatusCode, Json<cdb::AttachmentInfo>)> {
+    let id = Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
+    let multipart = multipart.map_err(|_| {
+        let ct = headers
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if ct.starts_with("multipart/form-data") {
+            AppError::BadRequest("The upload could not be read.".into())
+        } else {
+            AppError::UnsupportedMediaType(
+                "Send the file as multipart/form-data with a part named `file`.".into(),
+            )
+        }
+    })?;
+    let (name, data) = read_file_part(multipart).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(crate::attachments::add(&state, &actor, id, &name, &data).await?),
+    ))
+}
+
+/// A file as a download (never shown inline).
+pub fn download(filename: &str, content_type: &str, data: Vec<u8>) -> Response {
+    let ascii: String = filename
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ' ') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let encoded: String = url::form_urlencoded::byte_serialize(filename.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20");
+    let disposition = format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}");
+    let mut r = data.into_response();
+    let h = r.headers_mut();
+    h.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_str(content_type)
+            .unwrap_or(HeaderValue::from_static("application/octet-stream")),
+    );
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        h.insert(CONTENT_DISPOSITION, v);
+    }
+    r
+}
+
+#[utoipa::path(get, path = "/api/v1/cases/{id}/attachments/{attachment_id}", tag = "cases",
+    params(("id" = Uuid, Path), ("attachment_id" = Uuid, Path)),
+    responses((status = 200, description = "the file, as an attachment"), (status = 404, body = Problem)))]
+pub async fn get_attachment(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path((id, att)): Path<(String, String)>,
+) -> AppResult<Response> {
+    let (Ok(id), Ok(att)) = (Uuid::parse_str(&id), Uuid::parse_str(&att)) else {
+        return Err(AppError::NotFound);
+    };
+    let (name, ct, data) = crate::attachments::get(&state, &actor, id, att).await?;
+    Ok(download(&name, &ct, data))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ReturnList {
+    pub items: Vec<rdb::OccurrenceReturn>,
+}
+
+#[utoipa::path(post, path = "/api/v1/occurrence-returns", tag = "returns", request_body = ReturnInput,
+    description = "Files the quarter's return, or corrects it (the earlier version is kept): 201 when new, 200 for a correction.",
+    responses((status = 201, body = rdb::OccurrenceReturn), (status = 200, body = rdb::OccurrenceReturn),
+              (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn file_return(
+    State(state): State<AppState>,
+    actor: Actor,
+    crate::web::extract::ApiJson(input): crate::web::extract::ApiJson<ReturnInput>,
+) -> AppResult<(StatusCode, Json<rdb::OccurrenceReturn>)> {
+    let (r, new) = returns::file(&state, &actor, &input).await?;
+    Ok((
+        if new {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        },
+        Json(r),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/occurrence-returns", tag = "returns",
+    params(("year" = Option<i32>, Query)),
+    responses((status = 200, body = ReturnList), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn list_returns(
+    State(state): State<AppState>,
+    actor: Actor,
+    params: Params,
+) -> AppResult<Json<ReturnList>> {
+    let scope = policy::read_occurrence_returns(&actor)?;
+    let year = match params.get("year") {
+        None => None,
+        Some(y) => Some(
+            y.trim()
+                .parse::<i32>()
+                .map_err(|_| AppError::validation("year", "year must be a whole number"))?,
+        ),
+    };
+    Ok(Json(ReturnList {
+        items: rdb::list(&state.db, &scope, year).await?,
+    }))
+}
