@@ -201,6 +201,7 @@ pub async fn submit(
             report: s.report,
             search_text: s.search_text,
         },
+        Uuid::now_v7(),
     )
     .await?;
     if let Some(p) = &s.person {
@@ -216,16 +217,6 @@ pub async fn submit(
         .await?;
         cdb::insert_identifiers(&mut tx, p.id, case_id, area_id, &p.identifiers).await?;
     }
-    cdb::insert_event(
-        &mut tx,
-        case_id,
-        now,
-        Some(actor.user_id),
-        "submitted",
-        "reporter",
-        json!({"reference": reference}),
-    )
-    .await?;
     audit::record(
         &mut tx,
         now,

@@ -28,15 +28,28 @@ pub struct NewCase {
     pub search_text: String,
 }
 
-/// Inserts the case and returns its new reference, `CD-YYYY-NNNNNN`.
-pub async fn insert_case(conn: &mut PgConnection, c: &NewCase) -> Result<String, sqlx::Error> {
+/// Inserts the case with its first timeline event ("submitted", by `actor`) in one
+/// statement, and returns its new reference, `CD-YYYY-NNNNNN`.
+pub async fn insert_case(
+    conn: &mut PgConnection,
+    c: &NewCase,
+    event_id: Uuid,
+) -> Result<String, sqlx::Error> {
     sqlx::query_scalar!(
-        r#"INSERT INTO cases (id, reference, kind, organisation_id, area_id, reporter_id, submitted_at,
-                              updated_at, occurred_on, harm, categories, schedules, drug_ids, high_dose,
-                              report, search_text)
-           VALUES ($1, format('CD-%s-%s', $2::int, lpad(next_case_number($2::int)::text, 6, '0')),
-                   $3, $4, $5, $6, $7, $7, $8, $9, $10, $11, $12, $13, $14, to_tsvector('english', $15))
-           RETURNING reference"#,
+        r#"WITH c AS (
+               INSERT INTO cases (id, reference, kind, organisation_id, area_id, reporter_id, submitted_at,
+                                  updated_at, occurred_on, harm, categories, schedules, drug_ids, high_dose,
+                                  report, search_text)
+               VALUES ($1, format('CD-%s-%s', $2::int, lpad(next_case_number($2::int)::text, 6, '0')),
+                       $3, $4, $5, $6, $7, $7, $8, $9, $10, $11, $12, $13, $14, to_tsvector('english', $15))
+               RETURNING id, reference, reporter_id, submitted_at
+           ), e AS (
+               INSERT INTO case_events (id, case_id, at, actor_id, kind, audience, data)
+               SELECT $16, c.id, c.submitted_at, c.reporter_id, 'submitted', 'reporter',
+                      jsonb_build_object('reference', c.reference)
+               FROM c
+           )
+           SELECT reference AS "reference!" FROM c"#,
         c.id,
         c.year,
         c.kind,
@@ -52,6 +65,7 @@ pub async fn insert_case(conn: &mut PgConnection, c: &NewCase) -> Result<String,
         c.high_dose,
         c.report,
         c.search_text,
+        event_id,
     )
     .fetch_one(conn)
     .await
