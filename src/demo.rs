@@ -213,6 +213,20 @@ type DemoUserSpec = (
 );
 const USERS: &[DemoUserSpec] = &[
     (
+        "gp.reporter@demo.cdconcerns.test",
+        "Dr Amira Haddad",
+        "reporter",
+        Some("Riverside Medical Practice"),
+        &[],
+    ),
+    (
+        "london.reporter@demo.cdconcerns.test",
+        "Grace Mensah",
+        "reporter",
+        Some("HMP Thameside Healthcare"),
+        &[],
+    ),
+    (
         "reporter@demo.cdconcerns.test",
         "Priya Shah",
         "reporter",
@@ -398,6 +412,7 @@ pub async fn seed(state: &AppState, password: Option<&str>) -> anyhow::Result<Ve
         });
     }
     tx.commit().await?;
+    sample_cases(state).await?;
     std::fs::create_dir_all(&state.config.data_dir)?;
     crate::startup::write_private(&creds_path, &serde_json::to_string_pretty(&out)?)
         .context("keeping the demo sign-in details")?;
@@ -426,4 +441,127 @@ pub fn print_banner(url: &str, users: &[DemoUser], creds_file: &std::path::Path)
     println!("These details are kept in {}.", creds_file.display());
     println!("Press Ctrl-C to stop.");
     println!();
+}
+
+/// A few reports, so that every role has something to look at: incidents of several kinds,
+/// and the same prescriber reported by two organisations (and once in another area).
+async fn sample_cases(state: &AppState) -> anyhow::Result<()> {
+    use crate::domain::report::{IncidentInput, PersonConcernInput};
+    let actor = |email: &str| {
+        let email = email.to_string();
+        async move {
+            let id = dir::user_id_by_email(&state.db, &email)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("demo user {email} missing"))?;
+            let u = dir::get_user(&state.db, &crate::policy::UserScope::All, id)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("demo user {email} missing"))?;
+            Ok::<_, anyhow::Error>(crate::policy::Actor {
+                user_id: u.id,
+                role: crate::domain::directory::Role::parse(&u.role)
+                    .unwrap_or(crate::domain::directory::Role::Reporter),
+                name: u.name,
+                email: u.email,
+                organisation_id: u.organisation_id,
+                organisation_name: u.organisation_name,
+                area_ids: u.area_ids,
+                via: crate::policy::Via::Session,
+            })
+        }
+    };
+    let pharmacy = actor("reporter@demo.cdconcerns.test").await?;
+    let gp = actor("gp.reporter@demo.cdconcerns.test").await?;
+    let prison = actor("london.reporter@demo.cdconcerns.test").await?;
+    let cat = crate::reports::catalogue(state)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let drug = |q: &str| cat.search(q, 1).first().map(|d| d.id);
+    let today = crate::reports::uk_today(state);
+    let days_ago = |n: i64| {
+        (today - chrono::TimeDelta::days(n))
+            .format("%Y-%m-%d")
+            .to_string()
+    };
+    let incidents = [
+        (
+            &pharmacy,
+            json!({
+            "occurred_on": days_ago(3), "discovered_on": days_ago(2), "location": "Dispensary CD cabinet",
+            "categories": ["stock_discrepancy", "lost_missing"],
+            "drugs": [{"drug_id": drug("morphine sulfate"), "formulation": "tablet", "strength": "10 mg", "quantity": 28, "unit": "tablet"}],
+            "harm": "none", "near_miss": false,
+            "description": "At the weekly balance check the CD register showed 28 morphine sulfate 10 mg MR tablets more than were in the cabinet.",
+            "actions_taken": "Recounted with a second pharmacist; checked deliveries and returns for the month; superintendent informed.",
+            "police_informed": false, "patient_involved": false}),
+        ),
+        (
+            &pharmacy,
+            json!({
+            "occurred_on": days_ago(10), "location": "Pharmacy counter",
+            "categories": ["fraudulent_attempt", "prescription_lost_stolen_forged"],
+            "drugs": [{"drug_id": drug("oxycodone"), "formulation": "capsule", "strength": "20 mg", "quantity": 56, "unit": "capsule", "daily_dose_mg": 80}],
+            "harm": "none", "near_miss": true,
+            "description": "A prescription for oxycodone 20 mg capsules was presented that the prescriber's surgery said they had not issued.",
+            "actions_taken": "Not dispensed. Police called.", "police_informed": true, "police_reference": "GMP/CRI/4471/26", "patient_involved": false}),
+        ),
+        (
+            &gp,
+            json!({
+            "occurred_on": days_ago(6), "location": "Treatment room",
+            "categories": ["administration_error"],
+            "drugs": [{"drug_id": drug("fentanyl transdermal"), "formulation": "transdermal patch", "quantity": 1, "unit": "patch", "patch_micrograms_per_hour": 50}],
+            "harm": "moderate", "near_miss": false,
+            "description": "A new fentanyl patch was applied without removing the old one; the patient was drowsy at the next visit.",
+            "actions_taken": "Old patch removed, patient monitored, GP informed, family apologised to.", "police_informed": false, "patient_involved": true}),
+        ),
+        (
+            &prison,
+            json!({
+            "occurred_on": days_ago(1), "location": "Wing medication hatch",
+            "categories": ["theft_or_diversion"],
+            "drugs": [{"drug_id": drug("pregabalin"), "formulation": "capsule", "strength": "300 mg", "quantity": 14, "unit": "capsule"}],
+            "harm": "low", "near_miss": false,
+            "description": "Pregabalin capsules held back by a patient at supervised administration were found in another cell.",
+            "police_informed": false, "patient_involved": true}),
+        ),
+    ];
+    for (who, body) in incidents {
+        let input: IncidentInput = serde_json::from_value(body)?;
+        crate::reports::submit_incident(state, who, &input, None)
+            .await
+            .map_err(|e| anyhow::anyhow!("demo incident: {e:?}"))?;
+    }
+    let concern = |reporter_note: &str, provenance: &str| {
+        json!({
+            "subject_type": "registered_professional",
+            "person": {"full_name": "Dr Martin Keel", "date_of_birth": "1968-04-12",
+                       "registrations": [{"register": "gmc", "number": "4123456"}],
+                       "job_role": "Locum GP", "work_addresses": ["Riverside Medical Practice, Salford"]},
+            "concern_categories": ["self_or_family_prescribing", "inappropriate_prescribing"],
+            "provenance": provenance, "status": "alleged", "description": reporter_note, "linked_case_ids": []
+        })
+    };
+    for (who, note, provenance) in [
+        (
+            &pharmacy,
+            "The same locum GP has written oxycodone prescriptions for two relatives within a month.",
+            "own_observation",
+        ),
+        (
+            &gp,
+            "A colleague saw the locum take a box of diamorphine ampoules from the doctor's bag stock.",
+            "colleague",
+        ),
+        (
+            &prison,
+            "A locum with this GMC number worked two sessions here; CD stock was short after each.",
+            "colleague",
+        ),
+    ] {
+        let input: PersonConcernInput = serde_json::from_value(concern(note, provenance))?;
+        crate::reports::submit_person_concern(state, who, &input, None)
+            .await
+            .map_err(|e| anyhow::anyhow!("demo concern: {e:?}"))?;
+    }
+    Ok(())
 }
