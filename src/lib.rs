@@ -18,4 +18,5 @@ pub mod returns;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+pub mod triage;
 pub mod web;

@@ -221,6 +221,8 @@ pub enum CaseScope {
     Reporter(Uuid),
     Organisation(Uuid),
     Areas(Vec<Uuid>),
+    /// Areas, plus cases of other areas the team was granted (made by `db::cases` only).
+    AreasAndGranted(Vec<Uuid>, Vec<Uuid>),
     Nothing,
 }
 
@@ -239,7 +241,9 @@ impl CaseScope {
         match self {
             CaseScope::Reporter(id) => ("reporter", Some(*id), vec![]),
             CaseScope::Organisation(id) => ("organisation", Some(*id), vec![]),
-            CaseScope::Areas(ids) => ("areas", None, ids.clone()),
+            CaseScope::Areas(ids) | CaseScope::AreasAndGranted(ids, _) => {
+                ("areas", None, ids.clone())
+            }
             CaseScope::Nothing => ("nothing", None, vec![]),
         }
     }
@@ -306,5 +310,87 @@ pub fn read_occurrence_returns(a: &Actor) -> Result<ReturnScope, AppError> {
         (Role::OrgLead, Some(org)) => Ok(ReturnScope::Organisation(org)),
         (Role::Cdao, _) => Ok(ReturnScope::Areas(a.area_ids.clone())),
         _ => Err(forbidden("see occurrence returns")),
+    }
+}
+
+/// Triage (status, priority, assignment, risk, notes, links, closing): a CDAO of the case's
+/// own area. Called once the case is known to be visible, so a refusal here is 403.
+pub fn triage_case(a: &Actor, case_area: Uuid) -> Result<(), AppError> {
+    if a.role == Role::Cdao && a.area_ids.contains(&case_area) {
+        Ok(())
+    } else {
+        Err(forbidden("triage this case"))
+    }
+}
+
+/// Correlation matches and access requests: CDAOs only (SPEC §3: reporters, members,
+/// admins and analysts never see matches).
+pub fn see_matches(a: &Actor) -> Result<(), AppError> {
+    if a.role == Role::Cdao {
+        Ok(())
+    } else {
+        Err(forbidden("see correlation matches"))
+    }
+}
+
+/// Messages on a case: its area's CDAOs, and on the reporting side its reporter and their
+/// organisation's CD lead.
+pub fn message_case(
+    a: &Actor,
+    case_area: Uuid,
+    reporter_id: Uuid,
+    organisation_id: Uuid,
+) -> Result<(), AppError> {
+    let ok = match a.role {
+        Role::Cdao => a.area_ids.contains(&case_area),
+        Role::Reporter => a.user_id == reporter_id,
+        Role::OrgLead => a.organisation_id == Some(organisation_id),
+        _ => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(forbidden("send messages on this case"))
+    }
+}
+
+/// Whose statistics an actor may see (SPEC §3 "aggregate statistics").
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StatsScope {
+    Organisation(Uuid),
+    Areas(Vec<Uuid>),
+    /// National, with counts under 5 suppressed.
+    National,
+}
+
+pub fn stats_scope(a: &Actor, area_id: Option<Uuid>) -> Result<StatsScope, AppError> {
+    match (a.role, a.organisation_id) {
+        (Role::Reporter | Role::OrgLead, Some(org)) => Ok(StatsScope::Organisation(org)),
+        (Role::Cdao, _) => match area_id {
+            None => Ok(StatsScope::Areas(a.area_ids.clone())),
+            Some(id) if a.area_ids.contains(&id) => Ok(StatsScope::Areas(vec![id])),
+            Some(_) => Err(AppError::Forbidden(
+                "You can see statistics of your own areas only.".into(),
+            )),
+        },
+        (Role::Analyst, _) => Ok(match area_id {
+            None => StatsScope::National,
+            Some(id) => StatsScope::Areas(vec![id]),
+        }),
+        _ => Err(forbidden("see statistics")),
+    }
+}
+
+/// Counts from 1 to 4 are hidden from national analysts (small-number suppression).
+pub fn suppress_small_numbers(a: &Actor) -> bool {
+    a.role == Role::Analyst
+}
+
+/// Exporting the case list (no identities): CDAOs.
+pub fn export_cases(a: &Actor) -> Result<Vec<Uuid>, AppError> {
+    if a.role == Role::Cdao {
+        Ok(a.area_ids.clone())
+    } else {
+        Err(forbidden("export cases"))
     }
 }

@@ -145,6 +145,13 @@ pub async fn submit(
     })?;
     let now = state.now();
     let year = now.with_timezone(&chrono_tz::Europe::London).year();
+    let harm = s
+        .harm
+        .as_deref()
+        .and_then(crate::domain::report::Harm::parse);
+    let suggested =
+        crate::domain::triage::suggest_priority(harm, &s.schedules, &s.categories, s.kind);
+    let triage_due_at = crate::domain::triage::triage_due(now, suggested);
     let mut tx = state.db.begin().await?;
     if let Some((key, hash)) = &idempotency {
         // The key row goes first (its reference to the case is checked at commit): a
@@ -200,6 +207,8 @@ pub async fn submit(
             high_dose: s.high_dose,
             report: s.report,
             search_text: s.search_text,
+            priority_suggested: suggested.code().to_string(),
+            triage_due_at,
         },
         Uuid::now_v7(),
     )
@@ -384,6 +393,20 @@ pub struct CaseView {
     pub amendments: Vec<cdb::Amendment>,
     pub attachments: Vec<cdb::AttachmentInfo>,
     pub timeline: Vec<cdb::TimelineEvent>,
+    /// The CDAO team's triage (their own areas' cases only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub triage: Option<TriageView>,
+}
+
+/// What the CDAO team sees of triage on a case.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct TriageView {
+    #[serde(flatten)]
+    pub facts: crate::db::triage::TriageFacts,
+    pub risk: Option<crate::domain::triage::RiskGrade>,
+    /// Still new after its triage target.
+    pub overdue: bool,
+    pub links: Vec<crate::db::triage::Link>,
 }
 
 /// Reads a case the actor may see (404 otherwise), recording the view and, where it shows
@@ -426,7 +449,27 @@ pub async fn view_case(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<C
             ),
     )
     .await?;
+    let triage = if is_cdao && actor.area_ids.contains(&c.area_id) {
+        let facts = crate::db::triage::facts(&state.db, id).await?;
+        let risk = match (facts.risk_consequence, facts.risk_likelihood) {
+            (Some(cq), Some(lk)) => crate::domain::triage::risk_grade(
+                u8::try_from(cq).unwrap_or(0),
+                u8::try_from(lk).unwrap_or(0),
+            ),
+            _ => None,
+        };
+        let overdue = c.status == "new" && facts.triage_due_at.is_some_and(|d| d < state.now());
+        Some(TriageView {
+            risk,
+            overdue,
+            links: crate::db::triage::links(&state.db, id, &actor.area_ids).await?,
+            facts,
+        })
+    } else {
+        None
+    };
     Ok(CaseView {
+        triage,
         id: c.id,
         reference: c.reference,
         kind: c.kind,

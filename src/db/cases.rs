@@ -26,6 +26,8 @@ pub struct NewCase {
     pub high_dose: bool,
     pub report: Value,
     pub search_text: String,
+    pub priority_suggested: String,
+    pub triage_due_at: DateTime<Utc>,
 }
 
 /// Inserts the case with its first timeline event ("submitted", by `actor`) in one
@@ -39,9 +41,10 @@ pub async fn insert_case(
         r#"WITH c AS (
                INSERT INTO cases (id, reference, kind, organisation_id, area_id, reporter_id, submitted_at,
                                   updated_at, occurred_on, harm, categories, schedules, drug_ids, high_dose,
-                                  report, search_text)
+                                  report, search_text, sector, priority_suggested, triage_due_at)
                VALUES ($1, format('CD-%s-%s', $2::int, lpad(next_case_number($2::int)::text, 6, '0')),
-                       $3, $4, $5, $6, $7, $7, $8, $9, $10, $11, $12, $13, $14, to_tsvector('english', $15))
+                       $3, $4, $5, $6, $7, $7, $8, $9, $10, $11, $12, $13, $14, to_tsvector('english', $15),
+                       (SELECT sector FROM organisations WHERE id = $4), $17, $18)
                RETURNING id, reference, reporter_id, submitted_at
            ), e AS (
                INSERT INTO case_events (id, case_id, at, actor_id, kind, audience, data)
@@ -66,6 +69,8 @@ pub async fn insert_case(
         c.report,
         c.search_text,
         event_id,
+        c.priority_suggested,
+        c.triage_due_at,
     )
     .fetch_one(conn)
     .await
@@ -218,7 +223,8 @@ pub async fn get_case(
            WHERE c.id = $4
              AND (($1 = 'reporter' AND c.reporter_id = $2)
                   OR ($1 = 'organisation' AND c.organisation_id = $2)
-                  OR ($1 = 'areas' AND c.area_id = ANY($3)))"#,
+                  OR ($1 = 'areas' AND (c.area_id = ANY($3) OR EXISTS (
+                        SELECT 1 FROM case_access_grants g WHERE g.case_id = c.id AND g.area_id = ANY($3)))))"#,
         kind,
         one,
         &areas,
@@ -240,7 +246,8 @@ pub async fn visible_ids(
            WHERE c.id = ANY($4)
              AND (($1 = 'reporter' AND c.reporter_id = $2)
                   OR ($1 = 'organisation' AND c.organisation_id = $2)
-                  OR ($1 = 'areas' AND c.area_id = ANY($3)))"#,
+                  OR ($1 = 'areas' AND (c.area_id = ANY($3) OR EXISTS (
+                        SELECT 1 FROM case_access_grants g WHERE g.case_id = c.id AND g.area_id = ANY($3)))))"#,
         kind,
         one,
         &areas,
@@ -258,6 +265,15 @@ pub struct CaseFilter {
     pub schedules: Vec<String>,
     pub harms: Vec<String>,
     pub organisation_id: Option<Uuid>,
+    pub priorities: Vec<String>,
+    pub sectors: Vec<String>,
+    pub assignee_id: Option<Uuid>,
+    pub drug_id: Option<Uuid>,
+    /// Only cases still new after their triage target.
+    pub overdue: bool,
+    /// Oldest first instead of newest first.
+    pub oldest_first: bool,
+    pub now: Option<DateTime<Utc>>,
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
     pub q: Option<String>,
@@ -281,6 +297,10 @@ pub struct CaseSummary {
     pub categories: Vec<String>,
     pub schedules: Vec<String>,
     pub high_dose: bool,
+    pub priority: Option<String>,
+    pub assignee_id: Option<Uuid>,
+    pub sector: String,
+    pub triage_due_at: Option<DateTime<Utc>>,
 }
 
 fn push_scope(qb: &mut QueryBuilder<Postgres>, scope: &CaseScope) {
@@ -295,6 +315,13 @@ fn push_scope(qb: &mut QueryBuilder<Postgres>, scope: &CaseScope) {
             qb.push(" AND c.area_id = ANY(")
                 .push_bind(ids.clone())
                 .push(")");
+        }
+        CaseScope::AreasAndGranted(ids, granted) => {
+            qb.push(" AND (c.area_id = ANY(")
+                .push_bind(ids.clone())
+                .push(") OR c.id = ANY(")
+                .push_bind(granted.clone())
+                .push("))");
         }
         CaseScope::Nothing => {
             qb.push(" AND false");
@@ -311,7 +338,8 @@ pub async fn list_cases(
 ) -> Result<Vec<CaseSummary>, sqlx::Error> {
     let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
         "SELECT c.id, c.reference, c.kind, c.status, c.organisation_id, o.name AS organisation_name, c.area_id,
-                c.submitted_at, c.occurred_on, c.harm, c.categories, c.schedules, c.high_dose
+                c.submitted_at, c.occurred_on, c.harm, c.categories, c.schedules, c.high_dose,
+                c.priority, c.assignee_id, c.sector, c.triage_due_at
          FROM cases c JOIN organisations o ON o.id = c.organisation_id WHERE true",
     );
     push_scope(&mut qb, scope);
@@ -339,6 +367,28 @@ pub async fn list_cases(
     if let Some(o) = f.organisation_id {
         qb.push(" AND c.organisation_id = ").push_bind(o);
     }
+    if !f.priorities.is_empty() {
+        qb.push(" AND c.priority = ANY(")
+            .push_bind(f.priorities.clone())
+            .push(")");
+    }
+    if !f.sectors.is_empty() {
+        qb.push(" AND c.sector = ANY(")
+            .push_bind(f.sectors.clone())
+            .push(")");
+    }
+    if let Some(a) = f.assignee_id {
+        qb.push(" AND c.assignee_id = ").push_bind(a);
+    }
+    if let Some(d) = f.drug_id {
+        qb.push(" AND c.drug_ids @> ARRAY[")
+            .push_bind(d)
+            .push("]::uuid[]");
+    }
+    if f.overdue {
+        qb.push(" AND c.status = 'new' AND c.triage_due_at < ")
+            .push_bind(f.now.unwrap_or_else(Utc::now));
+    }
     if let Some(d) = f.from {
         qb.push(" AND c.submitted_at >= ")
             .push_bind(d)
@@ -361,14 +411,22 @@ pub async fn list_cases(
         }
     }
     if let Some((at, id)) = f.before {
-        qb.push(" AND (c.submitted_at, c.id) < (")
-            .push_bind(at)
-            .push(", ")
-            .push_bind(id)
-            .push(")");
+        qb.push(if f.oldest_first {
+            " AND (c.submitted_at, c.id) > ("
+        } else {
+            " AND (c.submitted_at, c.id) < ("
+        })
+        .push_bind(at)
+        .push(", ")
+        .push_bind(id)
+        .push(")");
     }
-    qb.push(" ORDER BY c.submitted_at DESC, c.id DESC LIMIT ")
-        .push_bind(f.limit);
+    qb.push(if f.oldest_first {
+        " ORDER BY c.submitted_at ASC, c.id ASC LIMIT "
+    } else {
+        " ORDER BY c.submitted_at DESC, c.id DESC LIMIT "
+    })
+    .push_bind(f.limit);
     qb.build_query_as::<CaseSummary>().fetch_all(pool).await
 }
 

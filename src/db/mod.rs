@@ -7,6 +7,8 @@ pub mod drugs;
 pub mod retention;
 pub mod returns;
 pub mod sessions;
+pub mod stats;
+pub mod triage;
 
 use std::time::Duration;
 

@@ -4,6 +4,7 @@ pub mod directory;
 pub mod identifiers;
 pub mod ome;
 pub mod report;
+pub mod triage;
 pub mod validation;
 
 /// Declares an enumeration that travels as the snake_case codes of SPEC §7.1, with a

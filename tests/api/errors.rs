@@ -271,6 +271,17 @@ async fn the_openapi_document_describes_every_api_route() {
         "/api/v1/cases/{id}/attachments",
         "/api/v1/cases/{id}/attachments/{attachment_id}",
         "/api/v1/occurrence-returns",
+        "/api/v1/cases/{id}/triage",
+        "/api/v1/cases/{id}/messages",
+        "/api/v1/cases/{id}/links",
+        "/api/v1/cases/{id}/close",
+        "/api/v1/cases/{id}/reopen",
+        "/api/v1/cases/{id}/matches",
+        "/api/v1/cases/{id}/access-log",
+        "/api/v1/access-requests",
+        "/api/v1/access-requests/{id}/decide",
+        "/api/v1/stats",
+        "/api/v1/cases.csv",
     ] {
         assert!(
             doc["paths"][path].is_object(),

@@ -196,6 +196,47 @@ pub fn parse_case_filter(params: &Params) -> AppResult<CaseFilter> {
                     None
                 }
             });
+    let priorities = list_param(
+        params,
+        "priority",
+        crate::domain::triage::Priority::parse,
+        &mut e,
+    );
+    let sectors = list_param(
+        params,
+        "sector",
+        crate::domain::directory::Sector::parse,
+        &mut e,
+    );
+    let uuid_of = |key: &str, e: &mut FieldErrors| {
+        params
+            .get(key)
+            .and_then(|v| match Uuid::parse_str(v.trim()) {
+                Ok(id) => Some(id),
+                Err(_) => {
+                    e.add(key, format!("{key} must be a UUID"));
+                    None
+                }
+            })
+    };
+    let assignee_id = uuid_of("assignee_id", &mut e);
+    let drug_id = uuid_of("drug_id", &mut e);
+    let overdue = match params.get("overdue") {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => {
+            e.add("overdue", "overdue must be true or false");
+            false
+        }
+    };
+    let oldest_first = match params.get("sort") {
+        None | Some("newest") => false,
+        Some("oldest") => true,
+        Some(_) => {
+            e.add("sort", "sort must be newest or oldest");
+            false
+        }
+    };
     let from = date_param(params, "from", &mut e);
     let to = date_param(params, "to", &mut e);
     if let (Some(f), Some(t)) = (from, to)
@@ -233,6 +274,13 @@ pub fn parse_case_filter(params: &Params) -> AppResult<CaseFilter> {
         schedules,
         harms,
         organisation_id,
+        priorities,
+        sectors,
+        assignee_id,
+        drug_id,
+        overdue,
+        oldest_first,
+        now: None,
         from,
         to,
         q: params.get("q").map(str::to_string),
@@ -250,7 +298,16 @@ pub async fn case_page(
     let scope = policy::list_cases(actor)?;
     let mut probe = f.clone();
     probe.limit = f.limit + 1;
+    probe.now = Some(state.now());
     let mut items = cdb::list_cases(&state.db, &scope, &probe).await?;
+    if actor.role != crate::domain::directory::Role::Cdao {
+        // Triage is the CDAO team's business.
+        for c in &mut items {
+            c.priority = None;
+            c.assignee_id = None;
+            c.triage_due_at = None;
+        }
+    }
     let more = items.len() as i64 > f.limit;
     items.truncate(f.limit as usize);
     let next = if more {

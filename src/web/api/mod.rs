@@ -4,6 +4,8 @@ pub mod audit;
 pub mod cases;
 pub mod directory;
 pub mod me;
+pub mod stats;
+pub mod triage;
 
 use axum::Json;
 use axum::extract::State;
@@ -76,6 +78,20 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         )
         .routes(routes!(cases::get_attachment))
         .routes(routes!(cases::file_return, cases::list_returns))
+        .routes(routes!(triage::triage))
+        .routes(routes!(triage::message))
+        .routes(routes!(triage::link))
+        .routes(routes!(triage::close))
+        .routes(routes!(triage::reopen))
+        .routes(routes!(triage::matches))
+        .routes(routes!(triage::access_log))
+        .routes(routes!(
+            triage::request_access,
+            triage::list_access_requests
+        ))
+        .routes(routes!(triage::decide))
+        .routes(routes!(stats::stats))
+        .routes(routes!(stats::cases_csv))
         .routes(routes!(audit::list))
         .routes(routes!(audit::verify))
         .split_for_parts()

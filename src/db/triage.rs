@@ -1,0 +1,400 @@
+//! Triage: the CDAO team's changes to a case, links, correlation and access requests.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+use crate::policy::CaseScope;
+
+/// What triage needs of a case, locked for the change.
+pub struct TriageState {
+    pub id: Uuid,
+    pub reference: String,
+    pub kind: String,
+    pub status: String,
+    pub priority: Option<String>,
+    pub assignee_id: Option<Uuid>,
+    pub area_id: Uuid,
+    pub organisation_id: Uuid,
+    pub reporter_id: Uuid,
+    pub triaged_at: Option<DateTime<Utc>>,
+}
+
+pub async fn lock_case(
+    conn: &mut PgConnection,
+    scope: &CaseScope,
+    id: Uuid,
+) -> Result<Option<TriageState>, sqlx::Error> {
+    let (kind, one, areas) = scope.binds();
+    sqlx::query_as!(
+        TriageState,
+        r#"SELECT c.id, c.reference, c.kind, c.status, c.priority, c.assignee_id, c.area_id, c.organisation_id,
+                  c.reporter_id, c.triaged_at
+           FROM cases c
+           WHERE c.id = $4
+             AND (($1 = 'reporter' AND c.reporter_id = $2)
+                  OR ($1 = 'organisation' AND c.organisation_id = $2)
+                  OR ($1 = 'areas' AND (c.area_id = ANY($3) OR EXISTS (
+                        SELECT 1 FROM case_access_grants g WHERE g.case_id = c.id AND g.area_id = ANY($3)))))
+           FOR UPDATE OF c"#,
+        kind,
+        one,
+        &areas,
+        id
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn update(
+    conn: &mut PgConnection,
+    id: Uuid,
+    status: &str,
+    priority: Option<&str>,
+    assignee_id: Option<Uuid>,
+    risk: Option<(i16, i16)>,
+    triaged_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "UPDATE cases SET status = $2, priority = $3, assignee_id = $4,
+                risk_consequence = COALESCE($5, risk_consequence), risk_likelihood = COALESCE($6, risk_likelihood),
+                triaged_at = $7, updated_at = $8
+         WHERE id = $1",
+        id,
+        status,
+        priority,
+        assignee_id,
+        risk.map(|r| r.0),
+        risk.map(|r| r.1),
+        triaged_at,
+        now
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn set_triage_due(
+    conn: &mut PgConnection,
+    id: Uuid,
+    due: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!("UPDATE cases SET triage_due_at = $2 WHERE id = $1", id, due)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn close(
+    conn: &mut PgConnection,
+    id: Uuid,
+    outcome: &str,
+    well_founded: &str,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "UPDATE cases SET status = 'closed', outcome = $2, well_founded = $3, closed_at = $4, updated_at = $4,
+                triaged_at = COALESCE(triaged_at, $4)
+         WHERE id = $1",
+        id,
+        outcome,
+        well_founded,
+        now
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn reopen(
+    conn: &mut PgConnection,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "UPDATE cases SET status = 'in_review', outcome = NULL, well_founded = NULL, closed_at = NULL, updated_at = $2
+         WHERE id = $1",
+        id,
+        now
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The CDAO-only facts of a case.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct TriageFacts {
+    pub priority_suggested: Option<String>,
+    pub assignee_id: Option<Uuid>,
+    pub assignee_name: Option<String>,
+    pub risk_consequence: Option<i16>,
+    pub risk_likelihood: Option<i16>,
+    pub triage_due_at: Option<DateTime<Utc>>,
+    pub triaged_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub outcome: Option<String>,
+    pub well_founded: Option<String>,
+    pub sector: String,
+}
+
+pub async fn facts(pool: &PgPool, id: Uuid) -> Result<TriageFacts, sqlx::Error> {
+    sqlx::query_as!(
+        TriageFacts,
+        r#"SELECT c.priority_suggested, c.assignee_id, u.name AS "assignee_name?", c.risk_consequence, c.risk_likelihood,
+                  c.triage_due_at, c.triaged_at, c.closed_at, c.outcome, c.well_founded, c.sector
+           FROM cases c LEFT JOIN users u ON u.id = c.assignee_id WHERE c.id = $1"#,
+        id
+    )
+    .fetch_one(pool)
+    .await
+}
+
+/// Whether `user_id` is an active CDAO holding `area_id`.
+pub async fn is_area_cdao(
+    pool: &PgPool,
+    user_id: Uuid,
+    area_id: Uuid,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM users u JOIN user_areas ua ON ua.user_id = u.id
+                          WHERE u.id = $1 AND ua.area_id = $2 AND u.role = 'cdao' AND u.status = 'active') AS "e!""#,
+        user_id,
+        area_id
+    )
+    .fetch_one(pool)
+    .await
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Link {
+    pub case_id: Uuid,
+    pub reference: String,
+    /// `related`, `duplicate_of` (this case duplicates the other) or `duplicated_by`.
+    pub relation: String,
+    pub created_at: DateTime<Utc>,
+}
+
+pub async fn insert_link(
+    conn: &mut PgConnection,
+    case_id: Uuid,
+    other_id: Uuid,
+    relation: &str,
+    by: Uuid,
+    now: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query!(
+        "INSERT INTO case_links (case_id, other_id, relation, created_by, created_at) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT DO NOTHING",
+        case_id,
+        other_id,
+        relation,
+        by,
+        now
+    )
+    .execute(conn)
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+/// Links of a case, both ways, limited to the cases the scope can see.
+pub async fn links(pool: &PgPool, case_id: Uuid, areas: &[Uuid]) -> Result<Vec<Link>, sqlx::Error> {
+    sqlx::query_as!(
+        Link,
+        r#"SELECT o.id AS "case_id!", o.reference AS "reference!", l.relation AS "relation!", l.created_at AS "created_at!"
+           FROM case_links l JOIN cases o ON o.id = l.other_id
+           WHERE l.case_id = $1 AND o.area_id = ANY($2)
+           UNION ALL
+           SELECT o.id, o.reference, CASE l.relation WHEN 'duplicate_of' THEN 'duplicated_by' ELSE 'related' END, l.created_at
+           FROM case_links l JOIN cases o ON o.id = l.case_id
+           WHERE l.other_id = $1 AND o.area_id = ANY($2)
+           ORDER BY 4"#,
+        case_id,
+        areas
+    )
+    .fetch_all(pool)
+    .await
+}
+
+pub struct MatchRow {
+    pub case_id: Uuid,
+    pub reference: String,
+    pub area_id: Uuid,
+    pub area_name: String,
+    pub matched_on: Vec<String>,
+}
+
+/// Other cases naming a person of this case: equal blind indexes, one index look-up each.
+pub async fn matches(pool: &PgPool, case_id: Uuid) -> Result<Vec<MatchRow>, sqlx::Error> {
+    sqlx::query_as!(
+        MatchRow,
+        r#"SELECT o.case_id AS "case_id!", c.reference AS "reference!", c.area_id AS "area_id!", a.name AS "area_name!",
+                  array_agg(DISTINCT o.kind ORDER BY o.kind) AS "matched_on!"
+           FROM person_identifiers mine
+           JOIN person_identifiers o ON o.kind = mine.kind AND o.digest = mine.digest AND o.case_id <> mine.case_id
+           JOIN cases c ON c.id = o.case_id
+           JOIN areas a ON a.id = c.area_id
+           WHERE mine.case_id = $1
+           GROUP BY o.case_id, c.reference, c.area_id, a.name, c.submitted_at
+           ORDER BY c.submitted_at DESC"#,
+        case_id
+    )
+    .fetch_all(pool)
+    .await
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AccessRequest {
+    pub id: Uuid,
+    pub case_id: Uuid,
+    pub case_reference: String,
+    pub requester_id: Uuid,
+    pub requester_name: String,
+    pub requester_area_id: Uuid,
+    pub requester_area_name: String,
+    pub holding_area_id: Uuid,
+    pub holding_area_name: String,
+    pub reason: String,
+    /// `pending`, `approved` or `declined`.
+    pub status: String,
+    pub decided_by: Option<Uuid>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub decision_reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn insert_access_request(
+    conn: &mut PgConnection,
+    id: Uuid,
+    case_id: Uuid,
+    requester_id: Uuid,
+    requester_area_id: Uuid,
+    holding_area_id: Uuid,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "INSERT INTO access_requests (id, case_id, requester_id, requester_area_id, holding_area_id, reason, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        id,
+        case_id,
+        requester_id,
+        requester_area_id,
+        holding_area_id,
+        reason,
+        now
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Requests made by, or to, any of `areas`.
+pub async fn access_requests(
+    pool: &PgPool,
+    areas: &[Uuid],
+    id: Option<Uuid>,
+) -> Result<Vec<AccessRequest>, sqlx::Error> {
+    sqlx::query_as!(
+        AccessRequest,
+        r#"SELECT r.id, r.case_id, c.reference AS case_reference, r.requester_id, u.name AS requester_name,
+                  r.requester_area_id, ra.name AS requester_area_name, r.holding_area_id, ha.name AS holding_area_name,
+                  r.reason, r.status, r.decided_by, r.decided_at, r.decision_reason, r.created_at
+           FROM access_requests r
+           JOIN cases c ON c.id = r.case_id
+           JOIN users u ON u.id = r.requester_id
+           JOIN areas ra ON ra.id = r.requester_area_id
+           JOIN areas ha ON ha.id = r.holding_area_id
+           WHERE (r.requester_area_id = ANY($1) OR r.holding_area_id = ANY($1))
+             AND ($2::uuid IS NULL OR r.id = $2)
+           ORDER BY r.created_at DESC
+           LIMIT 200"#,
+        areas,
+        id
+    )
+    .fetch_all(pool)
+    .await
+}
+
+pub async fn decide(
+    conn: &mut PgConnection,
+    id: Uuid,
+    status: &str,
+    by: Uuid,
+    reason: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query!(
+        "UPDATE access_requests SET status = $2, decided_by = $3, decision_reason = $4, decided_at = $5
+         WHERE id = $1 AND status = 'pending'",
+        id,
+        status,
+        by,
+        reason,
+        now
+    )
+    .execute(conn)
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+/// Grants the requesting area the holding area's cases that match the requester's case.
+pub async fn grant_matches(
+    conn: &mut PgConnection,
+    request_id: Uuid,
+    requester_case: Uuid,
+    holding_area: Uuid,
+    requester_area: Uuid,
+    by: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Vec<Uuid>, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"INSERT INTO case_access_grants (case_id, area_id, access_request_id, granted_by, created_at)
+           SELECT DISTINCT o.case_id, $4::uuid, $1::uuid, $5::uuid, $6::timestamptz
+           FROM person_identifiers mine
+           JOIN person_identifiers o ON o.kind = mine.kind AND o.digest = mine.digest AND o.case_id <> mine.case_id
+           WHERE mine.case_id = $2 AND o.area_id = $3
+           ON CONFLICT DO NOTHING
+           RETURNING case_id"#,
+        request_id,
+        requester_case,
+        holding_area,
+        requester_area,
+        by,
+        now
+    )
+    .fetch_all(conn)
+    .await
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AccessLogEntry {
+    pub at: DateTime<Utc>,
+    pub actor_id: Option<Uuid>,
+    pub actor_name: Option<String>,
+    pub actor_role: Option<String>,
+    pub action: String,
+    pub purpose: Option<String>,
+}
+
+/// Who looked at a case, from the audit trail.
+pub async fn access_log(pool: &PgPool, case_id: Uuid) -> Result<Vec<AccessLogEntry>, sqlx::Error> {
+    sqlx::query_as!(
+        AccessLogEntry,
+        r#"SELECT e.at, e.actor_id, u.name AS "actor_name?", u.role AS "actor_role?", e.action,
+                  e.details->>'purpose' AS purpose
+           FROM audit_events e LEFT JOIN users u ON u.id = e.actor_id
+           WHERE e.case_id = $1 AND e.action IN ('case.viewed', 'case.identity_viewed', 'case.attachment_downloaded', 'case.exported')
+           ORDER BY e.at DESC, e.id DESC
+           LIMIT 500"#,
+        case_id
+    )
+    .fetch_all(pool)
+    .await
+}

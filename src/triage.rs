@@ -1,0 +1,915 @@
+//! The CDAO team's work on a case (SPEC §4 "Triage", "Access request"): triage, messages
+//! with the reporter, links, closing and reopening, correlation matches and access requests.
+//! Every step goes on the case's timeline and into the audit trail, in one transaction.
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::audit::{self, Event};
+use crate::db::{cases as cdb, triage as tdb};
+use crate::domain::directory::Role;
+use crate::domain::report::CaseStatus;
+use crate::domain::triage::{self as rules, LinkRelation, Outcome, Priority, WellFounded};
+use crate::domain::validation::FieldErrors;
+use crate::error::{AppError, AppResult};
+use crate::policy::{self, Actor};
+use crate::state::AppState;
+
+pub mod action {
+    pub const TRIAGED: &str = "case.triaged";
+    pub const NOTE_ADDED: &str = "case.note_added";
+    pub const MESSAGE_SENT: &str = "case.message_sent";
+    pub const INFORMATION_REQUESTED: &str = "case.information_requested";
+    pub const LINKED: &str = "case.linked";
+    pub const CLOSED: &str = "case.closed";
+    pub const REOPENED: &str = "case.reopened";
+    pub const MATCHES_VIEWED: &str = "case.matches_viewed";
+    pub const ACCESS_REQUESTED: &str = "access_request.created";
+    pub const ACCESS_APPROVED: &str = "access_request.approved";
+    pub const ACCESS_DECLINED: &str = "access_request.declined";
+    pub const EXPORTED: &str = "case.exported";
+}
+
+#[derive(Debug, Default, Clone, Deserialize, utoipa::ToSchema)]
+pub struct RiskInput {
+    pub consequence: Option<u8>,
+    pub likelihood: Option<u8>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize, utoipa::ToSchema)]
+pub struct TriageInput {
+    pub status: Option<String>,
+    pub priority: Option<String>,
+    /// A CDAO of the case's area; `null` with `unassign: true` clears it.
+    pub assignee_id: Option<Uuid>,
+    #[serde(default)]
+    pub unassign: bool,
+    pub risk: Option<RiskInput>,
+    /// An internal note (seen by the CDAO team only).
+    pub note: Option<String>,
+}
+
+fn status_of(s: &str) -> AppResult<CaseStatus> {
+    CaseStatus::parse(s).ok_or_else(|| AppError::Internal(anyhow::anyhow!("unknown status {s}")))
+}
+
+async fn lock(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    actor: &Actor,
+    case_id: Uuid,
+) -> AppResult<tdb::TriageState> {
+    tdb::lock_case(tx, &policy::case_scope(actor), case_id)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// Any of status, priority, assignee, risk grade and an internal note.
+pub async fn triage(
+    state: &AppState,
+    actor: &Actor,
+    case_id: Uuid,
+    input: &TriageInput,
+) -> AppResult<()> {
+    let mut tx = state.db.begin().await?;
+    let c = lock(&mut tx, actor, case_id).await?;
+    policy::triage_case(actor, c.area_id)?;
+    let current = status_of(&c.status)?;
+    if current == CaseStatus::Closed {
+        return Err(AppError::Conflict(
+            "The case is closed: reopen it first.".into(),
+        ));
+    }
+    let mut e = FieldErrors::new();
+    let status = match input
+        .status
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        None => current,
+        Some(s) => {
+            match CaseStatus::parse(s) {
+                None => {
+                    e.add("status", "Status must be new, in_review, awaiting_information, investigating or closed");
+                    current
+                }
+                Some(next) => next,
+            }
+        }
+    };
+    let priority = match input
+        .priority
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        None => c.priority.clone(),
+        Some(p) => match Priority::parse(p) {
+            Some(p) => Some(p.code().to_string()),
+            None => {
+                e.add("priority", "Priority must be low, medium, high or urgent");
+                c.priority.clone()
+            }
+        },
+    };
+    let assignee_id = if input.unassign {
+        None
+    } else {
+        match input.assignee_id {
+            None => c.assignee_id,
+            Some(a) => {
+                if !tdb::is_area_cdao(&state.db, a, c.area_id).await? {
+                    e.add("assignee_id", "Assign the case to a CDAO of its area");
+                }
+                Some(a)
+            }
+        }
+    };
+    let risk = match &input.risk {
+        None => None,
+        Some(r) => match (r.consequence, r.likelihood) {
+            (Some(cq), Some(lk)) if rules::risk_grade(cq, lk).is_some() => {
+                Some((i16::from(cq), i16::from(lk)))
+            }
+            _ => {
+                e.add(
+                    "risk",
+                    "Risk needs a consequence and a likelihood, each from 1 to 5",
+                );
+                None
+            }
+        },
+    };
+    let note = e.optional_text("note", input.note.as_deref(), "the note", 10_000);
+    if !e.is_empty() {
+        return Err(AppError::Validation(e.into_vec()));
+    }
+    if status != current {
+        if status == CaseStatus::Closed {
+            return Err(AppError::Conflict(
+                "Close a case with its outcome (the close action).".into(),
+            ));
+        }
+        if status == CaseStatus::AwaitingInformation {
+            return Err(AppError::Conflict(
+                "Ask the reporter for information with a message that requests it.".into(),
+            ));
+        }
+        if !rules::triage_move_allowed(current, status) {
+            return Err(AppError::Conflict(format!(
+                "A case cannot move from {} to {}.",
+                current.label().to_lowercase(),
+                status.label().to_lowercase()
+            )));
+        }
+    }
+    let now = state.now();
+    let triaged_at = c.triaged_at.or((status != CaseStatus::New).then_some(now));
+    tdb::update(
+        &mut tx,
+        case_id,
+        status.code(),
+        priority.as_deref(),
+        assignee_id,
+        risk,
+        triaged_at,
+        now,
+    )
+    .await?;
+    if priority != c.priority
+        && let Some(p) = priority.as_deref().and_then(Priority::parse)
+    {
+        // An urgent case is due in one working day from when it arrived.
+        let submitted = cdb::get_case(&state.db, &policy::case_scope(actor), case_id)
+            .await?
+            .map(|x| x.submitted_at)
+            .unwrap_or(now);
+        tdb::set_triage_due(&mut tx, case_id, rules::triage_due(submitted, p)).await?;
+    }
+    let mut changes = serde_json::Map::new();
+    if status != current {
+        changes.insert(
+            "status".into(),
+            json!({"from": current.code(), "to": status.code()}),
+        );
+    }
+    if priority != c.priority {
+        changes.insert(
+            "priority".into(),
+            json!({"from": c.priority, "to": priority}),
+        );
+    }
+    if assignee_id != c.assignee_id {
+        changes.insert(
+            "assignee_id".into(),
+            json!({"from": c.assignee_id, "to": assignee_id}),
+        );
+    }
+    if let Some((cq, lk)) = risk {
+        changes.insert("risk".into(), json!({"consequence": cq, "likelihood": lk}));
+    }
+    if !changes.is_empty() {
+        // A status change is news for the reporter; the rest is internal.
+        let audience = if status != current {
+            "reporter"
+        } else {
+            "cdao"
+        };
+        let data = if audience == "reporter" {
+            json!({"status": {"from": current.code(), "to": status.code()}})
+        } else {
+            serde_json::Value::Object(changes.clone())
+        };
+        cdb::insert_event(
+            &mut tx,
+            case_id,
+            now,
+            Some(actor.user_id),
+            "status_changed",
+            audience,
+            data,
+        )
+        .await?;
+        if audience == "reporter" && changes.len() > 1 {
+            cdb::insert_event(
+                &mut tx,
+                case_id,
+                now,
+                Some(actor.user_id),
+                "triaged",
+                "cdao",
+                serde_json::Value::Object(changes.clone()),
+            )
+            .await?;
+        }
+    }
+    if let Some(n) = &note {
+        cdb::insert_event(
+            &mut tx,
+            case_id,
+            now,
+            Some(actor.user_id),
+            "note",
+            "cdao",
+            json!({"text": n}),
+        )
+        .await?;
+    }
+    let mut details = serde_json::Map::new();
+    for k in changes.keys() {
+        details.insert(k.clone(), json!(true));
+    }
+    details.insert("note".into(), json!(note.is_some()));
+    audit::record(
+        &mut tx,
+        now,
+        Event::new(Some(actor.user_id), action::TRIAGED, "case", Some(case_id))
+            .case(case_id)
+            .details(serde_json::Value::Object(details)),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+#[derive(Debug, Default, Clone, Deserialize, utoipa::ToSchema)]
+pub struct MessageInput {
+    pub body: Option<String>,
+    /// From the CDAO team: ask the reporter for more information (the case then awaits it).
+    #[serde(default)]
+    pub request_information: bool,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct MessageSent {
+    pub id: Uuid,
+    pub status: String,
+}
+
+/// A message between the CDAO team and the reporting side. A CDAO's request for information
+/// sets `awaiting_information`; the reporter's answer returns the case to `in_review`.
+pub async fn message(
+    state: &AppState,
+    actor: &Actor,
+    case_id: Uuid,
+    input: &MessageInput,
+) -> AppResult<MessageSent> {
+    let mut tx = state.db.begin().await?;
+    let c = lock(&mut tx, actor, case_id).await?;
+    policy::message_case(actor, c.area_id, c.reporter_id, c.organisation_id)?;
+    let from_cdao = actor.role == Role::Cdao;
+    let mut e = FieldErrors::new();
+    let body = e.text("body", input.body.as_deref(), "your message", 10_000);
+    if input.request_information && !from_cdao {
+        e.add(
+            "request_information",
+            "Only the CDAO team can request information",
+        );
+    }
+    if !e.is_empty() {
+        return Err(AppError::Validation(e.into_vec()));
+    }
+    let current = status_of(&c.status)?;
+    if current == CaseStatus::Closed {
+        return Err(AppError::Conflict(
+            "The case is closed: messages can no longer be sent on it.".into(),
+        ));
+    }
+    let next = if input.request_information {
+        if !rules::can_request_information(current) {
+            return Err(AppError::Conflict(
+                "Information has already been requested on this case.".into(),
+            ));
+        }
+        CaseStatus::AwaitingInformation
+    } else if !from_cdao && current == CaseStatus::AwaitingInformation {
+        CaseStatus::InReview
+    } else {
+        current
+    };
+    let now = state.now();
+    let id = Uuid::now_v7();
+    if next != current {
+        let triaged_at = c.triaged_at.or(Some(now));
+        tdb::update(
+            &mut tx,
+            case_id,
+            next.code(),
+            c.priority.as_deref(),
+            c.assignee_id,
+            None,
+            triaged_at,
+            now,
+        )
+        .await?;
+    }
+    cdb::insert_event(
+        &mut tx,
+        case_id,
+        now,
+        Some(actor.user_id),
+        "message",
+        "reporter",
+        json!({
+            "message_id": id,
+            "from": if from_cdao { "cdao" } else { "reporter" },
+            "body": body,
+            "request_information": input.request_information,
+        }),
+    )
+    .await?;
+    if next != current {
+        cdb::insert_event(
+            &mut tx,
+            case_id,
+            now,
+            Some(actor.user_id),
+            "status_changed",
+            "reporter",
+            json!({"status": {"from": current.code(), "to": next.code()}}),
+        )
+        .await?;
+    }
+    audit::record(
+        &mut tx,
+        now,
+        Event::new(
+            Some(actor.user_id),
+            if input.request_information {
+                action::INFORMATION_REQUESTED
+            } else {
+                action::MESSAGE_SENT
+            },
+            "case",
+            Some(case_id),
+        )
+        .case(case_id),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(MessageSent {
+        id,
+        status: next.code().to_string(),
+    })
+}
+
+#[derive(Debug, Default, Clone, Deserialize, utoipa::ToSchema)]
+pub struct LinkInput {
+    pub case_id: Option<Uuid>,
+    /// `related` or `duplicate_of` (this case is a duplicate of the other).
+    pub relation: Option<String>,
+}
+
+pub async fn link(
+    state: &AppState,
+    actor: &Actor,
+    case_id: Uuid,
+    input: &LinkInput,
+) -> AppResult<()> {
+    let mut tx = state.db.begin().await?;
+    let c = lock(&mut tx, actor, case_id).await?;
+    policy::triage_case(actor, c.area_id)?;
+    let mut e = FieldErrors::new();
+    let relation = crate::domain::report::required_code(
+        &mut e,
+        "relation",
+        input.relation.as_deref(),
+        LinkRelation::parse,
+        "Select how the cases are related",
+        "Relation must be related or duplicate_of",
+    );
+    let other = match input.case_id {
+        None => {
+            e.add("case_id", "Enter the case to link to");
+            None
+        }
+        Some(o) if o == case_id => {
+            e.add("case_id", "A case cannot be linked to itself");
+            None
+        }
+        Some(o) => {
+            let visible = cdb::visible_ids(&state.db, &policy::case_scope(actor), &[o]).await?;
+            if visible.is_empty() {
+                e.add("case_id", "There is no case with this id that you can see");
+                None
+            } else {
+                Some(o)
+            }
+        }
+    };
+    let (Some(relation), Some(other)) = (relation, other) else {
+        return Err(AppError::Validation(e.into_vec()));
+    };
+    let now = state.now();
+    if !tdb::insert_link(&mut tx, case_id, other, relation.code(), actor.user_id, now).await? {
+        return Err(AppError::Conflict("These cases are already linked.".into()));
+    }
+    cdb::insert_event(
+        &mut tx,
+        case_id,
+        now,
+        Some(actor.user_id),
+        "linked",
+        "cdao",
+        json!({"case_id": other, "relation": relation.code()}),
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        now,
+        Event::new(Some(actor.user_id), action::LINKED, "case", Some(case_id))
+            .case(case_id)
+            .details(json!({"other_case_id": other, "relation": relation.code()})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+#[derive(Debug, Default, Clone, Deserialize, utoipa::ToSchema)]
+pub struct CloseInput {
+    pub outcome: Option<String>,
+    pub well_founded: Option<String>,
+    pub note: Option<String>,
+}
+
+pub async fn close(
+    state: &AppState,
+    actor: &Actor,
+    case_id: Uuid,
+    input: &CloseInput,
+) -> AppResult<()> {
+    let mut tx = state.db.begin().await?;
+    let c = lock(&mut tx, actor, case_id).await?;
+    policy::triage_case(actor, c.area_id)?;
+    let mut e = FieldErrors::new();
+    let outcome = crate::domain::report::required_code(
+        &mut e,
+        "outcome",
+        input.outcome.as_deref(),
+        Outcome::parse,
+        "Select the outcome",
+        "Select an outcome from the list",
+    );
+    let well_founded = crate::domain::report::required_code(
+        &mut e,
+        "well_founded",
+        input.well_founded.as_deref(),
+        WellFounded::parse,
+        "Say whether the concern was well founded",
+        "Well founded must be yes, no or undetermined",
+    );
+    let note = e.optional_text("note", input.note.as_deref(), "the note", 10_000);
+    let (Some(outcome), Some(well_founded)) = (outcome, well_founded) else {
+        return Err(AppError::Validation(e.into_vec()));
+    };
+    if !e.is_empty() {
+        return Err(AppError::Validation(e.into_vec()));
+    }
+    if c.status == "closed" {
+        return Err(AppError::Conflict("The case is already closed.".into()));
+    }
+    let now = state.now();
+    tdb::close(&mut tx, case_id, outcome.code(), well_founded.code(), now).await?;
+    cdb::insert_event(
+        &mut tx,
+        case_id,
+        now,
+        Some(actor.user_id),
+        "closed",
+        "reporter",
+        json!({"status": {"from": c.status, "to": "closed"}}),
+    )
+    .await?;
+    cdb::insert_event(
+        &mut tx,
+        case_id,
+        now,
+        Some(actor.user_id),
+        "outcome",
+        "cdao",
+        json!({"outcome": outcome.code(), "well_founded": well_founded.code(), "note": note}),
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        now,
+        Event::new(Some(actor.user_id), action::CLOSED, "case", Some(case_id))
+            .case(case_id)
+            .details(json!({"outcome": outcome.code(), "well_founded": well_founded.code()})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+#[derive(Debug, Default, Clone, Deserialize, utoipa::ToSchema)]
+pub struct ReopenInput {
+    pub reason: Option<String>,
+}
+
+pub async fn reopen(
+    state: &AppState,
+    actor: &Actor,
+    case_id: Uuid,
+    input: &ReopenInput,
+) -> AppResult<()> {
+    let mut tx = state.db.begin().await?;
+    let c = lock(&mut tx, actor, case_id).await?;
+    policy::triage_case(actor, c.area_id)?;
+    let mut e = FieldErrors::new();
+    let reason = e.text(
+        "reason",
+        input.reason.as_deref(),
+        "why the case is reopened",
+        5_000,
+    );
+    if !e.is_empty() {
+        return Err(AppError::Validation(e.into_vec()));
+    }
+    if c.status != "closed" {
+        return Err(AppError::Conflict(
+            "Only a closed case can be reopened.".into(),
+        ));
+    }
+    let now = state.now();
+    tdb::reopen(&mut tx, case_id, now).await?;
+    cdb::insert_event(
+        &mut tx,
+        case_id,
+        now,
+        Some(actor.user_id),
+        "reopened",
+        "reporter",
+        json!({"status": {"from": "closed", "to": "in_review"}}),
+    )
+    .await?;
+    cdb::insert_event(
+        &mut tx,
+        case_id,
+        now,
+        Some(actor.user_id),
+        "note",
+        "cdao",
+        json!({"text": format!("Reopened: {reason}")}),
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        now,
+        Event::new(Some(actor.user_id), action::REOPENED, "case", Some(case_id)).case(case_id),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Match {
+    /// Null where the caller may not see the case: only its existence and holder are shown.
+    pub case_id: Option<Uuid>,
+    pub case_reference: Option<String>,
+    pub area_id: Uuid,
+    pub area_name: String,
+    pub matched_on: Vec<String>,
+    /// The caller's pending or decided access request to the holding area for this case, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_request: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct MatchList {
+    pub items: Vec<Match>,
+}
+
+/// Other reports naming the same person: in full inside the caller's areas (and cases granted
+/// to them); elsewhere only "a possible match is held by the <area> CDAO team".
+pub async fn matches(state: &AppState, actor: &Actor, case_id: Uuid) -> AppResult<MatchList> {
+    let scope = policy::case_scope(actor);
+    let c = cdb::get_case(&state.db, &scope, case_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    policy::see_matches(actor)?;
+    let rows = tdb::matches(&state.db, c.id).await?;
+    let others: Vec<Uuid> = rows.iter().map(|r| r.case_id).collect();
+    let visible = cdb::visible_ids(&state.db, &scope, &others).await?;
+    let requests = tdb::access_requests(&state.db, &actor.area_ids, None).await?;
+    let mut items: Vec<Match> = Vec::new();
+    for r in rows {
+        if visible.contains(&r.case_id) {
+            items.push(Match {
+                case_id: Some(r.case_id),
+                case_reference: Some(r.reference),
+                area_id: r.area_id,
+                area_name: r.area_name,
+                matched_on: r.matched_on,
+                access_request: None,
+            });
+        } else {
+            // One line per holding area: several hidden cases there reveal no more than one.
+            if let Some(m) = items
+                .iter_mut()
+                .find(|m| m.case_id.is_none() && m.area_id == r.area_id)
+            {
+                for k in r.matched_on {
+                    if !m.matched_on.contains(&k) {
+                        m.matched_on.push(k);
+                    }
+                }
+                m.matched_on.sort();
+                continue;
+            }
+            let request = requests
+                .iter()
+                .find(|q| q.case_id == case_id && q.holding_area_id == r.area_id)
+                .map(|q| q.status.clone());
+            items.push(Match {
+                case_id: None,
+                case_reference: None,
+                area_id: r.area_id,
+                area_name: r.area_name,
+                matched_on: r.matched_on,
+                access_request: request,
+            });
+        }
+    }
+    audit::record_alone(
+        &state.db,
+        state.now(),
+        Event::new(
+            Some(actor.user_id),
+            action::MATCHES_VIEWED,
+            "case",
+            Some(case_id),
+        )
+        .case(case_id)
+        .details(json!({"matches": items.len()})),
+    )
+    .await?;
+    Ok(MatchList { items })
+}
+
+#[derive(Debug, Default, Clone, Deserialize, utoipa::ToSchema)]
+pub struct AccessRequestInput {
+    /// The caller's own case whose person matched.
+    pub case_id: Option<Uuid>,
+    /// The area whose CDAO team holds the match.
+    pub area_id: Option<Uuid>,
+    pub reason: Option<String>,
+}
+
+pub async fn request_access(
+    state: &AppState,
+    actor: &Actor,
+    input: &AccessRequestInput,
+) -> AppResult<tdb::AccessRequest> {
+    policy::see_matches(actor)?;
+    let mut e = FieldErrors::new();
+    let reason = e.text(
+        "reason",
+        input.reason.as_deref(),
+        "why your team needs to see the matched case",
+        5_000,
+    );
+    let case = match input.case_id {
+        None => {
+            e.add("case_id", "Enter your case whose person matched");
+            None
+        }
+        Some(id) => cdb::get_case(&state.db, &policy::case_scope(actor), id).await?,
+    };
+    if input.case_id.is_some()
+        && case
+            .as_ref()
+            .is_none_or(|c| !actor.area_ids.contains(&c.area_id))
+    {
+        e.add("case_id", "Enter a case of your own area");
+    }
+    let holding = input.area_id;
+    if holding.is_none() {
+        e.add("area_id", "Enter the area holding the match");
+    }
+    let (Some(case), Some(holding)) = (case, holding) else {
+        return Err(AppError::Validation(e.into_vec()));
+    };
+    if !e.is_empty() {
+        return Err(AppError::Validation(e.into_vec()));
+    }
+    // There must be a match held there that the caller cannot already see.
+    let hidden_there = tdb::matches(&state.db, case.id)
+        .await?
+        .into_iter()
+        .filter(|m| m.area_id == holding)
+        .map(|m| m.case_id)
+        .collect::<Vec<_>>();
+    let visible = cdb::visible_ids(&state.db, &policy::case_scope(actor), &hidden_there).await?;
+    if hidden_there.iter().all(|id| visible.contains(id)) {
+        return Err(AppError::validation(
+            "area_id",
+            "That area holds no match you cannot already see",
+        ));
+    }
+    let now = state.now();
+    let id = Uuid::now_v7();
+    let mut tx = state.db.begin().await?;
+    tdb::insert_access_request(
+        &mut tx,
+        id,
+        case.id,
+        actor.user_id,
+        case.area_id,
+        holding,
+        &reason,
+        now,
+    )
+    .await
+    .map_err(|err| match crate::db::violated_constraint(&err) {
+        Some(_) => {
+            AppError::Conflict("A request for this match is already waiting for a decision.".into())
+        }
+        None => err.into(),
+    })?;
+    cdb::insert_event(
+        &mut tx,
+        case.id,
+        now,
+        Some(actor.user_id),
+        "access_requested",
+        "cdao",
+        json!({"access_request_id": id, "holding_area_id": holding}),
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        now,
+        Event::new(
+            Some(actor.user_id),
+            action::ACCESS_REQUESTED,
+            "access_request",
+            Some(id),
+        )
+        .case(case.id),
+    )
+    .await?;
+    tx.commit().await?;
+    tdb::access_requests(&state.db, &actor.area_ids, Some(id))
+        .await?
+        .into_iter()
+        .next()
+        .ok_or(AppError::NotFound)
+}
+
+#[derive(Debug, Default, Clone, Deserialize, utoipa::ToSchema)]
+pub struct DecisionInput {
+    /// `approve` or `decline`.
+    pub decision: Option<String>,
+    /// Required to decline.
+    pub reason: Option<String>,
+}
+
+pub async fn decide_access(
+    state: &AppState,
+    actor: &Actor,
+    id: Uuid,
+    input: &DecisionInput,
+) -> AppResult<tdb::AccessRequest> {
+    policy::see_matches(actor)?;
+    let r = tdb::access_requests(&state.db, &actor.area_ids, Some(id))
+        .await?
+        .into_iter()
+        .next()
+        .ok_or(AppError::NotFound)?;
+    if !actor.area_ids.contains(&r.holding_area_id) {
+        return Err(AppError::Forbidden(
+            "Only the team holding the match can decide.".into(),
+        ));
+    }
+    let mut e = FieldErrors::new();
+    let approve = match input.decision.as_deref().map(str::trim) {
+        Some("approve") => Some(true),
+        Some("decline") => Some(false),
+        _ => {
+            e.add("decision", "Decision must be approve or decline");
+            None
+        }
+    };
+    let reason = e.optional_text("reason", input.reason.as_deref(), "the reason", 5_000);
+    if approve == Some(false) && reason.is_none() {
+        e.add("reason", "Give the reason for declining");
+    }
+    let Some(approve) = approve else {
+        return Err(AppError::Validation(e.into_vec()));
+    };
+    if !e.is_empty() {
+        return Err(AppError::Validation(e.into_vec()));
+    }
+    let now = state.now();
+    let mut tx = state.db.begin().await?;
+    let status = if approve { "approved" } else { "declined" };
+    if !tdb::decide(&mut tx, id, status, actor.user_id, reason.as_deref(), now).await? {
+        return Err(AppError::Conflict(
+            "This request has already been decided.".into(),
+        ));
+    }
+    let granted = if approve {
+        tdb::grant_matches(
+            &mut tx,
+            id,
+            r.case_id,
+            r.holding_area_id,
+            r.requester_area_id,
+            actor.user_id,
+            now,
+        )
+        .await?
+    } else {
+        vec![]
+    };
+    cdb::insert_event(
+        &mut tx,
+        r.case_id,
+        now,
+        Some(actor.user_id),
+        "access_decided",
+        "cdao",
+        json!({"access_request_id": id, "decision": status, "reason": reason, "cases": granted.len()}),
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        now,
+        Event::new(
+            Some(actor.user_id),
+            if approve {
+                action::ACCESS_APPROVED
+            } else {
+                action::ACCESS_DECLINED
+            },
+            "access_request",
+            Some(id),
+        )
+        .case(r.case_id)
+        .details(json!({"cases_granted": granted.len()})),
+    )
+    .await?;
+    tx.commit().await?;
+    tdb::access_requests(&state.db, &actor.area_ids, Some(id))
+        .await?
+        .into_iter()
+        .next()
+        .ok_or(AppError::NotFound)
+}
+
+/// The access log of a case (who viewed it, from the audit trail): its area's CDAOs.
+pub async fn access_log(
+    state: &AppState,
+    actor: &Actor,
+    case_id: Uuid,
+) -> AppResult<Vec<tdb::AccessLogEntry>> {
+    let c = cdb::get_case(&state.db, &policy::case_scope(actor), case_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    policy::triage_case(actor, c.area_id)?;
+    Ok(tdb::access_log(&state.db, case_id).await?)
+}
