@@ -12,3 +12,4 @@ mod harness;
 mod harness_db;
 mod reports;
 mod serving;
+mod triage;
