@@ -303,51 +303,23 @@ pub struct CaseSummary {
     pub triage_due_at: Option<DateTime<Utc>>,
 }
 
-fn push_scope(qb: &mut QueryBuilder<Postgres>, scope: &CaseScope) {
-    match scope {
-        CaseScope::Reporter(id) => {
-            qb.push(" AND c.reporter_id = ").push_bind(*id);
+/// `column = value` for one value (so an index can be walked in order), `= ANY` for several.
+fn push_in(qb: &mut QueryBuilder<Postgres>, column: &str, values: &[String]) {
+    match values {
+        [] => {}
+        [one] => {
+            qb.push(format!(" AND {column} = ")).push_bind(one.clone());
         }
-        CaseScope::Organisation(id) => {
-            qb.push(" AND c.organisation_id = ").push_bind(*id);
-        }
-        CaseScope::Areas(ids) => {
-            qb.push(" AND c.area_id = ANY(")
-                .push_bind(ids.clone())
+        many => {
+            qb.push(format!(" AND {column} = ANY("))
+                .push_bind(many.to_vec())
                 .push(")");
-        }
-        CaseScope::AreasAndGranted(ids, granted) => {
-            qb.push(" AND (c.area_id = ANY(")
-                .push_bind(ids.clone())
-                .push(") OR c.id = ANY(")
-                .push_bind(granted.clone())
-                .push("))");
-        }
-        CaseScope::Nothing => {
-            qb.push(" AND false");
         }
     }
 }
 
-/// Newest first, scoped, filtered. The SQL is assembled so each filter adds only its own
-/// condition (the planner then picks the index that fits), with every value bound.
-pub async fn list_cases(
-    pool: &PgPool,
-    scope: &CaseScope,
-    f: &CaseFilter,
-) -> Result<Vec<CaseSummary>, sqlx::Error> {
-    let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
-        "SELECT c.id, c.reference, c.kind, c.status, c.organisation_id, o.name AS organisation_name, c.area_id,
-                c.submitted_at, c.occurred_on, c.harm, c.categories, c.schedules, c.high_dose,
-                c.priority, c.assignee_id, c.sector, c.triage_due_at
-         FROM cases c JOIN organisations o ON o.id = c.organisation_id WHERE true",
-    );
-    push_scope(&mut qb, scope);
-    if !f.statuses.is_empty() {
-        qb.push(" AND c.status = ANY(")
-            .push_bind(f.statuses.clone())
-            .push(")");
-    }
+fn push_filters(qb: &mut QueryBuilder<Postgres>, f: &CaseFilter) {
+    push_in(qb, "c.status", &f.statuses);
     if let Some(k) = &f.kind {
         qb.push(" AND c.kind = ").push_bind(k.clone());
     }
@@ -359,24 +331,12 @@ pub async fn list_cases(
         qb.push(" AND c.schedules && ")
             .push_bind(f.schedules.clone());
     }
-    if !f.harms.is_empty() {
-        qb.push(" AND c.harm = ANY(")
-            .push_bind(f.harms.clone())
-            .push(")");
-    }
+    push_in(qb, "c.harm", &f.harms);
     if let Some(o) = f.organisation_id {
         qb.push(" AND c.organisation_id = ").push_bind(o);
     }
-    if !f.priorities.is_empty() {
-        qb.push(" AND c.priority = ANY(")
-            .push_bind(f.priorities.clone())
-            .push(")");
-    }
-    if !f.sectors.is_empty() {
-        qb.push(" AND c.sector = ANY(")
-            .push_bind(f.sectors.clone())
-            .push(")");
-    }
+    push_in(qb, "c.priority", &f.priorities);
+    push_in(qb, "c.sector", &f.sectors);
     if let Some(a) = f.assignee_id {
         qb.push(" AND c.assignee_id = ").push_bind(a);
     }
@@ -421,12 +381,81 @@ pub async fn list_cases(
         .push_bind(id)
         .push(")");
     }
-    qb.push(if f.oldest_first {
-        " ORDER BY c.submitted_at ASC, c.id ASC LIMIT "
+}
+
+/// One branch of a case list: the cases of one area, one reporter, one organisation, or a
+/// few ids (granted to the team).
+enum Branch {
+    Area(Uuid),
+    Reporter(Uuid),
+    Organisation(Uuid),
+    Ids(Vec<Uuid>),
+}
+
+/// Newest (or oldest) first, scoped and filtered. Each branch of the scope is its own
+/// ordered, limited query, so PostgreSQL walks an index in order and stops after `limit`
+/// rows (an `area_id = ANY(...)` would make it sort every match); the branches are then
+/// merged. Every value is bound.
+pub async fn list_cases(
+    pool: &PgPool,
+    scope: &CaseScope,
+    f: &CaseFilter,
+) -> Result<Vec<CaseSummary>, sqlx::Error> {
+    let mut branches: Vec<Branch> = match scope {
+        CaseScope::Reporter(id) => vec![Branch::Reporter(*id)],
+        CaseScope::Organisation(id) => vec![Branch::Organisation(*id)],
+        CaseScope::Areas(ids) | CaseScope::AreasAndGranted(ids, _) => {
+            ids.iter().map(|a| Branch::Area(*a)).collect()
+        }
+        CaseScope::Nothing => return Ok(vec![]),
+    };
+    if let CaseScope::Areas(ids) | CaseScope::AreasAndGranted(ids, _) = scope {
+        // Cases of other areas the team was granted are few.
+        let granted: Vec<Uuid> = sqlx::query_scalar!(
+            "SELECT case_id FROM case_access_grants WHERE area_id = ANY($1)",
+            ids
+        )
+        .fetch_all(pool)
+        .await?;
+        if !granted.is_empty() {
+            branches.push(Branch::Ids(granted));
+        }
+    }
+    if branches.is_empty() {
+        return Ok(vec![]);
+    }
+    let order = if f.oldest_first {
+        " ORDER BY submitted_at ASC, id ASC LIMIT "
     } else {
-        " ORDER BY c.submitted_at DESC, c.id DESC LIMIT "
-    })
-    .push_bind(f.limit);
+        " ORDER BY submitted_at DESC, id DESC LIMIT "
+    };
+    let mut qb: QueryBuilder<Postgres> = QueryBuilder::new("SELECT * FROM (");
+    for (i, b) in branches.iter().enumerate() {
+        if i > 0 {
+            qb.push(" UNION ALL ");
+        }
+        qb.push(
+            "(SELECT c.id, c.reference, c.kind, c.status, c.organisation_id, o.name AS organisation_name, c.area_id,
+                     c.submitted_at, c.occurred_on, c.harm, c.categories, c.schedules, c.high_dose,
+                     c.priority, c.assignee_id, c.sector, c.triage_due_at
+              FROM cases c JOIN organisations o ON o.id = c.organisation_id WHERE ",
+        );
+        match b {
+            Branch::Area(a) => qb.push("c.area_id = ").push_bind(*a),
+            Branch::Reporter(r) => qb.push("c.reporter_id = ").push_bind(*r),
+            Branch::Organisation(o) => qb.push("c.organisation_id = ").push_bind(*o),
+            Branch::Ids(ids) => qb.push("c.id = ANY(").push_bind(ids.clone()).push(")"),
+        };
+        push_filters(&mut qb, f);
+        qb.push(
+            order
+                .replace("submitted_at", "c.submitted_at")
+                .replace(" id ", " c.id "),
+        )
+        .push_bind(f.limit)
+        .push(")");
+    }
+    qb.push(") x").push(order).push_bind(f.limit);
     qb.build_query_as::<CaseSummary>().fetch_all(pool).await
 }
 
