@@ -42,6 +42,8 @@ pub struct Config {
     /// Sign-in attempts per minute per client address.
     pub signin_rate_limit: u32,
     pub smtp_url: Option<Secret<String>>,
+    /// The sender of notification emails.
+    pub mail_from: String,
     pub data_dir: PathBuf,
     pub log_format: LogFormat,
     pub db_max_connections: u32,
@@ -104,6 +106,8 @@ impl Config {
             api_rate_limit: parse_num(&get, "CDC_API_RATE_LIMIT", 600)?,
             signin_rate_limit: parse_num(&get, "CDC_SIGNIN_RATE_LIMIT", 10)?.max(1),
             smtp_url: get("CDC_SMTP_URL").map(Secret::new),
+            mail_from: get("CDC_MAIL_FROM")
+                .unwrap_or_else(|| "CD Concerns <no-reply@cdconcerns.invalid>".to_string()),
             data_dir: get("CDC_DATA_DIR")
                 .map(PathBuf::from)
                 .unwrap_or_else(|| PathBuf::from(".cdconcerns")),

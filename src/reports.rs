@@ -290,7 +290,7 @@ pub async fn submit_incident(
 }
 
 /// The bytes an identity is sealed under: bound to its person row.
-fn identity_context(person_id: Uuid) -> Vec<u8> {
+pub fn identity_context(person_id: Uuid) -> Vec<u8> {
     format!("persons.identity_enc:{person_id}").into_bytes()
 }
 
@@ -407,6 +407,8 @@ pub struct TriageView {
     /// Still new after its triage target.
     pub overdue: bool,
     pub links: Vec<crate::db::triage::Link>,
+    /// Who the case was shared with, and what they answered.
+    pub shares: Vec<crate::shares::ShareDetail>,
 }
 
 /// Reads a case the actor may see (404 otherwise), recording the view and, where it shows
@@ -463,6 +465,7 @@ pub async fn view_case(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<C
             risk,
             overdue,
             links: crate::db::triage::links(&state.db, id, &actor.area_ids).await?,
+            shares: crate::shares::shares_of_case(state, id).await?,
             facts,
         })
     } else {

@@ -130,6 +130,8 @@ pub async fn serve_until(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let housekeeping = tokio::spawn(housekeeping(state.clone()));
+    let mailer = crate::jobs::Mailer::from_config(&state.config)?;
+    let jobs = tokio::spawn(crate::jobs::run(state.clone(), mailer));
     let app: Router = build_router(state);
     tracing::info!(address = %listener.local_addr()?, "serving");
     axum::serve(
@@ -139,6 +141,7 @@ pub async fn serve_until(
     .with_graceful_shutdown(shutdown)
     .await?;
     housekeeping.abort();
+    jobs.abort();
     tracing::info!("stopped");
     Ok(())
 }

@@ -371,6 +371,17 @@ pub async fn message(
         )
         .await?;
     }
+    if input.request_information {
+        // The reporter is told there is a question; the question itself stays behind sign-in.
+        crate::db::shares::enqueue(
+            &mut tx,
+            "information_requested",
+            &[c.reporter_id],
+            Some(case_id),
+            now,
+        )
+        .await?;
+    }
     audit::record(
         &mut tx,
         now,

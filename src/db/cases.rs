@@ -234,6 +234,21 @@ pub async fn get_case(
     .await
 }
 
+/// The case a share is about. Only for code that has already decided, through the share,
+/// what its reader may see of it (`shares::view_alert`).
+pub async fn case_for_share(pool: &PgPool, share_id: Uuid) -> Result<Option<CaseRow>, sqlx::Error> {
+    sqlx::query_as!(
+        CaseRow,
+        r#"SELECT c.id, c.reference, c.kind, c.status, c.priority, c.organisation_id, o.name AS organisation_name,
+                  c.area_id, c.reporter_id, c.submitted_at, c.updated_at, c.report
+           FROM shares s JOIN cases c ON c.id = s.case_id JOIN organisations o ON o.id = c.organisation_id
+           WHERE s.id = $1"#,
+        share_id
+    )
+    .fetch_optional(pool)
+    .await
+}
+
 /// Which of `ids` the scope can see (for links between cases).
 pub async fn visible_ids(
     pool: &PgPool,

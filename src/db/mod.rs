@@ -7,6 +7,7 @@ pub mod drugs;
 pub mod retention;
 pub mod returns;
 pub mod sessions;
+pub mod shares;
 pub mod stats;
 pub mod triage;
 

@@ -98,7 +98,12 @@ impl LayoutUser {
 
 /// The header navigation for a role.
 pub fn nav_for(role: Role) -> Vec<NavItem> {
-    let mut nav = vec![NavItem::new("Home", "/")];
+    let home = if role == Role::Cdao {
+        "Dashboard"
+    } else {
+        "Home"
+    };
+    let mut nav = vec![NavItem::new(home, "/")];
     match role {
         Role::Admin => {
             nav.push(NavItem::new("Areas", "/admin/areas"));
@@ -106,7 +111,22 @@ pub fn nav_for(role: Role) -> Vec<NavItem> {
             nav.push(NavItem::new("Users", "/admin/users"));
         }
         Role::Auditor => nav.push(NavItem::new("Audit trail", "/audit")),
-        Role::Reporter | Role::OrgLead | Role::Cdao | Role::Member | Role::Analyst => {}
+        Role::Reporter => {
+            nav.push(NavItem::new("Report a concern", "/reports/new"));
+            nav.push(NavItem::new("Your reports", "/reports"));
+        }
+        Role::OrgLead => {
+            nav.push(NavItem::new("Report a concern", "/reports/new"));
+            nav.push(NavItem::new("Your reports", "/reports"));
+            nav.push(NavItem::new("Occurrence returns", "/returns"));
+        }
+        Role::Cdao => {
+            nav.push(NavItem::new("Cases", "/cases"));
+            nav.push(NavItem::new("Statistics", "/statistics"));
+            nav.push(NavItem::new("Access requests", "/access-requests"));
+        }
+        Role::Analyst => nav.push(NavItem::new("Statistics", "/statistics")),
+        Role::Member => nav.push(NavItem::new("Alerts", "/alerts")),
     }
     nav.push(NavItem::new("Your account", "/account"));
     nav

@@ -1,6 +1,7 @@
 //! HTTP: the router (every route in one place), middleware applied once, pages and API.
 
 pub mod api;
+pub mod charts;
 pub mod errors;
 pub mod extract;
 pub mod layout;
@@ -100,9 +101,75 @@ pub fn build_router(state: AppState) -> Router {
         .route("/audit", get(pages::audit::search))
         .route("/audit/verify", get(pages::audit::verify))
         .route("/audit/export.csv", get(pages::audit::export))
+        .route("/reports", get(pages::reports::list))
+        .route(
+            "/reports/new",
+            get(pages::reports::new_report).post(pages::reports::choose_kind),
+        )
+        .route(
+            "/reports/new/incident",
+            get(pages::reports::new_incident).post(pages::reports::post_incident),
+        )
+        .route(
+            "/reports/new/person-concern",
+            get(pages::reports::new_person_concern).post(pages::reports::post_person_concern),
+        )
+        .route("/reports/{id}", get(pages::reports::show))
+        .route("/reports/{id}/amendments", post(pages::reports::amend))
+        .route("/reports/{id}/messages", post(pages::reports::message))
+        .route(
+            "/reports/{id}/attachments",
+            post(pages::reports::upload).layer(DefaultBodyLimit::max(UPLOAD_LIMIT)),
+        )
+        .route(
+            "/reports/{id}/attachments/{attachment_id}",
+            get(pages::reports::attachment),
+        )
+        .route("/returns", get(pages::returns::list))
+        .route(
+            "/returns/{year}/{quarter}",
+            get(pages::returns::form).post(pages::returns::file),
+        )
+        .route(
+            "/cases/{id}/share",
+            get(pages::sharing::form).post(pages::sharing::submit),
+        )
+        .route("/shares/pending", get(pages::sharing::pending))
+        .route("/shares/{id}/approve", post(pages::sharing::approve))
+        .route("/shares/{id}/revoke", post(pages::sharing::revoke))
+        .route("/alerts", get(pages::alerts::list))
+        .route("/alerts/{id}", get(pages::alerts::show))
+        .route("/alerts/{id}/acknowledge", post(pages::alerts::acknowledge))
+        .route("/alerts/{id}/responses", post(pages::alerts::respond))
+        .route(
+            "/alerts/{id}/attachments/{attachment_id}",
+            get(pages::alerts::attachment),
+        )
         .route("/accessibility", get(pages::info::accessibility))
         .route("/privacy", get(pages::info::privacy))
-        .route("/help", get(pages::info::help));
+        .route("/help", get(pages::info::help))
+        // The lead CDAO team: the dashboard is their "/" (pages::home), cases, triage,
+        // access requests between areas; statistics for every role that has them.
+        .route("/cases", get(pages::cdao::cases))
+        .route("/cases.csv", get(pages::cdao::cases_csv))
+        .route("/cases/{id}", get(pages::cases::show))
+        .route("/cases/{id}/triage", post(pages::cases::triage))
+        .route("/cases/{id}/messages", post(pages::cases::message))
+        .route("/cases/{id}/links", post(pages::cases::link))
+        .route("/cases/{id}/close", post(pages::cases::close))
+        .route("/cases/{id}/reopen", post(pages::cases::reopen))
+        .route(
+            "/cases/{id}/access-requests",
+            post(pages::cases::request_access),
+        )
+        .route(
+            "/cases/{id}/attachments/{attachment_id}",
+            get(pages::cases::attachment),
+        )
+        .route("/access-requests", get(pages::cdao::access_requests))
+        .route("/access-requests/{id}/decide", post(pages::cdao::decide))
+        .route("/statistics", get(pages::stats::statistics))
+        .route("/statistics.csv", get(pages::stats::csv));
 
     let app = Router::new()
         .merge(pages)

@@ -60,6 +60,11 @@ fn form(path: String, fields: Vec<(&'static str, String)>, expect: [u16; 7]) -> 
 }
 
 const ALL_200: [u16; 7] = [200; 7];
+
+fn share_body(org: uuid::Uuid) -> serde_json::Value {
+    json!({"organisation_ids": [org], "disclosure": "summary", "lawful_basis": "public_task_health_care",
+           "purpose": "To consider", "summary": "A summary.", "action_required": "for_information"})
+}
 const ADMIN_ONLY_201: [u16; 7] = [403, 403, 403, 403, 201, 403, 403];
 const ADMIN_ONLY_200: [u16; 7] = [403, 403, 403, 403, 200, 403, 403];
 const AUDITOR_ONLY: [u16; 7] = [403, 403, 403, 403, 403, 200, 403];
@@ -285,6 +290,139 @@ async fn every_route_answers_every_role_as_the_access_matrix_says() {
             "/api/v1/occurrence-returns".into(),
             None,
             [403, 200, 200, 403, 403, 403, 403],
+        ),
+        // Triage: the area's CDAO acts; the reporting side sees the case but may not (403).
+        api(
+            Method::POST,
+            format!("/api/v1/cases/{case_id}/triage"),
+            Some(json!({"priority": "medium"})),
+            [403, 403, 200, 404, 404, 404, 404],
+        ),
+        api(
+            Method::POST,
+            format!("/api/v1/cases/{london_case}/triage"),
+            Some(json!({"priority": "medium"})),
+            [404; 7],
+        ),
+        api(
+            Method::POST,
+            format!("/api/v1/cases/{case_id}/messages"),
+            Some(json!({"body": "Hello"})),
+            [201, 201, 201, 404, 404, 404, 404],
+        ),
+        api(
+            Method::POST,
+            format!("/api/v1/cases/{case_id}/links"),
+            Some(json!({"case_id": london_case, "relation": "related"})),
+            [403, 403, 422, 404, 404, 404, 404],
+        ),
+        api(
+            Method::POST,
+            format!("/api/v1/cases/{case_id}/reopen"),
+            Some(json!({"reason": "x"})),
+            [403, 403, 409, 404, 404, 404, 404],
+        ),
+        api(
+            Method::GET,
+            format!("/api/v1/cases/{case_id}/matches"),
+            None,
+            [403, 403, 200, 404, 404, 404, 404],
+        ),
+        api(
+            Method::GET,
+            format!("/api/v1/cases/{case_id}/access-log"),
+            None,
+            [403, 403, 200, 404, 404, 404, 404],
+        ),
+        api(
+            Method::GET,
+            "/api/v1/access-requests".into(),
+            None,
+            [403, 403, 200, 403, 403, 403, 403],
+        ),
+        api(
+            Method::POST,
+            "/api/v1/access-requests".into(),
+            Some(json!({"case_id": case_id, "area_id": w.london, "reason": "x"})),
+            [403, 403, 422, 403, 403, 403, 403],
+        ),
+        api(
+            Method::POST,
+            "/api/v1/access-requests/00000000-0000-0000-0000-000000000000/decide".into(),
+            Some(json!({"decision": "approve"})),
+            [403, 403, 404, 403, 403, 403, 403],
+        ),
+        api(
+            Method::GET,
+            "/api/v1/stats?group_by=harm".into(),
+            None,
+            [200, 200, 200, 403, 403, 403, 200],
+        ),
+        api(
+            Method::GET,
+            "/api/v1/cases.csv".into(),
+            None,
+            [403, 403, 200, 403, 403, 403, 403],
+        ),
+        // Sharing: the area's CDAO routes; members see only alerts addressed to them.
+        api(
+            Method::POST,
+            format!("/api/v1/cases/{case_id}/shares/preview"),
+            Some(share_body(w.police_gm)),
+            [403, 403, 200, 404, 404, 404, 404],
+        ),
+        api(
+            Method::GET,
+            format!("/api/v1/cases/{case_id}/shares"),
+            None,
+            [403, 403, 200, 404, 404, 404, 404],
+        ),
+        api(
+            Method::POST,
+            format!("/api/v1/cases/{london_case}/shares"),
+            Some(share_body(w.police_gm)),
+            [404; 7],
+        ),
+        api(
+            Method::GET,
+            "/api/v1/alerts".into(),
+            None,
+            [403, 403, 403, 200, 403, 403, 403],
+        ),
+        api(
+            Method::GET,
+            "/api/v1/alerts/00000000-0000-0000-0000-000000000000".into(),
+            None,
+            [404; 7],
+        ),
+        api(
+            Method::POST,
+            "/api/v1/shares/00000000-0000-0000-0000-000000000000/approve".into(),
+            None,
+            [404; 7],
+        ),
+        api(
+            Method::GET,
+            "/api/v1/stats/responsiveness".into(),
+            None,
+            [403, 403, 200, 403, 403, 403, 200],
+        ),
+        // The case is closed last (what follows does not depend on it).
+        api(
+            Method::POST,
+            format!("/api/v1/cases/{case_id}/close"),
+            Some(json!({"outcome": "other", "well_founded": "no"})),
+            [403, 403, 200, 404, 404, 404, 404],
+        ),
+        // Pages of triage, sharing and alerts.
+        page("/alerts".into(), [403, 403, 403, 200, 403, 403, 403]),
+        page(
+            "/shares/pending".into(),
+            [403, 403, 200, 403, 403, 403, 403],
+        ),
+        page(
+            format!("/cases/{case_id}/share"),
+            [403, 403, 200, 404, 404, 404, 404],
         ),
         // Pages.
         page("/".into(), ALL_200),

@@ -282,6 +282,11 @@ async fn the_openapi_document_describes_every_api_route() {
         "/api/v1/access-requests/{id}/decide",
         "/api/v1/stats",
         "/api/v1/cases.csv",
+        "/api/v1/cases/{id}/shares",
+        "/api/v1/shares/{id}/approve",
+        "/api/v1/alerts",
+        "/api/v1/alerts/{id}/acknowledge",
+        "/api/v1/stats/responsiveness",
     ] {
         assert!(
             doc["paths"][path].is_object(),

@@ -3,13 +3,17 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod access;
+mod alert_pages;
 mod audit;
 mod auth;
+mod cdao_pages;
 mod cli;
 mod directory;
 mod errors;
 mod harness;
 mod harness_db;
+mod report_pages;
 mod reports;
 mod serving;
+mod shares;
 mod triage;

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod cases;
 pub mod directory;
 pub mod me;
+pub mod shares;
 pub mod stats;
 pub mod triage;
 
@@ -92,6 +93,16 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(triage::decide))
         .routes(routes!(stats::stats))
         .routes(routes!(stats::cases_csv))
+        .routes(routes!(shares::create, shares::list))
+        .routes(routes!(shares::preview))
+        .routes(routes!(shares::approve))
+        .routes(routes!(shares::revoke))
+        .routes(routes!(shares::alerts))
+        .routes(routes!(shares::alert))
+        .routes(routes!(shares::acknowledge))
+        .routes(routes!(shares::respond))
+        .routes(routes!(shares::attachment))
+        .routes(routes!(shares::responsiveness))
         .routes(routes!(audit::list))
         .routes(routes!(audit::verify))
         .split_for_parts()

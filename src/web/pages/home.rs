@@ -49,11 +49,38 @@ fn intro_and_tasks(role: Role) -> (&'static str, Vec<Task>) {
     let (intro, mut tasks) = match role {
         Role::Reporter => (
             "Report controlled drug incidents and concerns about people to the NHS England controlled drugs team for your area. What you report is seen only by you, your organisation's CD lead and the lead CDAO team.",
-            vec![],
+            vec![
+                task(
+                    "Report a concern",
+                    "/reports/new",
+                    "An incident involving controlled drugs, such as missing stock, or a concern about a person. It takes about 5 minutes.",
+                ),
+                task(
+                    "Your reports",
+                    "/reports",
+                    "The reports you have sent, their status, and any request for more information.",
+                ),
+            ],
         ),
         Role::OrgLead => (
             "As your organisation's controlled drugs lead you see every report your organisation makes and file its quarterly occurrence returns.",
-            vec![],
+            vec![
+                task(
+                    "Report a concern",
+                    "/reports/new",
+                    "An incident involving controlled drugs, such as missing stock, or a concern about a person.",
+                ),
+                task(
+                    "Your organisation's reports",
+                    "/reports",
+                    "Every report your organisation has sent, with its status.",
+                ),
+                task(
+                    "Occurrence returns",
+                    "/returns",
+                    "File each quarter's count of controlled drug occurrences, or a nil return.",
+                ),
+            ],
         ),
         Role::Cdao => (
             "As a member of the lead CDAO team you triage reports from your areas, connect reports that name the same person, and share what members of the local intelligence network need to know.",
@@ -61,7 +88,11 @@ fn intro_and_tasks(role: Role) -> (&'static str, Vec<Task>) {
         ),
         Role::Member => (
             "As a member of the local intelligence network you receive alerts the lead CDAO team routes to your organisation, acknowledge them and report back what you did.",
-            vec![],
+            vec![task(
+                "Alerts",
+                "/alerts",
+                "Alerts routed to your organisation: read them, acknowledge them and respond.",
+            )],
         ),
         Role::Admin => (
             "You manage the areas, organisations and user accounts of CD Concerns. You cannot open reports or cases: that separation is deliberate.",
@@ -100,7 +131,11 @@ fn intro_and_tasks(role: Role) -> (&'static str, Vec<Task>) {
         ),
         Role::Analyst => (
             "You see national statistics about controlled drug reports, with counts under 5 suppressed so that nobody can be identified.",
-            vec![],
+            vec![task(
+                "Statistics",
+                "/statistics",
+                "National counts by month, category, schedule, sector, harm and drug, with charts, tables and CSV downloads.",
+            )],
         ),
     };
     tasks.push(account);
@@ -112,6 +147,10 @@ pub async fn home(
     auth: RequestAuth,
     actor: Actor,
 ) -> AppResult<Response> {
+    // The lead CDAO team's home is their dashboard of what needs them.
+    if actor.role == Role::Cdao {
+        return crate::web::pages::cdao::dashboard(&state, &auth, &actor).await;
+    }
     let all_areas = dir::list_areas(&state.db).await?;
     let areas = all_areas
         .into_iter()

@@ -2,7 +2,14 @@
 
 pub mod account;
 pub mod admin;
+pub mod alerts;
 pub mod audit;
 pub mod auth;
+pub mod cases;
+pub mod cdao;
 pub mod home;
 pub mod info;
+pub mod reports;
+pub mod returns;
+pub mod sharing;
+pub mod stats;

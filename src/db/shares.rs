@@ -1,0 +1,647 @@
+//! Shares, alerts, responses and the notification outbox.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+/// Member organisations of an area (who a case of that area may be shared with).
+pub async fn member_organisations(
+    pool: &PgPool,
+    area_id: Uuid,
+) -> Result<Vec<(Uuid, String, String)>, sqlx::Error> {
+    Ok(sqlx::query!(
+        "SELECT o.id, o.name, o.sector FROM organisations o JOIN organisation_areas oa ON oa.organisation_id = o.id
+         WHERE oa.area_id = $1 AND o.kind = 'member' AND o.disabled_at IS NULL ORDER BY o.name",
+        area_id
+    )
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .map(|r| (r.id, r.name, r.sector))
+    .collect())
+}
+
+pub async fn two_person_rule(pool: &PgPool, area_id: Uuid) -> Result<bool, sqlx::Error> {
+    Ok(
+        sqlx::query_scalar!("SELECT two_person_rule FROM areas WHERE id = $1", area_id)
+            .fetch_optional(pool)
+            .await?
+            .unwrap_or(true),
+    )
+}
+
+pub struct NewShare<'a> {
+    pub id: Uuid,
+    pub case_id: Uuid,
+    pub area_id: Uuid,
+    pub created_by: Uuid,
+    pub disclosure: &'a str,
+    pub include_patient_data: bool,
+    pub patient_data_reason: Option<&'a str>,
+    pub include_organisation_name: bool,
+    pub lawful_basis: &'a str,
+    pub purpose: &'a str,
+    pub summary: &'a str,
+    pub action_required: &'a str,
+    pub respond_by: Option<NaiveDate>,
+    pub expires_at: DateTime<Utc>,
+    pub approved: bool,
+    pub now: DateTime<Utc>,
+}
+
+pub async fn insert_share(
+    conn: &mut PgConnection,
+    s: &NewShare<'_>,
+    organisation_ids: &[Uuid],
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "INSERT INTO shares (id, case_id, area_id, created_by, disclosure, include_patient_data, patient_data_reason,
+                             include_organisation_name, lawful_basis, purpose, summary, action_required, respond_by,
+                             expires_at, approval, approved_by, approved_at, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
+                 CASE WHEN $15 THEN 'approved' ELSE 'pending' END,
+                 CASE WHEN $15 THEN $4::uuid END, CASE WHEN $15 THEN $16::timestamptz END, $16)",
+        s.id,
+        s.case_id,
+        s.area_id,
+        s.created_by,
+        s.disclosure,
+        s.include_patient_data,
+        s.patient_data_reason,
+        s.include_organisation_name,
+        s.lawful_basis,
+        s.purpose,
+        s.summary,
+        s.action_required,
+        s.respond_by,
+        s.expires_at,
+        s.approved,
+        s.now
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        "INSERT INTO alerts (id, share_id, organisation_id)
+         SELECT gen_random_uuid(), $1, unnest($2::uuid[])",
+        s.id,
+        organisation_ids
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Delivers a share's alerts: received now, acknowledgement due by `ack_due`.
+pub async fn deliver(
+    conn: &mut PgConnection,
+    share_id: Uuid,
+    now: DateTime<Utc>,
+    ack_due: DateTime<Utc>,
+) -> Result<Vec<Uuid>, sqlx::Error> {
+    sqlx::query_scalar!(
+        "UPDATE alerts SET received_at = $2, ack_due_at = $3 WHERE share_id = $1 AND received_at IS NULL RETURNING organisation_id",
+        share_id,
+        now,
+        ack_due
+    )
+    .fetch_all(conn)
+    .await
+}
+
+pub struct ShareRow {
+    pub id: Uuid,
+    pub case_id: Uuid,
+    pub area_id: Uuid,
+    pub created_by: Uuid,
+    pub approval: String,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub expires_at: DateTime<Utc>,
+    pub disclosure: String,
+}
+
+pub async fn lock_share(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> Result<Option<ShareRow>, sqlx::Error> {
+    sqlx::query_as!(
+        ShareRow,
+        "SELECT id, case_id, area_id, created_by, approval, revoked_at, expires_at, disclosure FROM shares WHERE id = $1 FOR UPDATE",
+        id
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn approve(
+    conn: &mut PgConnection,
+    id: Uuid,
+    by: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "UPDATE shares SET approval = 'approved', approved_by = $2, approved_at = $3 WHERE id = $1",
+        id,
+        by,
+        now
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn revoke(
+    conn: &mut PgConnection,
+    id: Uuid,
+    by: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "UPDATE shares SET revoked_at = $3, revoked_by = $2 WHERE id = $1",
+        id,
+        by,
+        now
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Active users of these organisations (the people an alert is for).
+pub async fn member_users(
+    conn: &mut PgConnection,
+    organisation_ids: &[Uuid],
+) -> Result<Vec<Uuid>, sqlx::Error> {
+    sqlx::query_scalar!(
+        "SELECT id FROM users WHERE organisation_id = ANY($1) AND role = 'member' AND status = 'active'",
+        organisation_ids
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// Active CDAOs of an area other than `except`.
+pub async fn other_cdaos(
+    conn: &mut PgConnection,
+    area_id: Uuid,
+    except: Uuid,
+) -> Result<Vec<Uuid>, sqlx::Error> {
+    sqlx::query_scalar!(
+        "SELECT u.id FROM users u JOIN user_areas ua ON ua.user_id = u.id
+         WHERE ua.area_id = $1 AND u.role = 'cdao' AND u.status = 'active' AND u.id <> $2",
+        area_id,
+        except
+    )
+    .fetch_all(conn)
+    .await
+}
+
+pub async fn enqueue(
+    conn: &mut PgConnection,
+    kind: &str,
+    user_ids: &[Uuid],
+    subject_id: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "INSERT INTO notification_outbox (id, kind, user_id, subject_id, created_at, available_at)
+         SELECT gen_random_uuid(), $1, u, $3, $4, $4 FROM unnest($2::uuid[]) AS u",
+        kind,
+        user_ids,
+        subject_id,
+        now
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Recipient {
+    pub alert_id: Uuid,
+    pub organisation_id: Uuid,
+    pub organisation_name: String,
+    pub received_at: Option<DateTime<Utc>>,
+    pub read_at: Option<DateTime<Utc>>,
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    pub ack_due_at: Option<DateTime<Utc>>,
+    pub reminders: i32,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ShareSummary {
+    pub id: Uuid,
+    pub created_by: Uuid,
+    pub created_by_name: String,
+    pub disclosure: String,
+    pub include_patient_data: bool,
+    pub patient_data_reason: Option<String>,
+    pub include_organisation_name: bool,
+    pub lawful_basis: String,
+    pub purpose: String,
+    pub summary: String,
+    pub action_required: String,
+    pub respond_by: Option<NaiveDate>,
+    pub expires_at: DateTime<Utc>,
+    pub approval: String,
+    pub approved_by: Option<Uuid>,
+    pub approved_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+pub async fn shares_for_case(
+    pool: &PgPool,
+    case_id: Uuid,
+) -> Result<Vec<ShareSummary>, sqlx::Error> {
+    sqlx::query_as!(
+        ShareSummary,
+        r#"SELECT s.id, s.created_by, u.name AS created_by_name, s.disclosure, s.include_patient_data, s.patient_data_reason,
+                  s.include_organisation_name, s.lawful_basis, s.purpose, s.summary, s.action_required, s.respond_by,
+                  s.expires_at, s.approval, s.approved_by, s.approved_at, s.revoked_at, s.created_at
+           FROM shares s JOIN users u ON u.id = s.created_by WHERE s.case_id = $1 ORDER BY s.created_at"#,
+        case_id
+    )
+    .fetch_all(pool)
+    .await
+}
+
+pub async fn recipients(
+    pool: &PgPool,
+    share_ids: &[Uuid],
+) -> Result<Vec<(Uuid, Recipient)>, sqlx::Error> {
+    Ok(sqlx::query!(
+        "SELECT a.share_id, a.id, a.organisation_id, o.name, a.received_at, a.read_at, a.acknowledged_at, a.ack_due_at, a.reminders
+         FROM alerts a JOIN organisations o ON o.id = a.organisation_id WHERE a.share_id = ANY($1) ORDER BY o.name",
+        share_ids
+    )
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .map(|r| {
+        (
+            r.share_id,
+            Recipient {
+                alert_id: r.id,
+                organisation_id: r.organisation_id,
+                organisation_name: r.name,
+                received_at: r.received_at,
+                read_at: r.read_at,
+                acknowledged_at: r.acknowledged_at,
+                ack_due_at: r.ack_due_at,
+                reminders: r.reminders,
+            },
+        )
+    })
+    .collect())
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Response {
+    pub id: Uuid,
+    pub alert_id: Uuid,
+    pub organisation_id: Uuid,
+    pub author_id: Uuid,
+    pub body: String,
+    pub action_taken: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+pub async fn responses(pool: &PgPool, alert_ids: &[Uuid]) -> Result<Vec<Response>, sqlx::Error> {
+    sqlx::query_as!(
+        Response,
+        "SELECT r.id, r.alert_id, a.organisation_id, r.author_id, r.body, r.action_taken, r.created_at
+         FROM alert_responses r JOIN alerts a ON a.id = r.alert_id WHERE r.alert_id = ANY($1) ORDER BY r.created_at",
+        alert_ids
+    )
+    .fetch_all(pool)
+    .await
+}
+
+/// An alert as its member organisation knows it, with its share.
+pub struct AlertRow {
+    pub id: Uuid,
+    pub share_id: Uuid,
+    pub case_id: Uuid,
+    pub case_reference: String,
+    pub case_kind: String,
+    pub case_area_name: String,
+    pub case_sector: String,
+    pub case_organisation_name: String,
+    pub received_at: Option<DateTime<Utc>>,
+    pub read_at: Option<DateTime<Utc>>,
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    pub ack_due_at: Option<DateTime<Utc>>,
+    pub disclosure: String,
+    pub include_patient_data: bool,
+    pub include_organisation_name: bool,
+    pub lawful_basis: String,
+    pub purpose: String,
+    pub summary: String,
+    pub action_required: String,
+    pub respond_by: Option<NaiveDate>,
+    pub expires_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// Alerts of an organisation that were delivered (approved shares only; pending ones do not exist for it).
+pub async fn alerts_of(
+    pool: &PgPool,
+    organisation_id: Uuid,
+    id: Option<Uuid>,
+) -> Result<Vec<AlertRow>, sqlx::Error> {
+    sqlx::query_as!(
+        AlertRow,
+        r#"SELECT a.id, a.share_id, c.id AS case_id, c.reference AS case_reference, c.kind AS case_kind,
+                  ar.name AS case_area_name, c.sector AS case_sector, o.name AS case_organisation_name,
+                  a.received_at, a.read_at, a.acknowledged_at, a.ack_due_at,
+                  s.disclosure, s.include_patient_data, s.include_organisation_name, s.lawful_basis, s.purpose, s.summary,
+                  s.action_required, s.respond_by, s.expires_at, s.revoked_at
+           FROM alerts a
+           JOIN shares s ON s.id = a.share_id
+           JOIN cases c ON c.id = s.case_id
+           JOIN areas ar ON ar.id = c.area_id
+           JOIN organisations o ON o.id = c.organisation_id
+           WHERE a.organisation_id = $1 AND s.approval = 'approved' AND a.received_at IS NOT NULL
+             AND ($2::uuid IS NULL OR a.id = $2)
+           ORDER BY a.received_at DESC
+           LIMIT 500"#,
+        organisation_id,
+        id
+    )
+    .fetch_all(pool)
+    .await
+}
+
+pub async fn mark_read(
+    conn: &mut PgConnection,
+    id: Uuid,
+    by: Uuid,
+    now: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query!(
+        "UPDATE alerts SET read_at = $3, read_by = $2 WHERE id = $1 AND read_at IS NULL",
+        id,
+        by,
+        now
+    )
+    .execute(conn)
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+/// Acknowledges once; returns when it was acknowledged (now, or the first time).
+pub async fn acknowledge(
+    conn: &mut PgConnection,
+    id: Uuid,
+    by: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(DateTime<Utc>, bool), sqlx::Error> {
+    let r = sqlx::query!(
+        r#"WITH u AS (
+               UPDATE alerts SET acknowledged_at = $3, acknowledged_by = $2,
+                                 read_at = COALESCE(read_at, $3), read_by = COALESCE(read_by, $2)
+               WHERE id = $1 AND acknowledged_at IS NULL RETURNING acknowledged_at
+           )
+           SELECT COALESCE((SELECT acknowledged_at FROM u), (SELECT acknowledged_at FROM alerts WHERE id = $1)) AS "at!",
+                  EXISTS (SELECT 1 FROM u) AS "first!""#,
+        id,
+        by,
+        now
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok((r.at, r.first))
+}
+
+pub async fn insert_response(
+    conn: &mut PgConnection,
+    id: Uuid,
+    alert_id: Uuid,
+    author_id: Uuid,
+    body: &str,
+    action_taken: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "INSERT INTO alert_responses (id, alert_id, author_id, body, action_taken, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        id,
+        alert_id,
+        author_id,
+        body,
+        action_taken,
+        now
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Alerts past their acknowledgement target and not reminded since `reminded_before`:
+/// marked reminded in the same statement (so two instances never remind twice).
+pub async fn take_due_reminders(
+    conn: &mut PgConnection,
+    now: DateTime<Utc>,
+    reminded_before: DateTime<Utc>,
+) -> Result<Vec<(Uuid, Uuid)>, sqlx::Error> {
+    Ok(sqlx::query!(
+        r#"UPDATE alerts a SET reminded_at = $1, reminders = a.reminders + 1
+           FROM shares s
+           WHERE s.id = a.share_id AND a.id IN (
+               SELECT a2.id FROM alerts a2 JOIN shares s2 ON s2.id = a2.share_id
+               WHERE a2.acknowledged_at IS NULL AND a2.received_at IS NOT NULL AND a2.ack_due_at < $1
+                 AND (a2.reminded_at IS NULL OR a2.reminded_at < $2)
+                 AND s2.revoked_at IS NULL AND s2.expires_at > $1
+               ORDER BY a2.ack_due_at LIMIT 500
+               FOR UPDATE OF a2 SKIP LOCKED)
+           RETURNING a.id, a.organisation_id"#,
+        now,
+        reminded_before
+    )
+    .fetch_all(conn)
+    .await?
+    .into_iter()
+    .map(|r| (r.id, r.organisation_id))
+    .collect())
+}
+
+/// A notification due for sending.
+pub struct Due {
+    pub id: Uuid,
+    pub kind: String,
+    pub user_id: Uuid,
+    pub subject_id: Option<Uuid>,
+    pub attempts: i32,
+    pub email: String,
+    pub user_active: bool,
+    pub organisation_id: Option<Uuid>,
+}
+
+/// Takes up to `limit` due notifications, locked until the transaction ends; other
+/// instances skip them.
+pub async fn take_due(
+    conn: &mut PgConnection,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<Due>, sqlx::Error> {
+    sqlx::query_as!(
+        Due,
+        r#"SELECT n.id, n.kind, n.user_id, n.subject_id, n.attempts, u.email, (u.status = 'active') AS "user_active!",
+                  u.organisation_id
+           FROM notification_outbox n JOIN users u ON u.id = n.user_id
+           WHERE n.sent_at IS NULL AND n.failed_at IS NULL AND n.available_at <= $1
+           ORDER BY n.available_at
+           LIMIT $2
+           FOR UPDATE OF n SKIP LOCKED"#,
+        now,
+        limit
+    )
+    .fetch_all(conn)
+    .await
+}
+
+pub async fn mark_sent(
+    conn: &mut PgConnection,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "UPDATE notification_outbox SET sent_at = $2, attempts = attempts + 1 WHERE id = $1",
+        id,
+        now
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Records a failed attempt: retried after `retry_at`, or given up.
+pub async fn mark_failed(
+    conn: &mut PgConnection,
+    id: Uuid,
+    error: &str,
+    retry_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "UPDATE notification_outbox SET attempts = attempts + 1, last_error = $2,
+                available_at = COALESCE($3, available_at), failed_at = CASE WHEN $3::timestamptz IS NULL THEN $4::timestamptz END
+         WHERE id = $1",
+        id,
+        error,
+        retry_at,
+        now
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Whether `user_id` may still see what a notification is about (checked at sending).
+pub async fn may_see_alert(
+    conn: &mut PgConnection,
+    alert_id: Uuid,
+    organisation_id: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM alerts a JOIN shares s ON s.id = a.share_id
+                          WHERE a.id = $1 AND a.organisation_id = $2 AND s.approval = 'approved'
+                            AND s.revoked_at IS NULL AND s.expires_at > $3) AS "e!""#,
+        alert_id,
+        organisation_id,
+        now
+    )
+    .fetch_one(conn)
+    .await
+}
+
+/// Alerts of a share, for notifying (alert id, organisation).
+pub async fn alerts_of_share(
+    conn: &mut PgConnection,
+    share_id: Uuid,
+) -> Result<Vec<(Uuid, Uuid)>, sqlx::Error> {
+    Ok(sqlx::query!(
+        "SELECT id, organisation_id FROM alerts WHERE share_id = $1",
+        share_id
+    )
+    .fetch_all(conn)
+    .await?
+    .into_iter()
+    .map(|r| (r.id, r.organisation_id))
+    .collect())
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Responsiveness {
+    pub organisation_id: Uuid,
+    pub organisation_name: String,
+    pub sector: String,
+    pub alerts_received: i64,
+    pub acknowledged: i64,
+    pub acknowledged_on_time: i64,
+    pub median_hours_to_acknowledge: Option<f64>,
+    pub median_hours_to_respond: Option<f64>,
+}
+
+/// Per member organisation: how quickly alerts from these areas were acknowledged and answered.
+pub async fn responsiveness(
+    pool: &PgPool,
+    areas: Option<&[Uuid]>,
+) -> Result<Vec<Responsiveness>, sqlx::Error> {
+    let all = areas.is_none();
+    let areas = areas.unwrap_or(&[]).to_vec();
+    sqlx::query_as!(
+        Responsiveness,
+        r#"SELECT o.id AS "organisation_id!", o.name AS "organisation_name!", o.sector AS "sector!",
+                  count(*) AS "alerts_received!",
+                  count(a.acknowledged_at) AS "acknowledged!",
+                  count(*) FILTER (WHERE a.acknowledged_at <= a.ack_due_at) AS "acknowledged_on_time!",
+                  percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM a.acknowledged_at - a.received_at) / 3600)
+                      AS median_hours_to_acknowledge,
+                  percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM fr.first_at - a.received_at) / 3600)
+                      AS median_hours_to_respond
+           FROM alerts a
+           JOIN shares s ON s.id = a.share_id
+           JOIN organisations o ON o.id = a.organisation_id
+           LEFT JOIN LATERAL (SELECT min(r.created_at) AS first_at FROM alert_responses r WHERE r.alert_id = a.id) fr ON true
+           WHERE a.received_at IS NOT NULL AND ($1 OR s.area_id = ANY($2))
+           GROUP BY o.id, o.name, o.sector
+           ORDER BY o.name"#,
+        all,
+        &areas
+    )
+    .fetch_all(pool)
+    .await
+}
+
+/// Shares of these areas waiting for a second CDAO (not created by `except`).
+pub struct PendingShare {
+    pub id: Uuid,
+    pub case_id: Uuid,
+    pub case_reference: String,
+    pub created_by_name: String,
+    pub disclosure: String,
+    pub include_patient_data: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+pub async fn pending_for(
+    pool: &PgPool,
+    areas: &[Uuid],
+    except: Uuid,
+) -> Result<Vec<PendingShare>, sqlx::Error> {
+    sqlx::query_as!(
+        PendingShare,
+        r#"SELECT s.id, s.case_id, c.reference AS case_reference, u.name AS created_by_name, s.disclosure,
+                  s.include_patient_data, s.created_at
+           FROM shares s JOIN cases c ON c.id = s.case_id JOIN users u ON u.id = s.created_by
+           WHERE s.area_id = ANY($1) AND s.approval = 'pending' AND s.revoked_at IS NULL AND s.created_by <> $2
+           ORDER BY s.created_at"#,
+        areas,
+        except
+    )
+    .fetch_all(pool)
+    .await
+}

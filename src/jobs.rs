@@ -1,0 +1,171 @@
+//! Background work inside the service: sending notifications from the outbox, and reminders
+//! for alerts not acknowledged in time. Work is taken with `FOR UPDATE SKIP LOCKED`, so any
+//! number of instances can run these loops and no notification is sent twice.
+
+use std::time::Duration;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use lettre::message::{Mailbox, header::ContentType};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+
+use crate::db::shares as sdb;
+use crate::state::AppState;
+
+pub const MAX_ATTEMPTS: i32 = 8;
+
+/// Where notifications go: an SMTP server, or (no `CDC_SMTP_URL`) the log, without content.
+#[derive(Clone)]
+pub enum Mailer {
+    Smtp {
+        transport: AsyncSmtpTransport<Tokio1Executor>,
+        from: Mailbox,
+    },
+    Log,
+}
+
+impl Mailer {
+    pub fn from_config(config: &crate::config::Config) -> anyhow::Result<Self> {
+        match &config.smtp_url {
+            None => Ok(Mailer::Log),
+            Some(url) => {
+                let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose())?
+                    .timeout(Some(Duration::from_secs(20)))
+                    .build();
+                let from: Mailbox = config.mail_from.parse()?;
+                Ok(Mailer::Smtp { transport, from })
+            }
+        }
+    }
+
+    async fn send(&self, to: &str, subject: &str, body: String) -> Result<(), String> {
+        match self {
+            Mailer::Log => {
+                // No address and no content: only that a notification would have gone.
+                tracing::info!(
+                    notification.subject = subject,
+                    "notification (no SMTP configured)"
+                );
+                Ok(())
+            }
+            Mailer::Smtp { transport, from } => {
+                let to: Mailbox = to.parse().map_err(|e| format!("bad address: {e}"))?;
+                let msg = Message::builder()
+                    .from(from.clone())
+                    .to(to)
+                    .subject(subject)
+                    .header(ContentType::TEXT_PLAIN)
+                    .body(body)
+                    .map_err(|e| e.to_string())?;
+                transport
+                    .send(msg)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            }
+        }
+    }
+}
+
+/// The text of each kind of notification: no names, no drugs, no descriptions, no references.
+fn compose(kind: &str, base: &str) -> (&'static str, String) {
+    match kind {
+        "new_alert" => (
+            "You have a new alert in CD Concerns",
+            format!("You have a new alert in CD Concerns.\n\nSign in to read it: {base}/alerts\n"),
+        ),
+        "alert_reminder" => (
+            "An alert in CD Concerns is waiting for acknowledgement",
+            format!(
+                "An alert for your organisation in CD Concerns has not been acknowledged yet.\n\nSign in to see it: {base}/alerts\n"
+            ),
+        ),
+        "information_requested" => (
+            "The controlled drugs team has asked about your report",
+            format!(
+                "The NHS England controlled drugs team has asked for more information about a report you made.\n\nSign in to answer: {base}/reports\n"
+            ),
+        ),
+        _ => (
+            "A share in CD Concerns is waiting for your approval",
+            format!(
+                "A colleague's share in CD Concerns needs a second CDAO's approval.\n\nSign in to review it: {base}/\n"
+            ),
+        ),
+    }
+}
+
+/// Sends what is due; returns how many were sent.
+pub async fn send_due(state: &AppState, mailer: &Mailer) -> Result<usize, sqlx::Error> {
+    let now = state.now();
+    let mut tx = state.db.begin().await?;
+    let due = sdb::take_due(&mut tx, now, 20).await?;
+    let mut sent = 0;
+    for n in due {
+        // Only ever to someone who may still see what it is about.
+        let allowed = n.user_active
+            && match n.kind.as_str() {
+                "new_alert" | "alert_reminder" => match n.subject_id {
+                    Some(alert) => {
+                        sdb::may_see_alert(&mut tx, alert, n.organisation_id, now).await?
+                    }
+                    None => false,
+                },
+                _ => true,
+            };
+        if !allowed {
+            sdb::mark_failed(&mut tx, n.id, "recipient may no longer see it", None, now).await?;
+            continue;
+        }
+        let (subject, body) = compose(&n.kind, &state.config.public_url);
+        match mailer.send(&n.email, subject, body).await {
+            Ok(()) => {
+                sdb::mark_sent(&mut tx, n.id, now).await?;
+                sent += 1;
+            }
+            Err(e) => {
+                let retry = (n.attempts + 1 < MAX_ATTEMPTS).then(|| backoff(now, n.attempts));
+                tracing::warn!(notification.id = %n.id, attempts = n.attempts + 1, error = %e, "notification not sent");
+                sdb::mark_failed(&mut tx, n.id, &e, retry, now).await?;
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok(sent)
+}
+
+/// 30 s, 1, 2, 4 … minutes.
+fn backoff(now: DateTime<Utc>, attempts: i32) -> DateTime<Utc> {
+    now + TimeDelta::seconds(30 * (1i64 << attempts.clamp(0, 10)))
+}
+
+/// Reminds member organisations of alerts past their acknowledgement target (then at most
+/// once a working day).
+pub async fn remind(state: &AppState) -> Result<usize, sqlx::Error> {
+    let now = state.now();
+    let mut tx = state.db.begin().await?;
+    let due = sdb::take_due_reminders(&mut tx, now, now - TimeDelta::days(1)).await?;
+    for (alert_id, org) in &due {
+        let users = sdb::member_users(&mut tx, &[*org]).await?;
+        sdb::enqueue(&mut tx, "alert_reminder", &users, Some(*alert_id), now).await?;
+    }
+    tx.commit().await?;
+    Ok(due.len())
+}
+
+/// The loops, until the process ends.
+pub async fn run(state: AppState, mailer: Mailer) {
+    let mut tick = tokio::time::interval(Duration::from_secs(2));
+    let mut n: u64 = 0;
+    loop {
+        tick.tick().await;
+        if n.is_multiple_of(30)
+            && let Err(e) = remind(&state).await
+        {
+            tracing::warn!(error = %e, "reminders failed");
+        }
+        if let Err(e) = send_due(&state, &mailer).await {
+            tracing::warn!(error = %e, "sending notifications failed");
+        }
+        n += 1;
+    }
+}

@@ -1,0 +1,231 @@
+//! Shares and alerts (SPEC §7, §7.1): the CDAO routes a case; members read, acknowledge and
+//! respond.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::db::shares as sdb;
+use crate::domain::share::ShareInput;
+use crate::error::{AppError, AppResult, Problem};
+use crate::policy::{self, Actor};
+use crate::shares::{self, AlertItem, AlertView, Created, ResponseInput, ShareDetail};
+use crate::state::AppState;
+use crate::web::extract::{ApiJson, Params, PathId};
+
+#[utoipa::path(post, path = "/api/v1/cases/{id}/shares", tag = "sharing", params(("id" = Uuid, Path)), request_body = ShareInput,
+    description = "Routes the case to member organisations of its area. An identified share, or one with patient data, waits for a second CDAO of the area when the area's two-person rule is on.",
+    responses((status = 201, body = Created), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn create(
+    State(state): State<AppState>,
+    actor: Actor,
+    PathId(id): PathId,
+    ApiJson(input): ApiJson<ShareInput>,
+) -> AppResult<(StatusCode, Json<Created>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(shares::create(&state, &actor, id, &input).await?),
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/cases/{id}/shares/preview", tag = "sharing", params(("id" = Uuid, Path)), request_body = ShareInput,
+    description = "Exactly what each recipient would see, without sharing anything.",
+    responses((status = 200, body = AlertView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn preview(
+    State(state): State<AppState>,
+    actor: Actor,
+    PathId(id): PathId,
+    ApiJson(input): ApiJson<ShareInput>,
+) -> AppResult<Json<AlertView>> {
+    Ok(Json(shares::preview(&state, &actor, id, &input).await?))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ShareList {
+    pub items: Vec<ShareDetail>,
+}
+
+#[utoipa::path(get, path = "/api/v1/cases/{id}/shares", tag = "sharing", params(("id" = Uuid, Path)),
+    description = "The case's shares, their recipients and responses (the case's area CDAOs).",
+    responses((status = 200, body = ShareList), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn list(
+    State(state): State<AppState>,
+    actor: Actor,
+    PathId(id): PathId,
+) -> AppResult<Json<ShareList>> {
+    let c = crate::db::cases::get_case(&state.db, &policy::case_scope(&actor), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    policy::triage_case(&actor, c.area_id)?;
+    Ok(Json(ShareList {
+        items: shares::shares_of_case(&state, id).await?,
+    }))
+}
+
+#[utoipa::path(post, path = "/api/v1/shares/{id}/approve", tag = "sharing", params(("id" = Uuid, Path)),
+    description = "A second CDAO of the area approves (the creator may not: 403).",
+    responses((status = 200, body = Created), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn approve(
+    State(state): State<AppState>,
+    actor: Actor,
+    PathId(id): PathId,
+) -> AppResult<Json<Created>> {
+    Ok(Json(shares::approve(&state, &actor, id).await?))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Revoked {
+    pub id: Uuid,
+    pub revoked: bool,
+}
+
+#[utoipa::path(post, path = "/api/v1/shares/{id}/revoke", tag = "sharing", params(("id" = Uuid, Path)),
+    description = "Members keep the alert, its reference and their responses, but lose identities, free text and attachments.",
+    responses((status = 200, body = Revoked), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn revoke(
+    State(state): State<AppState>,
+    actor: Actor,
+    PathId(id): PathId,
+) -> AppResult<Json<Revoked>> {
+    shares::revoke(&state, &actor, id).await?;
+    Ok(Json(Revoked { id, revoked: true }))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct AlertList {
+    pub items: Vec<AlertItem>,
+    pub unread: usize,
+}
+
+#[utoipa::path(get, path = "/api/v1/alerts", tag = "alerts",
+    params(("filter" = Option<String>, Query, description = "all (default), unread or unacknowledged")),
+    responses((status = 200, body = AlertList), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn alerts(
+    State(state): State<AppState>,
+    actor: Actor,
+    params: Params,
+) -> AppResult<Json<AlertList>> {
+    let filter = params.get("filter").unwrap_or("all");
+    if !matches!(filter, "all" | "unread" | "unacknowledged") {
+        return Err(AppError::validation(
+            "filter",
+            "filter must be all, unread or unacknowledged",
+        ));
+    }
+    let all = shares::list_alerts(&state, &actor, "all").await?;
+    let unread = all.iter().filter(|a| a.read_at.is_none()).count();
+    let items = all
+        .into_iter()
+        .filter(|a| match filter {
+            "unread" => a.read_at.is_none(),
+            "unacknowledged" => a.acknowledged_at.is_none(),
+            _ => true,
+        })
+        .collect();
+    Ok(Json(AlertList { items, unread }))
+}
+
+#[utoipa::path(get, path = "/api/v1/alerts/{id}", tag = "alerts", params(("id" = Uuid, Path)),
+    responses((status = 200, body = AlertView), (status = 404, body = Problem)))]
+pub async fn alert(
+    State(state): State<AppState>,
+    actor: Actor,
+    PathId(id): PathId,
+) -> AppResult<Json<AlertView>> {
+    Ok(Json(shares::view_alert(&state, &actor, id).await?))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Acknowledged {
+    pub acknowledged_at: DateTime<Utc>,
+}
+
+#[utoipa::path(post, path = "/api/v1/alerts/{id}/acknowledge", tag = "alerts", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Acknowledged), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn acknowledge(
+    State(state): State<AppState>,
+    actor: Actor,
+    PathId(id): PathId,
+) -> AppResult<Json<Acknowledged>> {
+    Ok(Json(Acknowledged {
+        acknowledged_at: shares::acknowledge(&state, &actor, id).await?,
+    }))
+}
+
+#[utoipa::path(post, path = "/api/v1/alerts/{id}/responses", tag = "alerts", params(("id" = Uuid, Path)), request_body = ResponseInput,
+    responses((status = 201, body = sdb::Response), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn respond(
+    State(state): State<AppState>,
+    actor: Actor,
+    PathId(id): PathId,
+    ApiJson(input): ApiJson<ResponseInput>,
+) -> AppResult<(StatusCode, Json<sdb::Response>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(shares::respond(&state, &actor, id, &input).await?),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/alerts/{id}/attachments/{attachment_id}", tag = "alerts",
+    params(("id" = Uuid, Path), ("attachment_id" = Uuid, Path)),
+    description = "Evidence of an identified share, while it is live.",
+    responses((status = 200, description = "the file, as an attachment"), (status = 404, body = Problem)))]
+pub async fn attachment(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path((id, att)): Path<(String, String)>,
+) -> AppResult<Response> {
+    let (Ok(id), Ok(att)) = (Uuid::parse_str(&id), Uuid::parse_str(&att)) else {
+        return Err(AppError::NotFound);
+    };
+    let view = shares::view_alert(&state, &actor, id).await?;
+    if !view.attachments.iter().any(|a| a.id == att) {
+        return Err(AppError::NotFound);
+    }
+    let case = crate::db::cases::case_for_share(&state.db, view.share_id.unwrap_or_default())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let a = crate::db::cases::attachment(&state.db, case.id, att)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let data = state.sealer.open(
+        a.key_id,
+        &a.data_enc,
+        format!("attachments.data_enc:{}", a.id).as_bytes(),
+    )?;
+    Ok(crate::web::api::cases::download(
+        &a.filename,
+        &a.content_type,
+        data,
+    ))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ResponsivenessList {
+    pub items: Vec<sdb::Responsiveness>,
+}
+
+#[utoipa::path(get, path = "/api/v1/stats/responsiveness", tag = "statistics",
+    description = "Per member organisation: alerts received, acknowledged on time, median hours to acknowledge and to respond. CDAOs: their areas; analysts: national.",
+    responses((status = 200, body = ResponsivenessList), (status = 403, body = Problem)))]
+pub async fn responsiveness(
+    State(state): State<AppState>,
+    actor: Actor,
+) -> AppResult<Json<ResponsivenessList>> {
+    let items = match actor.role {
+        crate::domain::directory::Role::Cdao => {
+            sdb::responsiveness(&state.db, Some(&actor.area_ids)).await?
+        }
+        crate::domain::directory::Role::Analyst => sdb::responsiveness(&state.db, None).await?,
+        _ => {
+            return Err(AppError::Forbidden(
+                "Your role does not allow you to see member responsiveness.".into(),
+            ));
+        }
+    };
+    Ok(Json(ResponsivenessList { items }))
+}

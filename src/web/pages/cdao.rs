@@ -1,0 +1,927 @@
+//! The lead CDAO team's pages (SPEC §6 "CDAO"): the dashboard of what needs them, the case
+//! list with its filters and CSV export, and access requests between areas. They call the
+//! same functions as the JSON API (`web::api::cases::case_page`, `crate::triage`,
+//! `db::stats::dashboard`), so scope, rules and audit are the same.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use chrono::{DateTime, Datelike, NaiveTime, TimeDelta, Utc};
+use uuid::Uuid;
+
+use crate::db::cases::{self as cdb, CaseFilter, CaseSummary};
+use crate::db::directory as dir;
+use crate::db::stats as sdb;
+use crate::db::triage as tdb;
+use crate::domain::directory::{Role, Sector};
+use crate::domain::report::{CaseStatus, ConcernCategory, Harm, IncidentCategory, Schedule};
+use crate::domain::triage::Priority;
+use crate::domain::validation::{FieldError, FieldErrors};
+use crate::error::{AppError, AppResult};
+use crate::policy::{self, Actor};
+use crate::state::AppState;
+use crate::triage::{self, DecisionInput};
+use crate::web::api::cases::{case_page, parse_case_filter};
+use crate::web::api::stats::{cases_csv_body, csv_response};
+use crate::web::extract::{PageForm, Params, PathId};
+use crate::web::layout::{Layout, for_actor};
+use crate::web::pages::account::uk_time;
+use crate::web::pages::auth::{page, page_with_status, redirect};
+use crate::web::session::{RequestAuth, set_flash, take_flash};
+
+// ---------------------------------------------------------------------------------------------
+// Shared by the CDAO pages
+// ---------------------------------------------------------------------------------------------
+
+/// A posted form as its (name, value) pairs.
+#[derive(Debug, Default, Clone)]
+pub struct Posted(pub Vec<(String, String)>);
+
+impl Posted {
+    /// The first value of `name`, or "".
+    pub fn get(&self, name: &str) -> &str {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("")
+    }
+
+    /// The value of `name`, trimmed, or None when blank.
+    pub fn opt(&self, name: &str) -> Option<String> {
+        let v = self.get(name).trim();
+        (!v.is_empty()).then(|| v.to_string())
+    }
+
+    /// Every value of `name` (checkboxes).
+    pub fn all(&self, name: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+
+    /// Sets `name` unless it was posted.
+    pub fn fill(&mut self, name: &str, value: impl Into<String>) {
+        if !self.0.iter().any(|(k, _)| k == name) {
+            self.0.push((name.to_string(), value.into()));
+        }
+    }
+}
+
+/// Renames the fields of an action's errors to the ids of the page's inputs.
+pub fn errors_as(errors: Vec<FieldError>, rename: &(dyn Fn(&str) -> String + Sync)) -> FieldErrors {
+    let mut out = FieldErrors::new();
+    for e in errors {
+        out.add(rename(&e.field), e.message);
+    }
+    out
+}
+
+pub fn page_title(base: &str, has_errors: bool) -> String {
+    if has_errors {
+        format!("Error: {base}")
+    } else {
+        base.to_string()
+    }
+}
+
+/// The status of a case as an NHS tag: (text, colour).
+pub fn status_tag(code: &str) -> (String, String) {
+    let colour = match code {
+        "new" => "blue",
+        "in_review" => "purple",
+        "awaiting_information" => "yellow",
+        "investigating" => "orange",
+        "closed" => "grey",
+        _ => "white",
+    };
+    (
+        CaseStatus::parse(code)
+            .map(|s| s.label().to_string())
+            .unwrap_or_else(|| code.to_string()),
+        colour.into(),
+    )
+}
+
+/// A priority as an NHS tag: (text, colour); empty text when none is set.
+pub fn priority_tag(code: Option<&str>) -> (String, String) {
+    match code.and_then(Priority::parse) {
+        None => (String::new(), String::new()),
+        Some(p) => (
+            p.label().to_string(),
+            match p {
+                Priority::Urgent => "red",
+                Priority::High => "orange",
+                Priority::Medium => "yellow",
+                Priority::Low => "grey",
+            }
+            .into(),
+        ),
+    }
+}
+
+pub fn kind_label(kind: &str) -> &'static str {
+    match kind {
+        "incident" => "Incident",
+        "person_concern" => "Person of concern",
+        _ => "Report",
+    }
+}
+
+pub fn sector_label(code: &str) -> String {
+    Sector::parse(code)
+        .map(|s| s.label().to_string())
+        .unwrap_or_else(|| code.to_string())
+}
+
+/// The sectors of providers (the organisations that report).
+const PROVIDER_SECTORS: &[Sector] = &[
+    Sector::CommunityPharmacy,
+    Sector::GpPractice,
+    Sector::NhsHospital,
+    Sector::IndependentHospital,
+    Sector::CareHome,
+    Sector::DentalPractice,
+    Sector::Hospice,
+    Sector::PrisonHealthcare,
+    Sector::AmbulanceService,
+    Sector::OnlineProvider,
+    Sector::SubstanceMisuseService,
+    Sector::Veterinary,
+    Sector::Other,
+];
+
+/// One case in a table of cases.
+pub struct CaseRow {
+    pub id: Uuid,
+    pub reference: String,
+    pub kind_text: String,
+    pub organisation: String,
+    pub sector_text: String,
+    pub area_name: String,
+    pub submitted: String,
+    pub status_text: String,
+    pub status_colour: String,
+    pub priority_text: String,
+    pub priority_colour: String,
+    pub overdue: bool,
+    pub high_dose: bool,
+    pub assignee_text: String,
+}
+
+pub fn case_row(
+    c: &CaseSummary,
+    now: DateTime<Utc>,
+    cdaos: &HashMap<Uuid, String>,
+    areas: &HashMap<Uuid, String>,
+) -> CaseRow {
+    let (status_text, status_colour) = status_tag(&c.status);
+    let (priority_text, priority_colour) = priority_tag(c.priority.as_deref());
+    CaseRow {
+        id: c.id,
+        reference: c.reference.clone(),
+        kind_text: kind_label(&c.kind).into(),
+        organisation: c.organisation_name.clone(),
+        sector_text: sector_label(&c.sector),
+        area_name: areas.get(&c.area_id).cloned().unwrap_or_default(),
+        submitted: c
+            .submitted_at
+            .with_timezone(&chrono_tz::Europe::London)
+            .format("%-d %b %Y, %H:%M")
+            .to_string(),
+        status_text,
+        status_colour,
+        priority_text,
+        priority_colour,
+        overdue: c.status == "new" && c.triage_due_at.is_some_and(|d| d < now),
+        high_dose: c.high_dose,
+        assignee_text: match c.assignee_id {
+            None => "Not assigned".into(),
+            Some(id) => cdaos
+                .get(&id)
+                .cloned()
+                .unwrap_or_else(|| "Another CDAO".into()),
+        },
+    }
+}
+
+/// The CDAOs the actor may see (those sharing an area with them): id to name.
+pub async fn cdao_names(state: &AppState, actor: &Actor) -> AppResult<HashMap<Uuid, String>> {
+    Ok(dir::list_users(
+        &state.db,
+        &policy::user_scope(actor),
+        &dir::UserFilter {
+            role: Some("cdao".into()),
+            ..Default::default()
+        },
+    )
+    .await?
+    .into_iter()
+    .map(|u| (u.id, u.name))
+    .collect())
+}
+
+pub async fn area_names(state: &AppState) -> AppResult<HashMap<Uuid, String>> {
+    Ok(dir::list_areas(&state.db)
+        .await?
+        .into_iter()
+        .map(|a| (a.id, a.name))
+        .collect())
+}
+
+/// "Greater Manchester", "Greater Manchester and London", "A, B and C".
+pub fn and_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+/// The names of the actor's own areas, in alphabetical order.
+pub fn own_area_names(actor: &Actor, areas: &HashMap<Uuid, String>) -> Vec<String> {
+    let mut names: Vec<String> = actor
+        .area_ids
+        .iter()
+        .filter_map(|id| areas.get(id).cloned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// Whether a table of cases needs an area column: the actor holds several areas, or a
+/// row belongs to another area (a case granted to the team).
+fn needs_area_column(actor: &Actor, rows: &[CaseSummary]) -> bool {
+    actor.area_ids.len() > 1 || rows.iter().any(|c| !actor.area_ids.contains(&c.area_id))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dashboard
+// ---------------------------------------------------------------------------------------------
+
+pub struct Card {
+    pub title: String,
+    pub count: i64,
+    pub href: String,
+    pub description: String,
+    /// Overdue work: drawn as a warning.
+    pub urgent: bool,
+}
+
+#[derive(Template)]
+#[template(path = "cdao/dashboard.html")]
+struct DashboardPage {
+    layout: Layout,
+    flash: Option<String>,
+    heading: String,
+    cards: Vec<Card>,
+    overdue: Vec<CaseRow>,
+    newest: Vec<CaseRow>,
+    show_area: bool,
+}
+
+/// Monday 00:00 of the current UK week, as the case list's `from` filter reads a date.
+fn week_start(now: DateTime<Utc>) -> chrono::NaiveDate {
+    let today = now.with_timezone(&chrono_tz::Europe::London).date_naive();
+    today - TimeDelta::days(i64::from(today.weekday().num_days_from_monday()))
+}
+
+/// The CDAO's home page: what needs them now.
+pub async fn dashboard(state: &AppState, auth: &RequestAuth, actor: &Actor) -> AppResult<Response> {
+    policy::see_matches(actor)?;
+    let now = state.now();
+    let monday = week_start(now);
+    let counts = sdb::dashboard(
+        &state.db,
+        &actor.area_ids,
+        now,
+        monday.and_time(NaiveTime::MIN).and_utc(),
+    )
+    .await?;
+    let most_overdue = CaseFilter {
+        overdue: true,
+        oldest_first: true,
+        limit: 10,
+        ..Default::default()
+    };
+    let newest = CaseFilter {
+        limit: 10,
+        ..Default::default()
+    };
+    let ((overdue, _), (newest, _)) = tokio::try_join!(
+        case_page(state, actor, &most_overdue),
+        case_page(state, actor, &newest)
+    )?;
+    let (cdaos, areas) = tokio::try_join!(cdao_names(state, actor), area_names(state))?;
+    let show_area = needs_area_column(actor, &overdue) || needs_area_column(actor, &newest);
+    let card = |one: &str, many: &str, count: i64, href: &str, description: &str| Card {
+        title: if count == 1 { one } else { many }.into(),
+        count,
+        href: href.into(),
+        description: description.into(),
+        urgent: false,
+    };
+    let mut cards = vec![
+        card(
+            "case overdue for triage",
+            "cases overdue for triage",
+            counts.overdue,
+            "/cases?overdue=true&sort=oldest",
+            "Still new after their triage target: 2 working days, or 1 for urgent cases.",
+        ),
+        card(
+            "new case",
+            "new cases",
+            counts.new,
+            "/cases?status=new&sort=oldest",
+            "Not yet triaged.",
+        ),
+        card(
+            "case awaiting information",
+            "cases awaiting information",
+            counts.awaiting_information,
+            "/cases?status=awaiting_information",
+            "Waiting for the reporter to answer a request for information.",
+        ),
+        card(
+            "case in review",
+            "cases in review",
+            counts.in_review,
+            "/cases?status=in_review",
+            "Being reviewed by the team, including answers that have come back.",
+        ),
+        card(
+            "case under investigation",
+            "cases under investigation",
+            counts.investigating,
+            "/cases?status=investigating",
+            "Under investigation.",
+        ),
+        card(
+            "open case not assigned",
+            "open cases not assigned",
+            counts.unassigned_open,
+            "/cases?status=new&status=in_review&status=awaiting_information&status=investigating&sort=oldest",
+            "Nobody is assigned. The list shows every open case with who holds it.",
+        ),
+        card(
+            "case submitted this week",
+            "cases submitted this week",
+            counts.new_this_week,
+            &format!("/cases?from={monday}"),
+            &format!("Submitted since Monday {}.", monday.format("%-d %B")),
+        ),
+        card(
+            "access request to decide",
+            "access requests to decide",
+            counts.pending_access_requests,
+            "/access-requests",
+            "Other areas' CDAO teams asking to see cases of yours that name the same person.",
+        ),
+    ];
+    if let Some(first) = cards.first_mut() {
+        first.urgent = counts.overdue > 0;
+    }
+    let names = own_area_names(actor, &areas);
+    let heading = if names.is_empty() {
+        "Your case dashboard".to_string()
+    } else {
+        format!("{}: case dashboard", and_list(&names))
+    };
+    let flash = take_flash(state, auth).await?;
+    page(&DashboardPage {
+        layout: for_actor(actor, heading.clone(), "/"),
+        flash,
+        heading,
+        cards,
+        overdue: overdue
+            .iter()
+            .map(|c| case_row(c, now, &cdaos, &areas))
+            .collect(),
+        newest: newest
+            .iter()
+            .map(|c| case_row(c, now, &cdaos, &areas))
+            .collect(),
+        show_area,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Case list
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "cdao/cases.html")]
+struct CasesPage {
+    layout: Layout,
+    errors: FieldErrors,
+    f: Posted,
+    status_options: Vec<(String, String)>,
+    priority_options: Vec<(String, String)>,
+    kind_options: Vec<(String, String)>,
+    category_options: Vec<(String, String)>,
+    schedule_options: Vec<(String, String)>,
+    drug_options: Vec<(String, String)>,
+    sector_options: Vec<(String, String)>,
+    harm_options: Vec<(String, String)>,
+    assignee_options: Vec<(String, String)>,
+    organisation_options: Vec<(String, String)>,
+    sort_options: Vec<(String, String)>,
+    statuses: Vec<String>,
+    priorities: Vec<String>,
+    overdue: Vec<String>,
+    rows: Vec<CaseRow>,
+    show_area: bool,
+    count_text: String,
+    next_href: Option<String>,
+    first_href: Option<String>,
+    csv_href: String,
+    filtered: bool,
+    /// The less used filters are folded away unless one is set or wrong.
+    more_open: bool,
+}
+
+fn any(label: &str) -> Vec<(String, String)> {
+    vec![(String::new(), label.to_string())]
+}
+
+/// The query string of `params` without `drop` and blank values, for links that keep the
+/// filters (the next page, the CSV).
+pub fn query_without(params: &Params, drop: &[&str]) -> String {
+    let mut s = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in &params.0 {
+        if !drop.contains(&k.as_str()) && !v.trim().is_empty() {
+            s.append_pair(k, v);
+        }
+    }
+    s.finish()
+}
+
+/// What the case list's form says about a bad filter, in the words of its labels.
+fn filter_error(field: &str, message: &str) -> (String, String) {
+    let choose = |what: &str| format!("Select {what} from the list");
+    let text = match field {
+        "status" => choose("a status"),
+        "priority" => choose("a priority"),
+        "kind" => choose("a kind of report"),
+        "category" => choose("a category"),
+        "schedule" => choose("a schedule"),
+        "harm" => choose("a level of harm"),
+        "sector" => choose("a sector"),
+        "organisation_id" => choose("an organisation"),
+        "assignee_id" => choose("a CDAO"),
+        "drug_id" => choose("a drug"),
+        "sort" => choose("an order"),
+        "overdue" => "Tick \"Only cases overdue for triage\" or leave it empty".into(),
+        "from" => "Submitted from must be a real date, like 2026-11-02".into(),
+        "to" if message.contains("after") => {
+            "Submitted to must be the same as or after submitted from".into()
+        }
+        "to" => "Submitted to must be a real date, like 2026-11-02".into(),
+        "cursor" => {
+            "That page link is not one this service made: start again from the first page".into()
+        }
+        _ => message.to_string(),
+    };
+    let anchor = match field {
+        "cursor" | "limit" => "filters",
+        f => f,
+    };
+    (anchor.to_string(), text)
+}
+
+/// The case list (CDAOs). A reporter or organisation lead has their own list of reports.
+pub async fn cases(
+    State(state): State<AppState>,
+    actor: Actor,
+    params: Params,
+) -> AppResult<Response> {
+    policy::list_cases(&actor)?;
+    if actor.role != Role::Cdao {
+        return Ok(redirect("/reports"));
+    }
+    let now = state.now();
+    let (filter, errors) = match parse_case_filter(&params) {
+        Ok(f) => (Some(f), FieldErrors::new()),
+        Err(AppError::Validation(e)) => {
+            let mut out = FieldErrors::new();
+            for err in e {
+                let (field, message) = filter_error(&err.field, &err.message);
+                out.add(field, message);
+            }
+            (None, out)
+        }
+        Err(e) => return Err(e),
+    };
+    let (items, next) = match &filter {
+        Some(f) => case_page(&state, &actor, f).await?,
+        None => (vec![], None),
+    };
+    let (cdaos, areas) = tokio::try_join!(cdao_names(&state, &actor), area_names(&state))?;
+    let cat = crate::reports::catalogue(&state).await?;
+    let organisations = dir::list_organisations(
+        &state.db,
+        &policy::org_scope(&actor)?,
+        &dir::OrgFilter {
+            kind: Some("provider".into()),
+            ..Default::default()
+        },
+    )
+    .await?;
+    let mut category_options = any("Any category");
+    category_options.extend(IncidentCategory::options());
+    for (code, label) in ConcernCategory::options() {
+        if !category_options.iter().any(|(c, _)| *c == code) {
+            category_options.push((code, format!("{label} (person of concern)")));
+        }
+    }
+    let mut kind_options = any("Any kind");
+    kind_options.push(("incident".into(), "Incident".into()));
+    kind_options.push(("person_concern".into(), "Person of concern".into()));
+    let mut schedule_options = any("Any schedule");
+    schedule_options.extend(Schedule::options());
+    let mut drug_options = any("Any drug");
+    let mut drugs: Vec<(String, String)> = cat
+        .drugs
+        .iter()
+        .map(|d| (d.id.to_string(), d.name.clone()))
+        .collect();
+    drugs.sort_by(|a, b| a.1.cmp(&b.1));
+    drug_options.extend(drugs);
+    let mut sector_options = any("Any sector");
+    sector_options.extend(
+        PROVIDER_SECTORS
+            .iter()
+            .map(|s| (s.code().to_string(), s.label().to_string())),
+    );
+    let mut harm_options = any("Any level of harm");
+    harm_options.extend(Harm::options());
+    let mut assignee_options = any("Anyone");
+    let mut people: Vec<(String, String)> = cdaos
+        .iter()
+        .map(|(id, n)| (id.to_string(), n.clone()))
+        .collect();
+    people.sort_by(|a, b| a.1.cmp(&b.1));
+    assignee_options.extend(people);
+    let mut organisation_options = any("Any organisation");
+    organisation_options.extend(
+        organisations
+            .iter()
+            .map(|o| (o.id.to_string(), o.name.clone())),
+    );
+    let sort_options = vec![
+        ("newest".to_string(), "Newest first".to_string()),
+        ("oldest".to_string(), "Oldest first".to_string()),
+    ];
+    // Checkbox values may arrive repeated or comma-separated.
+    let listed = |key: &str| -> Vec<String> {
+        params
+            .0
+            .iter()
+            .filter(|(k, _)| k == key)
+            .flat_map(|(_, v)| v.split(',').map(|p| p.trim().to_string()))
+            .filter(|p| !p.is_empty())
+            .collect()
+    };
+    let f = Posted(params.0.clone());
+    let filtered = params
+        .0
+        .iter()
+        .any(|(k, v)| k != "cursor" && k != "sort" && !v.trim().is_empty());
+    const MORE: &[&str] = &[
+        "kind",
+        "category",
+        "harm",
+        "schedule",
+        "drug_id",
+        "sector",
+        "organisation_id",
+        "assignee_id",
+        "from",
+        "to",
+    ];
+    let more_open = MORE
+        .iter()
+        .any(|k| params.get(k).is_some() || errors.get(k).is_some());
+    let show_area = needs_area_column(&actor, &items);
+    let keep = query_without(&params, &["cursor"]);
+    let n = items.len();
+    let count_text = if !errors.is_empty() {
+        "Correct the filters to see cases.".to_string()
+    } else if n == 0 {
+        if filtered {
+            "No cases match these filters.".into()
+        } else {
+            "There are no cases yet.".into()
+        }
+    } else {
+        let order = if filter.as_ref().is_some_and(|f| f.oldest_first) {
+            "oldest first"
+        } else {
+            "newest first"
+        };
+        let page_no = if params.get("cursor").is_some() {
+            "this page"
+        } else {
+            "the first page"
+        };
+        format!(
+            "{n} case{} on {page_no}, {order}{}.",
+            if n == 1 { "" } else { "s" },
+            if next.is_some() {
+                "; there are more on the next page"
+            } else {
+                ""
+            }
+        )
+    };
+    let next_href = next.map(|c| {
+        let mut s = url::form_urlencoded::Serializer::new(keep.clone());
+        s.append_pair("cursor", &c);
+        format!("/cases?{}", s.finish())
+    });
+    let first_href = params.get("cursor").map(|_| {
+        format!(
+            "/cases{}",
+            if keep.is_empty() {
+                String::new()
+            } else {
+                format!("?{keep}")
+            }
+        )
+    });
+    let csv_href = format!(
+        "/cases.csv{}",
+        if keep.is_empty() {
+            String::new()
+        } else {
+            format!("?{keep}")
+        }
+    );
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let layout = for_actor(&actor, page_title("Cases", !errors.is_empty()), "/cases");
+    page_with_status(
+        status,
+        &CasesPage {
+            layout,
+            errors,
+            statuses: listed("status"),
+            priorities: listed("priority"),
+            overdue: listed("overdue"),
+            f,
+            status_options: CaseStatus::options(),
+            priority_options: Priority::options(),
+            kind_options,
+            category_options,
+            schedule_options,
+            drug_options,
+            sector_options,
+            harm_options,
+            assignee_options,
+            organisation_options,
+            sort_options,
+            rows: items
+                .iter()
+                .map(|c| case_row(c, now, &cdaos, &areas))
+                .collect(),
+            show_area,
+            count_text,
+            next_href,
+            first_href,
+            csv_href,
+            filtered,
+            more_open,
+        },
+    )
+}
+
+/// The filtered case list as CSV (no identities, no free text), as the API exports it.
+pub async fn cases_csv(
+    State(state): State<AppState>,
+    actor: Actor,
+    params: Params,
+) -> AppResult<Response> {
+    let (body, _) = cases_csv_body(&state, &actor, &params).await?;
+    let today = crate::reports::uk_today(&state);
+    Ok(csv_response(body, &format!("cases-{today}.csv")))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Access requests
+// ---------------------------------------------------------------------------------------------
+
+pub struct RequestRow {
+    pub id: Uuid,
+    /// The id (and name) of the request's reason textarea.
+    pub field_id: String,
+    pub case_reference: String,
+    pub requester: String,
+    pub requester_area: String,
+    pub holding_area: String,
+    pub reason_lines: Vec<String>,
+    pub status_code: String,
+    pub status_text: String,
+    pub status_colour: String,
+    pub created: String,
+    pub decided_text: String,
+    pub decision_reason: String,
+    /// For a request to decide: the holding team's own cases that match (id, reference).
+    pub matching: Vec<(Uuid, String)>,
+    /// Where the requester's own case can be opened (requests made by the team).
+    pub case_id: Uuid,
+}
+
+#[derive(Template)]
+#[template(path = "cdao/access_requests.html")]
+struct AccessRequestsPage {
+    layout: Layout,
+    flash: Option<String>,
+    errors: FieldErrors,
+    conflict: Option<String>,
+    f: Posted,
+    incoming: Vec<RequestRow>,
+    outgoing: Vec<RequestRow>,
+}
+
+fn lines(text: &str) -> Vec<String> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+fn request_status(code: &str) -> (String, String) {
+    match code {
+        "pending" => ("Waiting for a decision".into(), "yellow".into()),
+        "approved" => ("Approved".into(), "green".into()),
+        "declined" => ("Declined".into(), "red".into()),
+        other => (other.to_string(), "grey".into()),
+    }
+}
+
+async fn access_requests_page(
+    state: &AppState,
+    auth: &RequestAuth,
+    actor: &Actor,
+    status: StatusCode,
+    errors: FieldErrors,
+    conflict: Option<String>,
+    f: Posted,
+) -> AppResult<Response> {
+    policy::see_matches(actor)?;
+    let all = tdb::access_requests(&state.db, &actor.area_ids, None).await?;
+    let scope = policy::case_scope(actor);
+    let mut incoming = Vec::new();
+    let mut outgoing = Vec::new();
+    for r in &all {
+        let (status_text, status_colour) = request_status(&r.status);
+        let decided_text = match r.decided_at {
+            Some(t) => uk_time(t),
+            None => String::new(),
+        };
+        let mut row = RequestRow {
+            id: r.id,
+            field_id: format!("reason-{}", r.id),
+            case_reference: r.case_reference.clone(),
+            requester: r.requester_name.clone(),
+            requester_area: r.requester_area_name.clone(),
+            holding_area: r.holding_area_name.clone(),
+            reason_lines: lines(&r.reason),
+            status_code: r.status.clone(),
+            status_text,
+            status_colour,
+            created: uk_time(r.created_at),
+            decided_text,
+            decision_reason: r.decision_reason.clone().unwrap_or_default(),
+            matching: vec![],
+            case_id: r.case_id,
+        };
+        if actor.area_ids.contains(&r.holding_area_id) {
+            if r.status == "pending" {
+                // What approving would share: the team's own cases naming the same person.
+                let held: Vec<(Uuid, String)> = tdb::matches(&state.db, r.case_id)
+                    .await?
+                    .into_iter()
+                    .filter(|m| m.area_id == r.holding_area_id)
+                    .map(|m| (m.case_id, m.reference))
+                    .collect();
+                let ids: Vec<Uuid> = held.iter().map(|h| h.0).collect();
+                let visible = cdb::visible_ids(&state.db, &scope, &ids).await?;
+                row.matching = held
+                    .into_iter()
+                    .filter(|h| visible.contains(&h.0))
+                    .collect();
+            }
+            incoming.push(row);
+        } else if actor.area_ids.contains(&r.requester_area_id) {
+            outgoing.push(row);
+        }
+        // A team holding both areas sees its request once, as one to decide.
+    }
+    // Pending first, then newest (the query gives newest first).
+    incoming.sort_by_key(|r| r.status_code != "pending");
+    let flash = take_flash(state, auth).await?;
+    let has_errors = !errors.is_empty() || conflict.is_some();
+    page_with_status(
+        status,
+        &AccessRequestsPage {
+            layout: for_actor(
+                actor,
+                page_title("Access requests", has_errors),
+                "/access-requests",
+            ),
+            flash,
+            errors,
+            conflict,
+            f,
+            incoming,
+            outgoing,
+        },
+    )
+}
+
+pub async fn access_requests(
+    State(state): State<AppState>,
+    auth: RequestAuth,
+    actor: Actor,
+) -> AppResult<Response> {
+    access_requests_page(
+        &state,
+        &auth,
+        &actor,
+        StatusCode::OK,
+        FieldErrors::new(),
+        None,
+        Posted::default(),
+    )
+    .await
+}
+
+/// Approve or decline a request to see the team's cases (a reason is needed to decline).
+pub async fn decide(
+    State(state): State<AppState>,
+    auth: RequestAuth,
+    actor: Actor,
+    PathId(id): PathId,
+    PageForm(form): PageForm<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let f = Posted(form);
+    let reason_field = format!("reason-{id}");
+    let input = DecisionInput {
+        decision: f.opt("decision"),
+        reason: f.opt(&reason_field),
+    };
+    match triage::decide_access(&state, &actor, id, &input).await {
+        Ok(r) => {
+            let message = if r.status == "approved" {
+                format!(
+                    "You approved the request from the {} CDAO team: they can now see your cases that name the same person.",
+                    r.requester_area_name
+                )
+            } else {
+                format!(
+                    "You declined the request from the {} CDAO team. They can see your reason.",
+                    r.requester_area_name
+                )
+            };
+            set_flash(&state, &auth, &message).await?;
+            Ok(redirect("/access-requests"))
+        }
+        Err(AppError::Validation(e)) => {
+            let errors = errors_as(e, &|_| reason_field.clone());
+            access_requests_page(
+                &state,
+                &auth,
+                &actor,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                errors,
+                None,
+                f,
+            )
+            .await
+        }
+        Err(AppError::Conflict(m)) => {
+            access_requests_page(
+                &state,
+                &auth,
+                &actor,
+                StatusCode::CONFLICT,
+                FieldErrors::new(),
+                Some(m),
+                f,
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    }
+}

@@ -1,0 +1,394 @@
+//! The CDAO shares a case with LIN members: the form, a preview of exactly what the members
+//! will see, then the share; second CDAOs approve; shares can be revoked.
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use chrono::TimeDelta;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::db::shares as sdb;
+use crate::domain::share::{ActionRequired, Disclosure, LawfulBasis, ShareInput};
+use crate::domain::validation::FieldErrors;
+use crate::error::{AppError, AppResult};
+use crate::policy::{self, Actor};
+use crate::shares;
+use crate::state::AppState;
+use crate::web::extract::{PageForm, PathId};
+use crate::web::layout::{Layout, for_actor};
+use crate::web::pages::account::uk_time;
+use crate::web::pages::alerts::{PersonRows, sections};
+use crate::web::pages::auth::{page, page_with_status, redirect};
+use crate::web::session::{RequestAuth, set_flash, take_flash};
+
+#[derive(Deserialize, Default, Clone)]
+pub struct ShareForm {
+    #[serde(default)]
+    organisation_ids: Vec<String>,
+    disclosure: Option<String>,
+    include_patient_data: Option<String>,
+    patient_data_reason: Option<String>,
+    include_organisation_name: Option<String>,
+    lawful_basis: Option<String>,
+    purpose: Option<String>,
+    summary: Option<String>,
+    action_required: Option<String>,
+    respond_by: Option<String>,
+    expiry_days: Option<String>,
+    action: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "sharing/form.html")]
+struct FormPage {
+    layout: Layout,
+    errors: FieldErrors,
+    case_id: Uuid,
+    reference: String,
+    org_options: Vec<(String, String)>,
+    organisation_ids: Vec<String>,
+    disclosure_options: Vec<(String, String)>,
+    basis_options: Vec<(String, String)>,
+    action_options: Vec<(String, String)>,
+    disclosure_value: String,
+    patient_value: String,
+    org_name_value: Vec<String>,
+    basis_value: String,
+    action_value: String,
+    reason_value: String,
+    purpose_value: String,
+    summary_value: String,
+    respond_by_value: String,
+    expiry_value: String,
+}
+
+#[derive(Template)]
+#[template(path = "sharing/preview.html")]
+struct PreviewPage {
+    layout: Layout,
+    case_id: Uuid,
+    recipients: Vec<String>,
+    facts: Vec<(String, String)>,
+    report_rows: Vec<(String, String)>,
+    persons: Vec<PersonRows>,
+    summary: String,
+    needs_approval: bool,
+    hidden: Vec<(String, String)>,
+}
+
+fn to_input(f: &ShareForm, now: chrono::DateTime<chrono::Utc>, e: &mut FieldErrors) -> ShareInput {
+    let organisation_ids = f
+        .organisation_ids
+        .iter()
+        .filter_map(|s| match Uuid::parse_str(s) {
+            Ok(id) => Some(id),
+            Err(_) => {
+                e.add("organisation_ids", "Select organisations from the list");
+                None
+            }
+        })
+        .collect();
+    let days = match f
+        .expiry_days
+        .as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+    {
+        None => 90,
+        Some(v) => v.parse::<i64>().unwrap_or_else(|_| {
+            e.add(
+                "expiry_days",
+                "Enter the number of days the share lasts, from 1 to 365",
+            );
+            90
+        }),
+    };
+    if !(1..=365).contains(&days) {
+        e.add("expiry_days", "A share lasts from 1 to 365 days");
+    }
+    ShareInput {
+        organisation_ids: Some(organisation_ids),
+        disclosure: f.disclosure.clone(),
+        include_patient_data: Some(f.include_patient_data.as_deref() == Some("yes")),
+        patient_data_reason: f.patient_data_reason.clone(),
+        include_organisation_name: Some(f.include_organisation_name.as_deref() == Some("yes")),
+        lawful_basis: f.lawful_basis.clone(),
+        purpose: f.purpose.clone(),
+        summary: f.summary.clone(),
+        action_required: f.action_required.clone(),
+        respond_by: f.respond_by.clone(),
+        expires_at: Some(now + TimeDelta::days(days.clamp(1, 365))),
+    }
+}
+
+async fn form_page(
+    state: &AppState,
+    actor: &Actor,
+    case_id: Uuid,
+    errors: FieldErrors,
+    f: ShareForm,
+) -> AppResult<Response> {
+    let case = crate::db::cases::get_case(&state.db, &policy::case_scope(actor), case_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    policy::triage_case(actor, case.area_id)?;
+    let org_options = sdb::member_organisations(&state.db, case.area_id)
+        .await?
+        .into_iter()
+        .map(|(id, name, sector)| {
+            let sector = crate::domain::directory::Sector::parse(&sector)
+                .map(|s| s.label())
+                .unwrap_or("");
+            (id.to_string(), format!("{name} ({sector})"))
+        })
+        .collect();
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let title = format!(
+        "{}Share {}",
+        if errors.is_empty() { "" } else { "Error: " },
+        case.reference
+    );
+    let mut layout = for_actor(actor, title, "/cases");
+    layout.back_href = Some(format!("/cases/{case_id}"));
+    page_with_status(
+        status,
+        &FormPage {
+            layout,
+            errors,
+            case_id,
+            reference: case.reference,
+            org_options,
+            organisation_ids: f.organisation_ids.clone(),
+            disclosure_options: Disclosure::options(),
+            basis_options: LawfulBasis::options(),
+            action_options: ActionRequired::options(),
+            disclosure_value: f.disclosure.clone().unwrap_or_else(|| "summary".into()),
+            patient_value: f
+                .include_patient_data
+                .clone()
+                .unwrap_or_else(|| "no".into()),
+            org_name_value: f.include_organisation_name.iter().cloned().collect(),
+            basis_value: f.lawful_basis.clone().unwrap_or_default(),
+            action_value: f.action_required.clone().unwrap_or_default(),
+            reason_value: f.patient_data_reason.clone().unwrap_or_default(),
+            purpose_value: f.purpose.clone().unwrap_or_default(),
+            summary_value: f.summary.clone().unwrap_or_default(),
+            respond_by_value: f.respond_by.clone().unwrap_or_default(),
+            expiry_value: f.expiry_days.clone().unwrap_or_else(|| "90".into()),
+        },
+    )
+}
+
+pub async fn form(
+    State(state): State<AppState>,
+    actor: Actor,
+    PathId(id): PathId,
+) -> AppResult<Response> {
+    form_page(&state, &actor, id, FieldErrors::new(), ShareForm::default()).await
+}
+
+fn hidden(f: &ShareForm) -> Vec<(String, String)> {
+    let mut h: Vec<(String, String)> = f
+        .organisation_ids
+        .iter()
+        .map(|o| ("organisation_ids".to_string(), o.clone()))
+        .collect();
+    for (k, v) in [
+        ("disclosure", &f.disclosure),
+        ("include_patient_data", &f.include_patient_data),
+        ("patient_data_reason", &f.patient_data_reason),
+        ("include_organisation_name", &f.include_organisation_name),
+        ("lawful_basis", &f.lawful_basis),
+        ("purpose", &f.purpose),
+        ("summary", &f.summary),
+        ("action_required", &f.action_required),
+        ("respond_by", &f.respond_by),
+        ("expiry_days", &f.expiry_days),
+    ] {
+        if let Some(v) = v {
+            h.push((k.to_string(), v.clone()));
+        }
+    }
+    h
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    auth: RequestAuth,
+    actor: Actor,
+    PathId(id): PathId,
+    PageForm(f): PageForm<ShareForm>,
+) -> AppResult<Response> {
+    let mut pre = FieldErrors::new();
+    let input = to_input(&f, state.now(), &mut pre);
+    let action = f.action.clone().unwrap_or_default();
+    if action == "change" {
+        return form_page(&state, &actor, id, FieldErrors::new(), f).await;
+    }
+    if !pre.is_empty() {
+        return form_page(&state, &actor, id, pre, f).await;
+    }
+    if action == "share" {
+        return match shares::create(&state, &actor, id, &input).await {
+            Ok(c) => {
+                let msg = if c.approval == "pending" {
+                    "The share is waiting for a second CDAO of the area to approve it. The members will be told once it is approved."
+                } else {
+                    "Shared. The members have been told there is a new alert (without its content)."
+                };
+                set_flash(&state, &auth, msg).await?;
+                Ok(redirect(&format!("/cases/{id}#shares")))
+            }
+            Err(AppError::Validation(e)) => {
+                form_page(&state, &actor, id, FieldErrors::from_vec(e), f).await
+            }
+            Err(e) => Err(e),
+        };
+    }
+    match shares::preview(&state, &actor, id, &input).await {
+        Ok(view) => {
+            let case = crate::db::cases::get_case(&state.db, &policy::case_scope(&actor), id)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            let orgs = sdb::member_organisations(&state.db, case.area_id).await?;
+            let recipients = orgs
+                .into_iter()
+                .filter(|(oid, _, _)| f.organisation_ids.contains(&oid.to_string()))
+                .map(|(_, n, _)| n)
+                .collect();
+            let rule = sdb::two_person_rule(&state.db, case.area_id).await?;
+            let needs_approval = rule
+                && (view.disclosure == "identified"
+                    || f.include_patient_data.as_deref() == Some("yes"));
+            let (facts, report_rows, persons) = sections(&view);
+            let mut layout = for_actor(
+                &actor,
+                format!("Check what the members will see: {}", case.reference),
+                "/cases",
+            );
+            layout.back_href = Some(format!("/cases/{id}/share"));
+            page(&PreviewPage {
+                layout,
+                case_id: id,
+                recipients,
+                facts,
+                report_rows,
+                persons,
+                summary: view.summary.unwrap_or_default(),
+                needs_approval,
+                hidden: hidden(&f),
+            })
+        }
+        Err(AppError::Validation(e)) => {
+            form_page(&state, &actor, id, FieldErrors::from_vec(e), f).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "sharing/pending.html")]
+struct PendingPage {
+    layout: Layout,
+    rows: Vec<(Uuid, Uuid, String, String, String, String)>,
+    flash: Option<String>,
+}
+
+/// Shares of the CDAO's areas waiting for their approval.
+pub async fn pending(
+    State(state): State<AppState>,
+    auth: RequestAuth,
+    actor: Actor,
+) -> AppResult<Response> {
+    policy::see_matches(&actor)?;
+    let rows = sdb::pending_for(&state.db, &actor.area_ids, actor.user_id)
+        .await?
+        .into_iter()
+        .map(|p| {
+            (
+                p.id,
+                p.case_id,
+                p.case_reference,
+                p.created_by_name,
+                format!(
+                    "{}{}",
+                    if p.disclosure == "identified" {
+                        "Identified"
+                    } else {
+                        "Summary"
+                    },
+                    if p.include_patient_data {
+                        ", with patient data"
+                    } else {
+                        ""
+                    }
+                ),
+                uk_time(p.created_at),
+            )
+        })
+        .collect();
+    let flash = take_flash(&state, &auth).await?;
+    page(&PendingPage {
+        layout: for_actor(&actor, "Shares waiting for approval", "/shares/pending"),
+        rows,
+        flash,
+    })
+}
+
+async fn after(
+    state: &AppState,
+    auth: &RequestAuth,
+    share_id: Uuid,
+    result: AppResult<String>,
+) -> AppResult<Response> {
+    let case_id: Option<Uuid> = sqlx::query_scalar("SELECT case_id FROM shares WHERE id = $1")
+        .bind(share_id)
+        .fetch_optional(&state.db)
+        .await?;
+    let msg = match result {
+        Ok(m) => m,
+        Err(AppError::Forbidden(m) | AppError::Conflict(m)) => m,
+        Err(e) => return Err(e),
+    };
+    set_flash(state, auth, &msg).await?;
+    Ok(redirect(&match case_id {
+        Some(c) => format!("/cases/{c}#shares"),
+        None => "/shares/pending".into(),
+    }))
+}
+
+pub async fn approve(
+    State(state): State<AppState>,
+    auth: RequestAuth,
+    actor: Actor,
+    PathId(id): PathId,
+) -> AppResult<Response> {
+    let r = shares::approve(&state, &actor, id)
+        .await
+        .map(|_| "Approved. The members have been told there is a new alert.".to_string());
+    if matches!(r, Err(AppError::NotFound)) {
+        return Err(AppError::NotFound);
+    }
+    after(&state, &auth, id, r).await
+}
+
+pub async fn revoke(
+    State(state): State<AppState>,
+    auth: RequestAuth,
+    actor: Actor,
+    PathId(id): PathId,
+) -> AppResult<Response> {
+    let r = shares::revoke(&state, &actor, id)
+        .await
+        .map(|_| "Revoked. The members keep the reference and their responses, but no longer see its details.".to_string());
+    if matches!(r, Err(AppError::NotFound)) {
+        return Err(AppError::NotFound);
+    }
+    after(&state, &auth, id, r).await
+}

@@ -1,0 +1,222 @@
+//! The member's alert pages.
+
+use axum::http::StatusCode;
+use serde_json::json;
+
+use crate::harness::TestApp;
+use crate::reports::{person_concern, submit};
+
+#[tokio::test]
+async fn a_member_reads_acknowledges_and_responds_in_the_browser() {
+    let app = TestApp::new().await;
+    let case = submit(
+        &app,
+        app.world.user("reporter"),
+        "/api/v1/person-concerns",
+        &person_concern(),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let cdao = app.world.user("cdao").clone();
+    let member = app.world.user("member").clone();
+    let body = json!({"organisation_ids": [app.world.police_gm], "disclosure": "summary", "lawful_basis": "public_task_health_care",
+                      "purpose": "To consider", "summary": "Please check your records for this GP.", "action_required": "for_action"});
+    app.post(&format!("/api/v1/cases/{case}/shares"))
+        .token(&cdao)
+        .json(&body)
+        .send()
+        .await
+        .assert_status(StatusCode::CREATED);
+    let list = app.get("/alerts").session(&member).send().await;
+    list.assert_status(StatusCode::OK);
+    assert!(list.text().contains("1 unread") && list.text().contains("CD-2026-000001"));
+    let id: String = sqlx::query_scalar("SELECT id::text FROM alerts")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    let page = app
+        .get(&format!("/alerts/{id}"))
+        .session(&member)
+        .send()
+        .await;
+    page.assert_status(StatusCode::OK);
+    let html = page.text();
+    assert!(html.contains("Please check your records for this GP."));
+    assert!(html.contains("A community pharmacy in Greater Manchester"));
+    assert!(!html.contains("Example-Smith") && !html.contains("GM Pharmacy"));
+    app.post(&format!("/alerts/{id}/acknowledge"))
+        .session(&member)
+        .form(&[])
+        .send()
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    let r = app
+        .post(&format!("/alerts/{id}/responses"))
+        .session(&member)
+        .form(&[("body", ""), ("action_taken", "")])
+        .send()
+        .await;
+    r.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().contains("href=\"#body\""));
+    app.post(&format!("/alerts/{id}/responses"))
+        .session(&member)
+        .form(&[
+            ("body", "Crime recorded."),
+            ("action_taken", "crime_recorded"),
+        ])
+        .send()
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    let page = app
+        .get(&format!("/alerts/{id}"))
+        .session(&member)
+        .send()
+        .await
+        .text();
+    assert!(page.contains("acknowledged this alert on") && page.contains("Crime recorded."));
+    for who in [
+        "reporter", "org_lead", "cdao", "admin", "auditor", "analyst",
+    ] {
+        let status = app
+            .get(&format!("/alerts/{id}"))
+            .session(app.world.user(who))
+            .send()
+            .await
+            .status;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{who}");
+        let status = app
+            .get("/alerts")
+            .session(app.world.user(who))
+            .send()
+            .await
+            .status;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{who}");
+    }
+}
+
+#[tokio::test]
+async fn the_cdao_previews_then_shares_and_a_second_cdao_approves_in_the_browser() {
+    let app = TestApp::new().await;
+    let case = submit(
+        &app,
+        app.world.user("reporter"),
+        "/api/v1/person-concerns",
+        &person_concern(),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let cdao = app.world.user("cdao").clone();
+    let cdao2 = app
+        .create_user(
+            "cdao2",
+            cdconcerns::domain::directory::Role::Cdao,
+            Some(app.world.nhse_nw),
+            vec![app.world.gm],
+        )
+        .await;
+    let form = app
+        .get(&format!("/cases/{case}/share"))
+        .session(&cdao)
+        .send()
+        .await;
+    form.assert_status(StatusCode::OK);
+    assert!(form.text().contains("GM Police"));
+    let police = app.world.police_gm.to_string();
+    let empty = app
+        .post(&format!("/cases/{case}/share"))
+        .session(&cdao)
+        .form(&[("action", "preview")])
+        .send()
+        .await;
+    empty.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    for f in [
+        "organisation_ids",
+        "lawful_basis",
+        "purpose",
+        "summary",
+        "action_required",
+    ] {
+        assert!(empty.text().contains(&format!("href=\"#{f}\"")), "{f}");
+    }
+    let fields = [
+        ("organisation_ids", police.as_str()),
+        ("disclosure", "identified"),
+        ("include_patient_data", "no"),
+        ("lawful_basis", "preventing_detecting_unlawful_acts"),
+        ("purpose", "To consider a crime"),
+        ("summary", "A GP may be diverting oxycodone."),
+        ("action_required", "for_action"),
+        ("expiry_days", "30"),
+    ];
+    let mut preview: Vec<(&str, &str)> = fields.to_vec();
+    preview.push(("action", "preview"));
+    let p = app
+        .post(&format!("/cases/{case}/share"))
+        .session(&cdao)
+        .form(&preview)
+        .send()
+        .await;
+    p.assert_status(StatusCode::OK);
+    let html = p.text();
+    assert!(
+        html.contains("Check what the members will see")
+            && html.contains("Dr Jonathan Example-Smith")
+    );
+    assert!(html.contains("wait for a second CDAO"));
+    assert!(
+        !html.contains("943 476 5919"),
+        "no patient data in the preview"
+    );
+    let mut share: Vec<(&str, &str)> = fields.to_vec();
+    share.push(("action", "share"));
+    app.post(&format!("/cases/{case}/share"))
+        .session(&cdao)
+        .form(&share)
+        .send()
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    let pending = app.get("/shares/pending").session(&cdao2).send().await;
+    assert!(pending.text().contains("CD-2026-000001"));
+    assert!(
+        !app.get("/shares/pending")
+            .session(&cdao)
+            .send()
+            .await
+            .text()
+            .contains("CD-2026-000001"),
+        "not one's own"
+    );
+    let id: String = sqlx::query_scalar("SELECT id::text FROM shares")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    app.post(&format!("/shares/{id}/approve"))
+        .session(&cdao2)
+        .form(&[])
+        .send()
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    let alerts = app
+        .get("/alerts")
+        .session(app.world.user("member"))
+        .send()
+        .await
+        .text();
+    assert!(alerts.contains("CD-2026-000001"));
+    for who in ["reporter", "member", "admin", "cdao_london"] {
+        let s = app
+            .get(&format!("/cases/{case}/share"))
+            .session(app.world.user(who))
+            .send()
+            .await
+            .status;
+        assert!(
+            s == StatusCode::NOT_FOUND || s == StatusCode::FORBIDDEN,
+            "{who}: {s}"
+        );
+    }
+}
