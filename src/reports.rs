@@ -418,7 +418,10 @@ pub async fn view_case(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<C
     let c = cdb::get_case(&state.db, &scope, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let is_cdao = actor.role == crate::domain::directory::Role::Cdao;
+    // Internal (triage) facts are for the CDAO team of the case's own area only, not for a
+    // team of another area that was granted access.
+    let is_cdao =
+        actor.role == crate::domain::directory::Role::Cdao && actor.area_ids.contains(&c.area_id);
     let mut persons = Vec::new();
     for p in cdb::persons(&state.db, id).await? {
         let plain = state
@@ -451,7 +454,7 @@ pub async fn view_case(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<C
             ),
     )
     .await?;
-    let triage = if is_cdao && actor.area_ids.contains(&c.area_id) {
+    let triage = if is_cdao {
         let facts = crate::db::triage::facts(&state.db, id).await?;
         let risk = match (facts.risk_consequence, facts.risk_likelihood) {
             (Some(cq), Some(lk)) => crate::domain::triage::risk_grade(

@@ -367,12 +367,12 @@ fn push_filters(qb: &mut QueryBuilder<Postgres>, f: &CaseFilter) {
     if let Some(d) = f.from {
         qb.push(" AND c.submitted_at >= ")
             .push_bind(d)
-            .push("::date");
+            .push("::date::timestamp AT TIME ZONE 'Europe/London'");
     }
     if let Some(d) = f.to {
         qb.push(" AND c.submitted_at < (")
             .push_bind(d)
-            .push("::date + 1)");
+            .push("::date + 1)::timestamp AT TIME ZONE 'Europe/London'");
     }
     if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
         let upper = q.to_uppercase();

@@ -73,12 +73,12 @@ fn push_period(qb: &mut QueryBuilder<Postgres>, p: &Period) {
     if let Some(d) = p.from {
         qb.push(" AND c.submitted_at >= ")
             .push_bind(d)
-            .push("::date");
+            .push("::date::timestamp AT TIME ZONE 'Europe/London'");
     }
     if let Some(d) = p.to {
         qb.push(" AND c.submitted_at < (")
             .push_bind(d)
-            .push("::date + 1)");
+            .push("::date + 1)::timestamp AT TIME ZONE 'Europe/London'");
     }
 }
 
@@ -174,6 +174,10 @@ pub struct Dashboard {
     pub unassigned_open: i64,
     pub new_this_week: i64,
     pub pending_access_requests: i64,
+    /// Alerts of live shares not acknowledged by their target.
+    pub unacknowledged_alerts: i64,
+    /// Shares of the areas waiting for a second CDAO (other than the viewer's own).
+    pub shares_to_approve: i64,
 }
 
 pub async fn dashboard(
@@ -181,6 +185,7 @@ pub async fn dashboard(
     areas: &[Uuid],
     now: DateTime<Utc>,
     week_start: DateTime<Utc>,
+    viewer: Uuid,
 ) -> Result<Dashboard, sqlx::Error> {
     let r = sqlx::query!(
         r#"SELECT count(*) FILTER (WHERE status = 'new') AS "new!",
@@ -203,7 +208,21 @@ pub async fn dashboard(
     )
     .fetch_one(pool)
     .await?;
+    let alerts = sqlx::query!(
+        r#"SELECT count(*) FILTER (WHERE a.acknowledged_at IS NULL AND a.ack_due_at < $2) AS "late!",
+                  (SELECT count(*) FROM shares p WHERE p.area_id = ANY($1) AND p.approval = 'pending'
+                     AND p.revoked_at IS NULL AND p.created_by <> $3) AS "to_approve!"
+           FROM alerts a JOIN shares s ON s.id = a.share_id
+           WHERE s.area_id = ANY($1) AND a.received_at IS NOT NULL AND s.revoked_at IS NULL AND s.expires_at > $2"#,
+        areas,
+        now,
+        viewer
+    )
+    .fetch_one(pool)
+    .await?;
     Ok(Dashboard {
+        unacknowledged_alerts: alerts.late,
+        shares_to_approve: alerts.to_approve,
         new: r.new,
         overdue: r.overdue,
         in_review: r.in_review,
@@ -257,4 +276,33 @@ pub async fn return_status(
                 .collect(),
         })
         .collect())
+}
+
+/// Alerts of the areas' live shares past their acknowledgement target.
+pub struct LateAlert {
+    pub case_id: Uuid,
+    pub case_reference: String,
+    pub organisation_name: String,
+    pub ack_due_at: Option<DateTime<Utc>>,
+    pub reminders: i32,
+}
+
+pub async fn late_alerts(
+    pool: &PgPool,
+    areas: &[Uuid],
+    now: DateTime<Utc>,
+) -> Result<Vec<LateAlert>, sqlx::Error> {
+    sqlx::query_as!(
+        LateAlert,
+        r#"SELECT c.id AS case_id, c.reference AS case_reference, o.name AS organisation_name, a.ack_due_at, a.reminders
+           FROM alerts a JOIN shares s ON s.id = a.share_id JOIN cases c ON c.id = s.case_id
+           JOIN organisations o ON o.id = a.organisation_id
+           WHERE s.area_id = ANY($1) AND a.received_at IS NOT NULL AND a.acknowledged_at IS NULL AND a.ack_due_at < $2
+             AND s.revoked_at IS NULL AND s.expires_at > $2
+           ORDER BY a.ack_due_at LIMIT 200"#,
+        areas,
+        now
+    )
+    .fetch_all(pool)
+    .await
 }

@@ -135,6 +135,7 @@ pub fn build_router(state: AppState) -> Router {
             get(pages::sharing::form).post(pages::sharing::submit),
         )
         .route("/shares/pending", get(pages::sharing::pending))
+        .route("/shares/late", get(pages::sharing::late))
         .route("/shares/{id}/approve", post(pages::sharing::approve))
         .route("/shares/{id}/revoke", post(pages::sharing::revoke))
         .route("/alerts", get(pages::alerts::list))

@@ -500,6 +500,22 @@ async fn reports_naming_the_same_person_are_connected_without_leaking_across_are
     triage(&app, "cdao", &london_case, json!({"priority": "low"}))
         .await
         .assert_status(StatusCode::FORBIDDEN);
+    // A team granted access sees the report, not the holding team's internal triage.
+    let granted = app
+        .get(&format!("/api/v1/cases/{london_case}"))
+        .token(&cdao)
+        .send()
+        .await
+        .json();
+    assert!(granted.get("triage").is_none());
+    assert!(granted["priority"].is_null());
+    assert!(
+        granted["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["kind"] != "note" && e["kind"] != "access_decided")
+    );
     let m = app
         .get(&format!("/api/v1/cases/{mine}/matches"))
         .token(&cdao)

@@ -117,7 +117,20 @@ pub fn parse_stats_query(params: &Params, default_group: GroupBy) -> AppResult<S
 pub async fn compute(state: &AppState, actor: &Actor, q: &StatsQuery) -> AppResult<Stats> {
     let scope = policy::stats_scope(actor, q.area_id)?;
     let suppress = policy::suppress_small_numbers(actor);
-    let rows = sdb::counts(&state.db, &scope, q.group, &q.period).await?;
+    let mut rows = sdb::counts(&state.db, &scope, q.group, &q.period).await?;
+    if suppress && q.group != GroupBy::Month {
+        // Suppressed counts go last, in key order: their order must not tell which is larger.
+        rows.sort_by(|a, b| {
+            let hidden = |n: i64| (1..5).contains(&n);
+            hidden(a.1).cmp(&hidden(b.1)).then_with(|| {
+                if hidden(a.1) && hidden(b.1) {
+                    a.0.cmp(&b.0)
+                } else {
+                    std::cmp::Ordering::Equal
+                }
+            })
+        });
+    }
     Ok(Stats {
         group_by: q.group.code().to_string(),
         items: rows

@@ -214,6 +214,8 @@ struct CasePage {
     visible_matches: usize,
     links: Vec<LinkView>,
     access_log: Vec<LogRow>,
+    /// Shares of the case (own area only).
+    shares: Vec<ShareRow>,
     matrix: Vec<MatrixRow>,
     status_options: Vec<(String, String)>,
     priority_options: Vec<(String, String)>,
@@ -1027,12 +1029,14 @@ async fn render(
             .map(|(c, l)| format!("{c},{l}"))
             .unwrap_or_default(),
     );
+    let shares = share_rows(state, actor, &c);
     let has_errors = !again.errors.is_empty() || again.conflict.is_some();
     let layout =
         for_actor(actor, page_title(&c.reference, has_errors), "/cases").with_back("/cases");
     page_with_status(
         again.status,
         &CasePage {
+            shares,
             layout,
             flash,
             errors: again.errors,
@@ -1388,4 +1392,141 @@ pub async fn attachment(
     };
     let (name, ct, data) = crate::attachments::get(&state, &actor, id, att).await?;
     Ok(download(&name, &ct, data))
+}
+
+/// A share as the case page shows it.
+pub struct ShareRow {
+    pub id: Uuid,
+    pub heading: String,
+    pub state: &'static str,
+    pub state_colour: &'static str,
+    pub facts: Vec<(String, String)>,
+    pub recipients: Vec<(String, String)>,
+    pub responses: Vec<(String, String, String)>,
+    pub can_approve: bool,
+    pub can_revoke: bool,
+}
+
+fn share_rows(state: &AppState, actor: &Actor, c: &CaseView) -> Vec<ShareRow> {
+    let now = state.now();
+    let Some(t) = &c.triage else { return vec![] };
+    t.shares
+        .iter()
+        .map(|d| {
+            let s = &d.share;
+            let (state_text, colour) = if s.revoked_at.is_some() {
+                ("Revoked", "grey")
+            } else if s.expires_at <= now {
+                ("Expired", "grey")
+            } else if s.approval == "pending" {
+                ("Waiting for a second CDAO", "orange")
+            } else {
+                ("Live", "green")
+            };
+            let mut facts = vec![
+                (
+                    "Shared by".to_string(),
+                    format!(
+                        "{} on {}",
+                        s.created_by_name,
+                        crate::web::pages::account::uk_time(s.created_at)
+                    ),
+                ),
+                (
+                    "Disclosure".to_string(),
+                    format!(
+                        "{}{}",
+                        crate::domain::share::Disclosure::parse(&s.disclosure)
+                            .map(|x| x.label())
+                            .unwrap_or(""),
+                        if s.include_patient_data {
+                            ", with patient data"
+                        } else {
+                            ""
+                        }
+                    ),
+                ),
+                ("Purpose".to_string(), s.purpose.clone()),
+                (
+                    "Lawful basis".to_string(),
+                    crate::domain::share::LawfulBasis::parse(&s.lawful_basis)
+                        .map(|x| x.label())
+                        .unwrap_or("")
+                        .to_string(),
+                ),
+                ("Summary".to_string(), s.summary.clone()),
+                (
+                    "Available until".to_string(),
+                    crate::web::pages::account::uk_date(s.expires_at),
+                ),
+            ];
+            if let Some(reason) = &s.patient_data_reason {
+                facts.push(("Why patient data".to_string(), reason.clone()));
+            }
+            let recipients = d
+                .recipients
+                .iter()
+                .map(|r| {
+                    let status = if let Some(a) = r.acknowledged_at {
+                        format!("Acknowledged {}", crate::web::pages::account::uk_time(a))
+                    } else if r.received_at.is_none() {
+                        "Not yet sent".to_string()
+                    } else if r.ack_due_at.is_some_and(|due| due < now) {
+                        format!("Not acknowledged: overdue ({} reminders)", r.reminders)
+                    } else if let Some(read) = r.read_at {
+                        format!(
+                            "Read {}, not yet acknowledged",
+                            crate::web::pages::account::uk_time(read)
+                        )
+                    } else {
+                        "Not yet read".to_string()
+                    };
+                    (r.organisation_name.clone(), status)
+                })
+                .collect();
+            let responses = d
+                .responses
+                .iter()
+                .map(|r| {
+                    let org = d
+                        .recipients
+                        .iter()
+                        .find(|x| x.alert_id == r.alert_id)
+                        .map(|x| x.organisation_name.clone())
+                        .unwrap_or_default();
+                    let action = r
+                        .action_taken
+                        .as_deref()
+                        .and_then(crate::domain::share::ActionTaken::parse)
+                        .map(|a| format!(" · {}", a.label()))
+                        .unwrap_or_default();
+                    (
+                        format!("{org}{action}"),
+                        crate::web::pages::account::uk_time(r.created_at),
+                        r.body.clone(),
+                    )
+                })
+                .collect();
+            ShareRow {
+                id: s.id,
+                heading: format!(
+                    "Shared with {}",
+                    d.recipients
+                        .iter()
+                        .map(|r| r.organisation_name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                state: state_text,
+                state_colour: colour,
+                facts,
+                recipients,
+                responses,
+                can_approve: s.approval == "pending"
+                    && s.revoked_at.is_none()
+                    && s.created_by != actor.user_id,
+                can_revoke: s.revoked_at.is_none() && s.expires_at > now,
+            }
+        })
+        .collect()
 }

@@ -301,6 +301,7 @@ pub async fn dashboard(state: &AppState, auth: &RequestAuth, actor: &Actor) -> A
         &actor.area_ids,
         now,
         monday.and_time(NaiveTime::MIN).and_utc(),
+        actor.user_id,
     )
     .await?;
     let most_overdue = CaseFilter {
@@ -377,6 +378,20 @@ pub async fn dashboard(state: &AppState, auth: &RequestAuth, actor: &Actor) -> A
             &format!("Submitted since Monday {}.", monday.format("%-d %B")),
         ),
         card(
+            "alert not acknowledged in time",
+            "alerts not acknowledged in time",
+            counts.unacknowledged_alerts,
+            "/shares/late",
+            "Members have not acknowledged these alerts by their target (2 working days); they have been reminded.",
+        ),
+        card(
+            "share waiting for your approval",
+            "shares waiting for your approval",
+            counts.shares_to_approve,
+            "/shares/pending",
+            "Identified shares need a second CDAO of the area before the members are told.",
+        ),
+        card(
             "access request to decide",
             "access requests to decide",
             counts.pending_access_requests,
@@ -386,6 +401,9 @@ pub async fn dashboard(state: &AppState, auth: &RequestAuth, actor: &Actor) -> A
     ];
     if let Some(first) = cards.first_mut() {
         first.urgent = counts.overdue > 0;
+    }
+    if let Some(late) = cards.iter_mut().find(|c| c.href == "/shares/late") {
+        late.urgent = counts.unacknowledged_alerts > 0;
     }
     let names = own_area_names(actor, &areas);
     let heading = if names.is_empty() {

@@ -392,3 +392,32 @@ pub async fn revoke(
     }
     after(&state, &auth, id, r).await
 }
+
+#[derive(Template)]
+#[template(path = "sharing/late.html")]
+struct LatePage {
+    layout: Layout,
+    rows: Vec<(Uuid, String, String, String, i32)>,
+}
+
+/// Alerts of the CDAO's areas not acknowledged by their target (SPEC §4: they stand out).
+pub async fn late(State(state): State<AppState>, actor: Actor) -> AppResult<Response> {
+    policy::see_matches(&actor)?;
+    let rows = crate::db::stats::late_alerts(&state.db, &actor.area_ids, state.now())
+        .await?
+        .into_iter()
+        .map(|a| {
+            (
+                a.case_id,
+                a.case_reference,
+                a.organisation_name,
+                a.ack_due_at.map(uk_time).unwrap_or_default(),
+                a.reminders,
+            )
+        })
+        .collect();
+    page(&LatePage {
+        layout: for_actor(&actor, "Alerts not acknowledged in time", "/"),
+        rows,
+    })
+}
