@@ -76,6 +76,10 @@ async fn a_member_reads_acknowledges_and_responds_in_the_browser() {
         .await
         .text();
     assert!(page.contains("acknowledged this alert on") && page.contains("Crime recorded."));
+    let stats = app.get("/statistics").session(&cdao).send().await.text();
+    assert!(
+        stats.contains("How member organisations respond to alerts") && stats.contains("GM Police")
+    );
     for who in [
         "reporter", "org_lead", "cdao", "admin", "auditor", "analyst",
     ] {

@@ -75,6 +75,8 @@ struct StatisticsPage {
     quarter_headers: Vec<String>,
     returns: Vec<ReturnRow>,
     returns_summary: String,
+    /// Member organisations' responsiveness to alerts (CDAOs: their areas; analysts: national).
+    responsiveness: Vec<Vec<String>>,
 }
 
 fn count_text(n: Option<i64>) -> String {
@@ -329,6 +331,35 @@ pub async fn statistics(
             sections.push(section(spec, stats, &keep));
         }
     }
+    // How member organisations respond to alerts (CQC asks every police force to check its
+    // CD liaison officer cover).
+    let responsiveness = match actor.role {
+        Role::Cdao | Role::Analyst => {
+            let areas = (actor.role == Role::Cdao).then(|| actor.area_ids.clone());
+            crate::db::shares::responsiveness(&state.db, areas.as_deref())
+                .await?
+                .into_iter()
+                .map(|r| {
+                    let hours = |h: Option<f64>| {
+                        h.map(|h| format!("{h:.1} hours"))
+                            .unwrap_or_else(|| "—".into())
+                    };
+                    vec![
+                        r.organisation_name,
+                        crate::domain::directory::Sector::parse(&r.sector)
+                            .map(|x| x.label())
+                            .unwrap_or("")
+                            .to_string(),
+                        r.alerts_received.to_string(),
+                        format!("{} of {}", r.acknowledged_on_time, r.alerts_received),
+                        hours(r.median_hours_to_acknowledge),
+                        hours(r.median_hours_to_respond),
+                    ]
+                })
+                .collect()
+        }
+        _ => vec![],
+    };
     // Quarterly occurrence returns: the CDAO's areas (or the one chosen).
     let show_returns = actor.role == Role::Cdao;
     let quarters = last_quarters(&state);
@@ -423,6 +454,7 @@ pub async fn statistics(
             quarter_headers: quarters.into_iter().map(quarter_text).collect(),
             returns,
             returns_summary,
+            responsiveness,
         },
     )
 }
