@@ -14,6 +14,8 @@ use axum::response::Response;
 use serde_json::Value;
 use uuid::Uuid;
 
+use crate::domain::share::ActionTaken;
+
 use crate::db::cases::{self as cdb, CaseFilter, TimelineEvent};
 use crate::db::directory as dir;
 use crate::domain::directory::Role;
@@ -425,6 +427,9 @@ fn person_card(p: &reports::PersonView) -> PersonCard {
 
 /// Timeline events only the CDAO team makes.
 const CDAO_ONLY: &[&str] = &[
+    "shared",
+    "share_approved",
+    "share_revoked",
     "note",
     "triaged",
     "outcome",
@@ -514,6 +519,7 @@ fn status_label(v: Option<&Value>) -> String {
 }
 
 struct Names<'a> {
+    member_orgs: &'a HashMap<Uuid, String>,
     cdaos: &'a HashMap<Uuid, String>,
     areas: &'a HashMap<Uuid, String>,
     links: &'a HashMap<Uuid, String>,
@@ -522,10 +528,23 @@ struct Names<'a> {
     organisation: &'a str,
 }
 
+/// The member organisation an alert event names.
+fn member_name(n: &Names<'_>, d: &Value) -> Option<String> {
+    let id = d
+        .get("organisation_id")
+        .and_then(Value::as_str)
+        .and_then(|x| Uuid::parse_str(x).ok());
+    Some(
+        id.and_then(|id| n.member_orgs.get(&id).cloned())
+            .unwrap_or_else(|| "a member organisation".into()),
+    )
+}
+
 fn event_row(e: &TimelineEvent, n: &Names<'_>) -> EventRow {
     let d = &e.data;
     let s = |k: &str| d.get(k).and_then(Value::as_str).unwrap_or("").to_string();
     let mut from_reporter = false;
+    let mut member_org: Option<String> = None;
     let (title, lines, internal) = match e.kind.as_str() {
         "submitted" => {
             from_reporter = true;
@@ -632,11 +651,78 @@ fn event_row(e: &TimelineEvent, n: &Names<'_>) -> EventRow {
             }
             (format!("Access request {decision}"), lines, true)
         }
+        "shared" => {
+            let orgs: Vec<String> = d
+                .get("organisation_ids")
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|v| v.as_str().and_then(|x| Uuid::parse_str(x).ok()))
+                        .map(|id| {
+                            n.member_orgs
+                                .get(&id)
+                                .cloned()
+                                .unwrap_or_else(|| "a member organisation".into())
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            let mut lines = vec![format!(
+                "{} disclosure{}",
+                if s("disclosure") == "identified" {
+                    "Identified"
+                } else {
+                    "Summary"
+                },
+                if d.get("include_patient_data").and_then(Value::as_bool) == Some(true) {
+                    ", with patient data"
+                } else {
+                    ""
+                }
+            )];
+            if s("approval") == "pending" {
+                lines.push("Waiting for a second CDAO to approve it".into());
+            }
+            (format!("Shared with {}", orgs.join(", ")), lines, true)
+        }
+        "share_approved" => (
+            "Share approved by a second CDAO: the members were told".into(),
+            vec![],
+            true,
+        ),
+        "share_revoked" => ("Share revoked".into(), vec![], true),
+        "alert_acknowledged" => {
+            member_org = member_name(n, d);
+            (
+                format!(
+                    "Alert acknowledged by {}",
+                    member_org.clone().unwrap_or_default()
+                ),
+                vec![],
+                true,
+            )
+        }
+        "member_response" => {
+            member_org = member_name(n, d);
+            let mut lines = Vec::new();
+            if let Some(a) = ActionTaken::parse(&s("action_taken")) {
+                lines.push(format!("Action taken: {}", a.label()));
+            }
+            lines.extend(text_lines(&s("body")));
+            (
+                format!("Response from {}", member_org.clone().unwrap_or_default()),
+                lines,
+                true,
+            )
+        }
         other => (other.replace('_', " "), vec![], false),
     };
     EventRow {
         at: uk_time(e.at),
-        who: who(e, n.cdaos, n.organisation, from_reporter),
+        who: match member_org {
+            Some(org) => format!("{org} (LIN member)"),
+            None => who(e, n.cdaos, n.organisation, from_reporter),
+        },
         title,
         lines,
         internal,
@@ -907,7 +993,16 @@ async fn render(
         .iter()
         .map(|l| (l.case_id, l.reference.clone()))
         .collect();
+    // Member organisations the case was shared with, for naming their acknowledgements.
+    let member_orgs: HashMap<Uuid, String> = c
+        .triage
+        .iter()
+        .flat_map(|t| t.shares.iter())
+        .flat_map(|sh| sh.recipients.iter())
+        .map(|r| (r.organisation_id, r.organisation_name.clone()))
+        .collect();
     let names = Names {
+        member_orgs: &member_orgs,
         cdaos: &cdaos,
         areas: &areas,
         links: &link_refs,
