@@ -455,7 +455,14 @@ pub async fn view_case(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<C
     )
     .await?;
     let triage = if is_cdao {
-        let facts = crate::db::triage::facts(&state.db, id).await?;
+        // Independent reads, at once.
+        let (facts, links, shares) = tokio::try_join!(
+            async { Ok::<_, AppError>(crate::db::triage::facts(&state.db, id).await?) },
+            async {
+                Ok::<_, AppError>(crate::db::triage::links(&state.db, id, &actor.area_ids).await?)
+            },
+            crate::shares::shares_of_case(state, id),
+        )?;
         let risk = match (facts.risk_consequence, facts.risk_likelihood) {
             (Some(cq), Some(lk)) => crate::domain::triage::risk_grade(
                 u8::try_from(cq).unwrap_or(0),
@@ -467,8 +474,8 @@ pub async fn view_case(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<C
         Some(TriageView {
             risk,
             overdue,
-            links: crate::db::triage::links(&state.db, id, &actor.area_ids).await?,
-            shares: crate::shares::shares_of_case(state, id).await?,
+            links,
+            shares,
             facts,
         })
     } else {
