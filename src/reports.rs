@@ -171,13 +171,13 @@ pub async fn submit(
                     "This Idempotency-Key was used for a different request.".into(),
                 ));
             }
+            // The key belongs to this user, so the case is theirs.
             let c = cdb::get_case(
                 &state.db,
                 &policy::CaseScope::Reporter(actor.user_id),
                 prior.case_id,
             )
             .await?
-            .or(cdb::get_case(&state.db, &policy::case_scope(actor), prior.case_id).await?)
             .ok_or(AppError::NotFound)?;
             return Ok((
                 Submitted {
