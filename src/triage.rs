@@ -64,6 +64,18 @@ async fn lock(
         .ok_or(AppError::NotFound)
 }
 
+/// The case, locked, once the actor is known to be a CDAO of its area (404 if they cannot
+/// see it, 403 if they can but may not triage it).
+async fn lock_for_triage(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    actor: &Actor,
+    case_id: Uuid,
+) -> AppResult<tdb::TriageState> {
+    let c = lock(tx, actor, case_id).await?;
+    policy::triage_case(actor, c.area_id)?;
+    Ok(c)
+}
+
 /// Any of status, priority, assignee, risk grade and an internal note.
 pub async fn triage(
     state: &AppState,
@@ -72,8 +84,7 @@ pub async fn triage(
     input: &TriageInput,
 ) -> AppResult<()> {
     let mut tx = state.db.begin().await?;
-    let c = lock(&mut tx, actor, case_id).await?;
-    policy::triage_case(actor, c.area_id)?;
+    let c = lock_for_triage(&mut tx, actor, case_id).await?;
     let current = status_of(&c.status)?;
     if current == CaseStatus::Closed {
         return Err(AppError::Conflict(
@@ -419,8 +430,7 @@ pub async fn link(
     input: &LinkInput,
 ) -> AppResult<()> {
     let mut tx = state.db.begin().await?;
-    let c = lock(&mut tx, actor, case_id).await?;
-    policy::triage_case(actor, c.area_id)?;
+    lock_for_triage(&mut tx, actor, case_id).await?;
     let mut e = FieldErrors::new();
     let relation = crate::domain::report::required_code(
         &mut e,
@@ -492,8 +502,7 @@ pub async fn close(
     input: &CloseInput,
 ) -> AppResult<()> {
     let mut tx = state.db.begin().await?;
-    let c = lock(&mut tx, actor, case_id).await?;
-    policy::triage_case(actor, c.area_id)?;
+    let c = lock_for_triage(&mut tx, actor, case_id).await?;
     let mut e = FieldErrors::new();
     let outcome = crate::domain::report::required_code(
         &mut e,
@@ -567,8 +576,7 @@ pub async fn reopen(
     input: &ReopenInput,
 ) -> AppResult<()> {
     let mut tx = state.db.begin().await?;
-    let c = lock(&mut tx, actor, case_id).await?;
-    policy::triage_case(actor, c.area_id)?;
+    let c = lock_for_triage(&mut tx, actor, case_id).await?;
     let mut e = FieldErrors::new();
     let reason = e.text(
         "reason",

@@ -156,6 +156,24 @@ impl Params {
     }
 }
 
+impl Params {
+    /// A UUID parameter; a malformed one is a field error named after the parameter.
+    pub fn uuid(
+        &self,
+        key: &str,
+        errors: &mut crate::domain::validation::FieldErrors,
+    ) -> Option<uuid::Uuid> {
+        self.get(key)
+            .and_then(|v| match uuid::Uuid::parse_str(v.trim()) {
+                Ok(id) => Some(id),
+                Err(_) => {
+                    errors.add(key, format!("{key} must be a UUID"));
+                    None
+                }
+            })
+    }
+}
+
 impl<S: Send + Sync> FromRequestParts<S> for Params {
     type Rejection = AppError;
 

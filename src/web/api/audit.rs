@@ -23,20 +23,9 @@ pub struct AuditList {
 /// Parses the audit search parameters shared by the API, the page and the export.
 pub fn parse_filter(params: &Params, max_limit: i64) -> Result<AuditFilter, AppError> {
     let mut e = FieldErrors::new();
-    let uuid = |key: &str, e: &mut FieldErrors| {
-        params
-            .get(key)
-            .and_then(|v| match Uuid::parse_str(v.trim()) {
-                Ok(id) => Some(id),
-                Err(_) => {
-                    e.add(key, format!("{key} must be a UUID"));
-                    None
-                }
-            })
-    };
-    let actor_id = uuid("actor_id", &mut e);
-    let case_id = uuid("case_id", &mut e);
-    let subject_id = uuid("subject_id", &mut e);
+    let actor_id = params.uuid("actor_id", &mut e);
+    let case_id = params.uuid("case_id", &mut e);
+    let subject_id = params.uuid("subject_id", &mut e);
     let date = |key: &str, e: &mut FieldErrors| -> Option<DateTime<Utc>> {
         let v = params.get(key)?.trim();
         if let Ok(t) = DateTime::parse_from_rfc3339(v) {

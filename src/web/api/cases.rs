@@ -208,19 +208,8 @@ pub fn parse_case_filter(params: &Params) -> AppResult<CaseFilter> {
         crate::domain::directory::Sector::parse,
         &mut e,
     );
-    let uuid_of = |key: &str, e: &mut FieldErrors| {
-        params
-            .get(key)
-            .and_then(|v| match Uuid::parse_str(v.trim()) {
-                Ok(id) => Some(id),
-                Err(_) => {
-                    e.add(key, format!("{key} must be a UUID"));
-                    None
-                }
-            })
-    };
-    let assignee_id = uuid_of("assignee_id", &mut e);
-    let drug_id = uuid_of("drug_id", &mut e);
+    let assignee_id = params.uuid("assignee_id", &mut e);
+    let drug_id = params.uuid("drug_id", &mut e);
     let overdue = match params.get("overdue") {
         None | Some("false") => false,
         Some("true") => true,

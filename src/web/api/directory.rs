@@ -4,7 +4,6 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Serialize;
-use uuid::Uuid;
 
 use crate::db::directory as dir;
 use crate::directory::{self, AreaInput, OrganisationInput, UserInput};
@@ -73,18 +72,6 @@ pub struct OrganisationList {
     pub items: Vec<dir::Organisation>,
 }
 
-fn uuid_param(params: &Params, key: &str, e: &mut FieldErrors) -> Option<Uuid> {
-    params
-        .get(key)
-        .and_then(|v| match Uuid::parse_str(v.trim()) {
-            Ok(id) => Some(id),
-            Err(_) => {
-                e.add(key, format!("{key} must be a UUID"));
-                None
-            }
-        })
-}
-
 #[utoipa::path(get, path = "/api/v1/organisations", tag = "directory",
     params(("q" = Option<String>, Query, description = "name or ODS code contains"),
            ("kind" = Option<String>, Query), ("area_id" = Option<Uuid>, Query)),
@@ -96,7 +83,7 @@ pub async fn list_organisations(
 ) -> AppResult<Json<OrganisationList>> {
     let scope = policy::org_scope(&actor)?;
     let mut e = FieldErrors::new();
-    let area_id = uuid_param(&params, "area_id", &mut e);
+    let area_id = params.uuid("area_id", &mut e);
     if !e.is_empty() {
         return Err(AppError::Validation(e.into_vec()));
     }
@@ -168,7 +155,7 @@ pub async fn list_users(
 ) -> AppResult<Json<UserList>> {
     let scope = policy::user_scope(&actor);
     let mut e = FieldErrors::new();
-    let organisation_id = uuid_param(&params, "organisation_id", &mut e);
+    let organisation_id = params.uuid("organisation_id", &mut e);
     if !e.is_empty() {
         return Err(AppError::Validation(e.into_vec()));
     }
