@@ -45,6 +45,8 @@ pub mod action {
     pub const REPORT_AMENDED: &str = "case.amended";
     pub const ATTACHMENT_ADDED: &str = "case.attachment_added";
     pub const ATTACHMENT_DOWNLOADED: &str = "case.attachment_downloaded";
+    pub const ATTACHMENT_MARKED: &str = "case.attachment_marked";
+    pub const ACCESS_REFUSED: &str = "access.refused";
     pub const CASE_VIEWED: &str = "case.viewed";
     pub const IDENTITY_VIEWED: &str = "case.identity_viewed";
     pub const RETURN_FILED: &str = "occurrence_return.filed";
