@@ -6,6 +6,7 @@ pub mod errors;
 pub mod extract;
 pub mod layout;
 pub mod pages;
+pub mod refusals;
 pub mod security;
 pub mod session;
 
@@ -187,6 +188,10 @@ pub fn build_router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(
             state.clone(),
             session::authenticate,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            refusals::record,
         ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state.clone());
