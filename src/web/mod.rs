@@ -139,6 +139,7 @@ pub fn build_router(state: AppState) -> Router {
         .route("/shares/late", get(pages::sharing::late))
         .route("/shares/{id}/approve", post(pages::sharing::approve))
         .route("/shares/{id}/revoke", post(pages::sharing::revoke))
+        .route("/shares/{id}/decline", post(pages::cases::decline_share))
         .route("/alerts", get(pages::alerts::list))
         .route("/alerts/{id}", get(pages::alerts::show))
         .route("/alerts/{id}/acknowledge", post(pages::alerts::acknowledge))
@@ -167,6 +168,10 @@ pub fn build_router(state: AppState) -> Router {
         .route(
             "/cases/{id}/attachments/{attachment_id}",
             get(pages::cases::attachment),
+        )
+        .route(
+            "/cases/{id}/attachments/{attachment_id}/patient-data",
+            post(pages::cases::mark_attachment),
         )
         .route("/access-requests", get(pages::cdao::access_requests))
         .route("/access-requests/{id}/decide", post(pages::cdao::decide))

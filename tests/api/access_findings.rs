@@ -525,3 +525,113 @@ async fn previews_are_audited_ended_alerts_drop_the_purpose_and_refusals_leave_a
         .assert_status(StatusCode::NOT_FOUND);
     assert_eq!(refusals(cdao.id).await.len(), 2);
 }
+
+/// A second CDAO can decline a pending share with a reason its author sees; a declined share
+/// cannot then be approved. The holding team marks evidence as holding patient data from the
+/// case page.
+#[tokio::test]
+async fn a_pending_share_is_declined_with_a_reason_and_evidence_is_marked_on_the_page() {
+    let app = TestApp::new().await;
+    let w = &app.world;
+    let reporter = w.user("reporter").clone();
+    let cdao = w.user("cdao").clone();
+    let second = second_cdao(&app).await;
+    let case = submit(
+        &app,
+        &reporter,
+        "/api/v1/person-concerns",
+        &person_concern(),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let file = upload(&app, &reporter, &case, "scan.pdf", "SCAN").await;
+    let r = app
+        .post(&format!("/cases/{case}/attachments/{file}/patient-data"))
+        .session(&cdao)
+        .form(&[("holds_patient_data", "yes")])
+        .send()
+        .await;
+    r.assert_status(StatusCode::SEE_OTHER);
+    let page = app
+        .get(&format!("/cases/{case}"))
+        .session(&cdao)
+        .send()
+        .await;
+    assert!(page.text().contains("Holds patient data"));
+    // The reporter cannot mark it (they see the case but do not triage it).
+    app.post(&format!("/cases/{case}/attachments/{file}/patient-data"))
+        .session(&reporter)
+        .form(&[("holds_patient_data", "no")])
+        .send()
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
+    let share = app
+        .post(&format!("/api/v1/cases/{case}/shares"))
+        .token(&cdao)
+        .json(&share_body(&app, "identified", &[]))
+        .send()
+        .await
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.post(&format!("/api/v1/shares/{share}/decline"))
+        .token(&cdao)
+        .json(&json!({"reason": "Mine"}))
+        .send()
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
+    let field = format!("decline-reason-{share}");
+    let r = app
+        .post(&format!("/shares/{share}/decline"))
+        .session(&second)
+        .form(&[(field.as_str(), "")])
+        .send()
+        .await;
+    r.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().contains(&format!(r##"href="#{field}""##)));
+    app.post(&format!("/shares/{share}/decline"))
+        .session(&second)
+        .form(&[(
+            field.as_str(),
+            "Summary disclosure is enough for the police",
+        )])
+        .send()
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    let shares = app
+        .get(&format!("/api/v1/cases/{case}/shares"))
+        .token(&cdao)
+        .send()
+        .await
+        .json();
+    assert_eq!(shares["items"][0]["approval"], "declined");
+    assert_eq!(
+        shares["items"][0]["decline_reason"],
+        "Summary disclosure is enough for the police"
+    );
+    let page = app
+        .get(&format!("/cases/{case}"))
+        .session(&cdao)
+        .send()
+        .await;
+    assert!(
+        page.text()
+            .contains("Summary disclosure is enough for the police")
+    );
+    app.post(&format!("/api/v1/shares/{share}/approve"))
+        .token(&second)
+        .send()
+        .await
+        .assert_status(StatusCode::CONFLICT);
+    // Nobody was told: the member has no alert.
+    let inbox = app
+        .get("/api/v1/alerts")
+        .token(w.user("member"))
+        .send()
+        .await
+        .json();
+    assert_eq!(inbox["items"], json!([]));
+}

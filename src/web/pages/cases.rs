@@ -140,6 +140,7 @@ pub struct AttachmentRow {
     pub filename: String,
     pub size_text: String,
     pub created: String,
+    pub holds_patient_data: bool,
 }
 
 pub struct AmendmentRow {
@@ -1165,6 +1166,7 @@ async fn render(
         );
         o
     };
+    let shares = share_rows(state, actor, &c, &again);
     let mut v = again.posted;
     v.fill("status", status.code());
     v.fill(
@@ -1196,7 +1198,6 @@ async fn render(
             .map(|(c, l)| format!("{c},{l}"))
             .unwrap_or_default(),
     );
-    let shares = share_rows(state, actor, &c);
     let has_errors = !again.errors.is_empty() || again.conflict.is_some();
     let layout =
         for_actor(actor, page_title(&c.reference, has_errors), "/cases").with_back("/cases");
@@ -1259,6 +1260,7 @@ async fn render(
                     filename: a.filename.clone(),
                     size_text: size_text(a.size_bytes),
                     created: uk_time(a.created_at),
+                    holds_patient_data: a.holds_patient_data,
                 })
                 .collect(),
             timeline,
@@ -1589,17 +1591,29 @@ pub struct ShareRow {
     pub responses: Vec<(String, String, String)>,
     pub can_approve: bool,
     pub can_revoke: bool,
+    pub can_decline: bool,
+    /// The decline form's reason field (its id names the share), its value and error.
+    pub decline_field: String,
+    pub decline_value: String,
+    pub decline_error: Option<String>,
 }
 
-fn share_rows(state: &AppState, actor: &Actor, c: &CaseView) -> Vec<ShareRow> {
+fn share_rows(state: &AppState, actor: &Actor, c: &CaseView, again: &Again) -> Vec<ShareRow> {
     let now = state.now();
     let Some(t) = &c.triage else { return vec![] };
+    let evidence: HashMap<Uuid, &str> = c
+        .attachments
+        .iter()
+        .map(|a| (a.id, a.filename.as_str()))
+        .collect();
     t.shares
         .iter()
         .map(|d| {
             let s = &d.share;
             let (state_text, colour) = if s.revoked_at.is_some() {
                 ("Revoked", "grey")
+            } else if s.approval == "declined" {
+                ("Declined", "red")
             } else if s.expires_at <= now {
                 ("Expired", "grey")
             } else if s.approval == "pending" {
@@ -1647,6 +1661,21 @@ fn share_rows(state: &AppState, actor: &Actor, c: &CaseView) -> Vec<ShareRow> {
             if let Some(reason) = &s.patient_data_reason {
                 facts.push(("Why patient data".to_string(), reason.clone()));
             }
+            facts.push((
+                "Evidence".to_string(),
+                if s.attachment_ids.is_empty() {
+                    "None".to_string()
+                } else {
+                    s.attachment_ids
+                        .iter()
+                        .map(|a| evidence.get(a).copied().unwrap_or("a file"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                },
+            ));
+            if let Some(reason) = &s.decline_reason {
+                facts.push(("Why it was declined".to_string(), reason.clone()));
+            }
             let recipients = d
                 .recipients
                 .iter()
@@ -1691,9 +1720,9 @@ fn share_rows(state: &AppState, actor: &Actor, c: &CaseView) -> Vec<ShareRow> {
                     )
                 })
                 .collect();
-            ShareRow {
-                id: s.id,
-                heading: format!(
+            let heading = match &s.recipient_area_name {
+                Some(area) => format!("Shared with the {area} CDAO team"),
+                None => format!(
                     "Shared with {}",
                     d.recipients
                         .iter()
@@ -1701,16 +1730,81 @@ fn share_rows(state: &AppState, actor: &Actor, c: &CaseView) -> Vec<ShareRow> {
                         .collect::<Vec<_>>()
                         .join(", ")
                 ),
+            };
+            let pending = s.approval == "pending" && s.revoked_at.is_none();
+            let decline_field = format!("decline-reason-{}", s.id);
+            ShareRow {
+                id: s.id,
+                heading,
                 state: state_text,
                 state_colour: colour,
                 facts,
                 recipients,
                 responses,
-                can_approve: s.approval == "pending"
-                    && s.revoked_at.is_none()
-                    && s.created_by != actor.user_id,
-                can_revoke: s.revoked_at.is_none() && s.expires_at > now,
+                can_approve: pending && s.created_by != actor.user_id,
+                can_decline: pending && s.created_by != actor.user_id,
+                can_revoke: s.revoked_at.is_none()
+                    && s.approval != "declined"
+                    && s.expires_at > now,
+                decline_value: again.posted.get(&decline_field).to_string(),
+                decline_error: again.errors.get(&decline_field).map(str::to_string),
+                decline_field,
             }
         })
         .collect()
+}
+
+/// A second CDAO declines a pending share from the case page, with a reason its author sees.
+pub async fn decline_share(
+    State(state): State<AppState>,
+    auth: RequestAuth,
+    actor: Actor,
+    PathId(share_id): PathId,
+    PageForm(form): Form,
+) -> AppResult<Response> {
+    let case_id = crate::shares::case_of_share(&state, &actor, share_id).await?;
+    let f = Posted(form);
+    let field = format!("decline-reason-{share_id}");
+    let input = crate::shares::DeclineInput {
+        reason: f.opt(&field),
+    };
+    let r = crate::shares::decline(&state, &actor, share_id, &input)
+        .await
+        .map(|_| {
+            "You declined the share. Its author can see your reason; nothing was sent.".to_string()
+        });
+    if let Err(AppError::Forbidden(m)) = &r {
+        set_flash(&state, &auth, m).await?;
+        return Ok(redirect(&format!("/cases/{case_id}#shares")));
+    }
+    answer(&state, &auth, &actor, case_id, r, f, &|_| field.clone()).await
+}
+
+/// The holding team marks a file as holding patient data, or not.
+pub async fn mark_attachment(
+    State(state): State<AppState>,
+    auth: RequestAuth,
+    actor: Actor,
+    Path((id, att)): Path<(String, String)>,
+    PageForm(form): Form,
+) -> AppResult<Response> {
+    let (Ok(id), Ok(att)) = (Uuid::parse_str(&id), Uuid::parse_str(&att)) else {
+        return Err(AppError::NotFound);
+    };
+    let f = Posted(form);
+    let holds = f.get("holds_patient_data") == "yes";
+    let a = crate::attachments::mark_patient_data(&state, &actor, id, att, holds).await?;
+    let msg = if holds {
+        format!(
+            "{} is marked as holding patient data: it travels on a share only with patient data.",
+            a.filename
+        )
+    } else {
+        format!(
+            "{} is no longer marked as holding patient data.",
+            a.filename
+        )
+    };
+    set_flash(&state, &auth, &msg).await?;
+    Ok(redirect(&format!("/cases/{id}#evidence")))
 }
