@@ -17,6 +17,7 @@ pub mod pgcluster;
 pub mod policy;
 pub mod ratelimit;
 pub mod reports;
+pub mod retention;
 pub mod returns;
 pub mod shares;
 pub mod startup;

@@ -5,6 +5,7 @@ pub mod directory;
 pub mod identifiers;
 pub mod ome;
 pub mod report;
+pub mod retention;
 pub mod share;
 pub mod triage;
 pub mod validation;

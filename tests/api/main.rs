@@ -16,6 +16,7 @@ mod harness_db;
 mod matrix;
 mod report_pages;
 mod reports;
+mod retention;
 mod serving;
 mod shares;
 mod triage;

@@ -202,6 +202,8 @@ struct CasePage {
     /// A CDAO of the case's own area: may act on it. Otherwise a case granted to the team.
     own: bool,
     holding_team: String,
+    /// When the retention policy removed the case's details (empty if it has not).
+    details_removed: String,
     share_purpose: String,
     share_summary: String,
     share_expiry: String,
@@ -693,9 +695,14 @@ fn event_row(e: &TimelineEvent, n: &Names<'_>) -> EventRow {
             let decision = s("decision");
             let mut lines = text_lines(&s("reason"));
             if decision == "approved" {
-                let cases = d.get("cases").and_then(Value::as_u64).unwrap_or(0);
+                let cases = d
+                    .get("share_ids")
+                    .and_then(Value::as_array)
+                    .map(|a| a.len())
+                    .or_else(|| d.get("cases").and_then(Value::as_u64).map(|n| n as usize))
+                    .unwrap_or(0);
                 lines.push(format!(
-                    "{cases} case{} shared",
+                    "{cases} case{} shared with the requesting team",
                     if cases == 1 { "" } else { "s" }
                 ));
             }
@@ -730,11 +737,68 @@ fn event_row(e: &TimelineEvent, n: &Names<'_>) -> EventRow {
                     ""
                 }
             )];
-            if s("approval") == "pending" {
-                lines.push("Waiting for a second CDAO to approve it".into());
-            }
-            (format!("Shared with {}", orgs.join(", ")), lines, true)
+            let to = match Uuid::parse_str(&s("recipient_area_id"))
+                .ok()
+                .and_then(|id| n.areas.get(&id).cloned())
+            {
+                Some(area) => format!("the {area} CDAO team"),
+                None => orgs.join(", "),
+            };
+            // A share waiting for approval has reached nobody yet: say so, not "shared with".
+            let title = if s("approval") == "pending" {
+                lines.push("Nothing is sent until a second CDAO approves it".into());
+                format!("Share prepared for {to}: waiting for a second CDAO")
+            } else {
+                format!("Shared with {to}")
+            };
+            (title, lines, true)
         }
+        "share_declined" => (
+            "Share declined by a second CDAO: nothing was sent".into(),
+            text_lines(&s("reason")),
+            true,
+        ),
+        "outcome_passed_on" => {
+            let orgs: Vec<String> = d
+                .get("organisation_ids")
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|v| v.as_str().and_then(|x| Uuid::parse_str(x).ok()))
+                        .map(|id| {
+                            n.member_orgs
+                                .get(&id)
+                                .cloned()
+                                .unwrap_or_else(|| "a member organisation".into())
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            (
+                format!(
+                    "Outcome passed on: {} told the concern was not well founded",
+                    orgs.join(", ")
+                ),
+                vec!["They were told by a notification without content, and see the outcome on their alert.".into()],
+                true,
+            )
+        }
+        "erasure_requested" => (
+            "Removal of a person record entered in error asked for: waiting for a second CDAO"
+                .into(),
+            text_lines(&s("reason")),
+            true,
+        ),
+        "erasure_declined" => (
+            "Removal of a person record declined".into(),
+            text_lines(&s("reason")),
+            true,
+        ),
+        "person_erased" => (
+            "Person record removed as entered in error".into(),
+            text_lines(&s("reason")),
+            true,
+        ),
         "share_approved" => (
             "Share approved by a second CDAO: the members were told".into(),
             vec![],
@@ -946,7 +1010,16 @@ async fn render(
     let mut drugs = Vec::new();
     let mut alleged = false;
     let mut concern_status = String::new();
-    if c.share.is_some() {
+    if c.details_removed_at.is_some() {
+        let r = crate::disclosure::shared_report(&c.kind, &c.report);
+        (report_rows, drugs) = shared_rows(&r);
+        concern_status = r
+            .concern_status
+            .as_deref()
+            .and_then(crate::domain::report::ConcernStatus::parse)
+            .map(|s| s.label().to_string())
+            .unwrap_or_default();
+    } else if c.share.is_some() {
         if let Ok(r) = serde_json::from_value::<crate::disclosure::SharedReport>(c.report.clone()) {
             (report_rows, drugs) = shared_rows(&r);
             alleged = r.concern_status.as_deref() == Some("alleged");
@@ -1222,6 +1295,7 @@ async fn render(
             risk_colour,
             own,
             holding_team: area_name,
+            details_removed: c.details_removed_at.map(uk_date).unwrap_or_default(),
             share_purpose: c
                 .share
                 .as_ref()
