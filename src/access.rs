@@ -663,6 +663,43 @@ pub async fn managed_share(
     Ok(ManagedShare { row })
 }
 
+/// A request to remove a person record entered in error, which its case's holding CDAO team
+/// decides; locked until the caller's transaction ends. 404 for anyone else.
+#[derive(Debug, Clone)]
+pub struct ManagedErasure {
+    row: crate::db::erasures::Erasure,
+}
+
+impl sealed::Sealed for ManagedErasure {}
+impl CaseRef for ManagedErasure {
+    fn case_id(&self) -> Uuid {
+        self.row.case_id
+    }
+}
+
+impl ManagedErasure {
+    pub fn row(&self) -> &crate::db::erasures::Erasure {
+        &self.row
+    }
+}
+
+pub async fn managed_erasure(
+    a: &Actor,
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> AppResult<ManagedErasure> {
+    if a.role != Role::Cdao {
+        return Err(AppError::NotFound);
+    }
+    let row = crate::db::erasures::lock(conn, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !a.area_ids.contains(&row.area_id) {
+        return Err(AppError::NotFound);
+    }
+    Ok(ManagedErasure { row })
+}
+
 /// An access request made by, or to, one of the actor's areas; 404 for anyone else.
 #[derive(Debug, Clone)]
 pub struct VisibleRequest {

@@ -7,6 +7,7 @@ pub mod ome;
 pub mod report;
 pub mod retention;
 pub mod share;
+pub mod subject_access;
 pub mod triage;
 pub mod validation;
 

@@ -17,6 +17,7 @@ mod matrix;
 mod report_pages;
 mod reports;
 mod retention;
+mod rights;
 mod serving;
 mod shares;
 mod triage;

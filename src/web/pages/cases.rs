@@ -87,8 +87,27 @@ pub struct DrugRow {
 }
 
 pub struct PersonCard {
+    pub id: Uuid,
     pub full_name: String,
     pub rows: Vec<Row>,
+    /// The form asking to remove the record (entered in error): its reason field.
+    pub erasure_field: String,
+    pub erasure_value: String,
+    pub erasure_error: Option<String>,
+    /// A removal waiting for a second CDAO.
+    pub pending: Option<PendingErasure>,
+}
+
+pub struct PendingErasure {
+    pub id: Uuid,
+    pub reason_lines: Vec<String>,
+    pub asked_by: String,
+    pub asked_at: String,
+    /// Not the CDAO who asked: they may approve or decline.
+    pub can_decide: bool,
+    pub decline_field: String,
+    pub decline_value: String,
+    pub decline_error: Option<String>,
 }
 
 pub struct EventRow {
@@ -472,8 +491,13 @@ fn person_card(p: &reports::PersonView) -> PersonCard {
         rows.push(row("Work addresses", i.work_addresses.clone()));
     }
     PersonCard {
+        id: p.id,
         full_name: i.full_name.clone(),
         rows,
+        erasure_field: String::new(),
+        erasure_value: String::new(),
+        erasure_error: None,
+        pending: None,
     }
 }
 
@@ -1045,7 +1069,41 @@ async fn render(
             vec!["The report could not be shown. Ask the service team for help.".into()],
         ));
     }
-    let persons: Vec<PersonCard> = c.persons.iter().map(person_card).collect();
+    let erasures = if own && !c.persons.is_empty() {
+        crate::erasure::of_case(state, actor, id).await?
+    } else {
+        vec![]
+    };
+    let persons: Vec<PersonCard> = c
+        .persons
+        .iter()
+        .map(|p| {
+            let mut card = person_card(p);
+            card.erasure_field = format!("erasure-reason-{}", p.id);
+            card.erasure_value = again.posted.get(&card.erasure_field).to_string();
+            card.erasure_error = again.errors.get(&card.erasure_field).map(str::to_string);
+            card.pending = erasures
+                .iter()
+                .find(|e| e.person_id == p.id && e.status == "pending")
+                .map(|e| {
+                    let decline_field = format!("erasure-decline-{}", e.id);
+                    PendingErasure {
+                        id: e.id,
+                        reason_lines: text_lines(&e.reason),
+                        asked_by: cdaos
+                            .get(&e.requested_by)
+                            .cloned()
+                            .unwrap_or_else(|| "A CDAO".into()),
+                        asked_at: uk_time(e.created_at),
+                        can_decide: e.requested_by != actor.user_id,
+                        decline_value: again.posted.get(&decline_field).to_string(),
+                        decline_error: again.errors.get(&decline_field).map(str::to_string),
+                        decline_field,
+                    }
+                });
+            card
+        })
+        .collect();
     let amendment_text: HashMap<Uuid, Vec<String>> = c
         .amendments
         .iter()
@@ -1390,6 +1448,19 @@ pub async fn show(
     }
     let flash = take_flash(&state, &auth).await?;
     render(&state, &actor, id, Again::none(), flash).await
+}
+
+/// The answer to an action on a case, for other page modules.
+pub async fn answer_case(
+    state: &AppState,
+    auth: &RequestAuth,
+    actor: &Actor,
+    id: Uuid,
+    result: AppResult<String>,
+    posted: Posted,
+    rename: &(dyn Fn(&str) -> String + Sync),
+) -> AppResult<Response> {
+    answer(state, auth, actor, id, result, posted, rename).await
 }
 
 /// The answer to an action: back to the case with a message, or the page with what failed.
