@@ -1,5 +1,6 @@
 //! CD Concerns: reporting, triage and routing of controlled-drug concerns (see README.md).
 
+pub mod accounts;
 pub mod attachments;
 pub mod audit;
 pub mod auth;

@@ -57,11 +57,35 @@ pub fn build_router(state: AppState) -> Router {
         )
         .route("/sign-out", post(pages::auth::sign_out))
         .route(
+            "/sign-in/forgotten",
+            get(pages::auth::forgotten_form).post(pages::auth::forgotten),
+        )
+        .route(
+            "/reset-password/{token}",
+            get(pages::auth::reset_form).post(pages::auth::reset),
+        )
+        .route(
             "/invitation/{token}",
             get(pages::auth::invitation_form).post(pages::auth::invitation),
         )
         .route("/account", get(pages::account::show))
         .route("/account/tokens", post(pages::account::create_token))
+        .route(
+            "/account/password",
+            get(pages::account::password_form).post(pages::account::change_password),
+        )
+        .route(
+            "/account/recovery-codes",
+            post(pages::account::regenerate_recovery_codes),
+        )
+        .route(
+            "/account/sessions/sign-out-others",
+            post(pages::account::end_other_sessions),
+        )
+        .route(
+            "/account/sessions/{id}/sign-out",
+            post(pages::account::end_session),
+        )
         .route(
             "/account/tokens/{id}/revoke",
             post(pages::account::revoke_token),
@@ -98,6 +122,9 @@ pub fn build_router(state: AppState) -> Router {
             post(pages::admin::reinvite_user),
         )
         .route("/admin/users/{id}/reset-mfa", post(pages::admin::reset_mfa))
+        .route("/admin/users/{id}/unlock", post(pages::admin::unlock_user))
+        .route("/users/pending", get(pages::admin::pending))
+        .route("/users/{id}/approve", post(pages::admin::approve_user))
         .route("/audit", get(pages::audit::search))
         .route("/audit/verify", get(pages::audit::verify))
         .route("/audit/export.csv", get(pages::audit::export))

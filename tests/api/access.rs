@@ -184,11 +184,19 @@ async fn every_route_answers_every_role_as_the_access_matrix_says() {
             Some(json!({"name": "Renamed Reporter"})),
             [403, 403, 404, 404, 200, 403, 404],
         ),
+        // An active account gets no new invitation link (409): people reset their own password.
         api(
             Method::POST,
             format!("/api/v1/users/{reporter}/invitation"),
             None,
-            [403, 403, 404, 404, 201, 403, 404],
+            [403, 403, 404, 404, 409, 403, 404],
+        ),
+        // Approving: only an account waiting for a second person (this one is active: 409).
+        api(
+            Method::POST,
+            format!("/api/v1/users/{reporter}/approve"),
+            None,
+            [403, 403, 404, 404, 409, 403, 404],
         ),
         api(
             Method::POST,
@@ -215,7 +223,10 @@ async fn every_route_answers_every_role_as_the_access_matrix_says() {
         Case {
             method: Method::POST,
             path: "/api/v1/me/tokens".into(),
-            body: Some(json!({"name": "system", "days": 7})),
+            // A fresh proof: the password, and the code for accounts with a second factor.
+            body: Some(
+                json!({"name": "system", "days": 7, "password": crate::harness::PASSWORD, "code": app.totp_now()}),
+            ),
             form: None,
             auth: Auth::Session,
             expect: [201; 7],
@@ -440,6 +451,8 @@ async fn every_route_answers_every_role_as_the_access_matrix_says() {
         page("/admin/users".into(), ADMIN_ONLY_200),
         page("/admin/users/new".into(), ADMIN_ONLY_200),
         page(format!("/admin/users/{reporter}"), ADMIN_ONLY_200),
+        page("/users/pending".into(), [403, 403, 200, 403, 200, 403, 403]),
+        page("/account/password".into(), ALL_200),
         page("/audit".into(), AUDITOR_ONLY),
         page("/audit/verify".into(), AUDITOR_ONLY),
         page("/audit/export.csv".into(), AUDITOR_ONLY),
@@ -450,6 +463,12 @@ async fn every_route_answers_every_role_as_the_access_matrix_says() {
                 ("region", "R".into()),
                 ("two_person_rule", "yes".into()),
             ],
+            [403, 403, 403, 403, 303, 403, 403],
+        ),
+        // Unlock before the reset, which ends the reporter's sessions.
+        form(
+            format!("/admin/users/{reporter}/unlock"),
+            vec![],
             [403, 403, 403, 403, 303, 403, 403],
         ),
         form(
@@ -523,6 +542,7 @@ async fn nobody_signed_in_gets_401_from_the_api_and_is_sent_to_sign_in_from_page
     // Public pages need no sign-in.
     for path in [
         "/sign-in",
+        "/sign-in/forgotten",
         "/help",
         "/privacy",
         "/accessibility",
