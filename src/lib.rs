@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth;
 pub mod config;
 pub mod crypto;
+pub mod csv_export;
 pub mod db;
 pub mod demo;
 pub mod directory;

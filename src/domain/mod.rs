@@ -1,6 +1,7 @@
 //! Pure domain types and rules: no I/O.
 
 pub mod directory;
+pub mod filetype;
 pub mod identifiers;
 pub mod ome;
 pub mod report;

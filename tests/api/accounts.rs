@@ -1060,3 +1060,92 @@ async fn an_admin_sees_a_locked_account_and_unlocks_it() {
         .await
         .assert_status(StatusCode::FORBIDDEN);
 }
+
+// ----- Issue 9: uploads and exports -----
+
+fn multipart(filename: &str, data: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "cdcboundary7MA4YWxkTrZu0gW";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: text/plain\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(data);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+#[tokio::test]
+async fn text_files_with_markup_and_fake_office_files_are_refused_with_a_clear_422() {
+    let app = TestApp::new().await;
+    let u = app.world.user("reporter").clone();
+    let s =
+        crate::reports::submit(&app, &u, "/api/v1/incidents", &crate::reports::incident()).await;
+    let id = s["id"].as_str().unwrap();
+    let upload = |name: &'static str, data: Vec<u8>| {
+        let app = &app;
+        let u = u.clone();
+        async move {
+            let (ct, body) = multipart(name, &data);
+            app.post(&format!("/api/v1/cases/{id}/attachments"))
+                .token(&u)
+                .raw(&ct, body)
+                .send()
+                .await
+        }
+    };
+    for (name, data) in [
+        (
+            "notes.txt",
+            b"<html><script>alert(1)</script></html>".to_vec(),
+        ),
+        (
+            "drawing.txt",
+            b"<svg xmlns=\"http://www.w3.org/2000/svg\"/>".to_vec(),
+        ),
+        ("data.txt", b"<?xml version=\"1.0\"?><a/>".to_vec()),
+    ] {
+        let r = upload(name, data).await;
+        r.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(r.error_fields(), vec!["file"]);
+        assert!(r.text().contains("markup"), "{}", r.text());
+    }
+    let r = upload(
+        "report.docx",
+        b"PK\x03\x04....[Content_Types].xml....word/document.xml".to_vec(),
+    )
+    .await;
+    r.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.text()
+            .contains("not a valid Word (DOCX) or Excel (XLSX) document")
+    );
+    upload(
+        "count.txt",
+        b"Running balance 28 tablets short; dose < 5 mg".to_vec(),
+    )
+    .await
+    .assert_status(StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn csv_exports_neutralise_cells_that_a_spreadsheet_would_run() {
+    let app = TestApp::new().await;
+    let admin = app.world.user("admin").clone();
+    app.patch(&format!("/api/v1/organisations/{}", app.world.pharmacy_gm))
+        .token(&admin)
+        .json(&json!({"name": "=HYPERLINK(\"http://evil.example\",\"Pharmacy\")"}))
+        .send()
+        .await
+        .assert_status(StatusCode::OK);
+    let u = app.world.user("reporter").clone();
+    crate::reports::submit(&app, &u, "/api/v1/incidents", &crate::reports::incident()).await;
+    let r = app
+        .get("/api/v1/cases.csv")
+        .token(app.world.user("cdao"))
+        .send()
+        .await;
+    r.assert_status(StatusCode::OK);
+    let csv = r.text();
+    assert!(csv.contains("\"'=HYPERLINK("), "{csv}");
+    assert!(!csv.contains(",\"=HYPERLINK") && !csv.contains(",=HYPERLINK"));
+}

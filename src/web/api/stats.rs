@@ -175,7 +175,7 @@ pub async fn cases_csv_body(
     let scope = policy::list_cases(actor)?;
     let rows = crate::db::cases::list_cases(&state.db, &scope, &f).await?;
     let areas = crate::db::directory::list_areas(&state.db).await?;
-    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut w = crate::csv_export::SafeWriter::new();
     let io = |e: csv::Error| AppError::Internal(e.into());
     w.write_record([
         "reference",
