@@ -1,5 +1,6 @@
 //! CD Concerns: reporting, triage and routing of controlled-drug concerns (see README.md).
 
+pub mod access;
 pub mod accounts;
 pub mod attachments;
 pub mod audit;
@@ -10,6 +11,7 @@ pub mod csv_export;
 pub mod db;
 pub mod demo;
 pub mod directory;
+pub mod disclosure;
 pub mod domain;
 pub mod error;
 pub mod jobs;

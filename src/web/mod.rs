@@ -6,6 +6,7 @@ pub mod errors;
 pub mod extract;
 pub mod layout;
 pub mod pages;
+pub mod refusals;
 pub mod security;
 pub mod session;
 
@@ -165,6 +166,7 @@ pub fn build_router(state: AppState) -> Router {
         .route("/shares/late", get(pages::sharing::late))
         .route("/shares/{id}/approve", post(pages::sharing::approve))
         .route("/shares/{id}/revoke", post(pages::sharing::revoke))
+        .route("/shares/{id}/decline", post(pages::cases::decline_share))
         .route("/alerts", get(pages::alerts::list))
         .route("/alerts/{id}", get(pages::alerts::show))
         .route("/alerts/{id}/acknowledge", post(pages::alerts::acknowledge))
@@ -194,6 +196,10 @@ pub fn build_router(state: AppState) -> Router {
             "/cases/{id}/attachments/{attachment_id}",
             get(pages::cases::attachment),
         )
+        .route(
+            "/cases/{id}/attachments/{attachment_id}/patient-data",
+            post(pages::cases::mark_attachment),
+        )
         .route("/access-requests", get(pages::cdao::access_requests))
         .route("/access-requests/{id}/decide", post(pages::cdao::decide))
         .route("/statistics", get(pages::stats::statistics))
@@ -214,6 +220,10 @@ pub fn build_router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(
             state.clone(),
             session::authenticate,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            refusals::record,
         ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state.clone());

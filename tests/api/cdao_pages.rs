@@ -610,7 +610,29 @@ async fn access_is_requested_and_decided_through_the_forms() {
     let r = post(&app, &london_cdao, &decide, &[("decision", "approve")]).await;
     r.assert_status(StatusCode::CONFLICT);
     assert_has(&r, "This request has already been decided.");
-    // The Greater Manchester team now sees the London case, read-only.
+    // The approval made an identified share to the Greater Manchester team, which waits for
+    // a second London CDAO to approve it.
+    let r = page(&app, &cdao, &format!("/cases/{london}")).await;
+    r.assert_status(StatusCode::NOT_FOUND);
+    let second = app
+        .create_user(
+            "cdao_london_2",
+            cdconcerns::domain::directory::Role::Cdao,
+            Some(w.nhse_london),
+            vec![w.london],
+        )
+        .await;
+    let pending = page(&app, &second, "/shares/pending").await;
+    assert_has(&pending, &london_ref);
+    let share: String = sqlx::query_scalar("SELECT id::text FROM shares WHERE case_id = $1")
+        .bind(uuid::Uuid::parse_str(&london).unwrap())
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    post(&app, &second, &format!("/shares/{share}/approve"), &[])
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    // The Greater Manchester team now sees the London case, read-only, as the share allows.
     let r = page(&app, &cdao, &format!("/cases/{mine}")).await;
     assert_has(&r, &format!(r#"href="/cases/{london}""#));
     assert_lacks(&r, "A possible match is held by");

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod access;
+mod access_findings;
 mod accounts;
 mod alert_pages;
 mod audit;
