@@ -41,6 +41,8 @@ cleanup() {
   rm -rf "$tmp"
 }
 trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 base="http://127.0.0.1:$port"
 CDC_BIND="127.0.0.1:$port" CDC_PUBLIC_URL="$base" CDC_DATA_DIR="$data" \
@@ -65,13 +67,15 @@ peak_file="$tmp/peak"; echo 0 > "$peak_file"
 sampler=$!
 started=$(date +%s.%N)
 for round in $(seq 1 "$ROUNDS"); do
+  curls=()
   for i in $(seq 1 "$BURST"); do
     addr="127.0.$(( i / 250 )).$(( i % 250 + 2 ))"
     curl -s -o /dev/null -w '%{http_code} %{time_total}\n' --interface "$addr" \
       --data-urlencode "email=$email" --data-urlencode "password=wrong password $i" \
       "$base/sign-in" >>"$tmp/times" &
+    curls+=($!)
   done
-  wait $(jobs -p | grep -v "^$sampler$") 2>/dev/null || true
+  wait "${curls[@]}" || true
 done
 elapsed=$(awk -v s="$started" -v e="$(date +%s.%N)" 'BEGIN {printf "%.2f", e-s}')
 sleep 2
