@@ -155,7 +155,7 @@ test('an auditor enrols with the QR code, keeps recovery codes and signs in with
   const codes = (await page.locator('#recovery-codes code').allInnerTexts()).map((c) => c.trim());
   assert.equal(codes.length, 10);
   await checkPage(page, '13-recovery-codes');
-  await navigates(page, () => page.getByRole('link', { name: 'I have saved my codes, continue' }).click());
+  await navigates(page, () => page.getByRole('button', { name: 'I have saved my codes, continue' }).click());
   assert.equal(pathOf(page), '/');
 
   // Later, without the phone: a recovery code instead of the 6-digit code.
