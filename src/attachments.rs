@@ -14,16 +14,8 @@ use crate::state::AppState;
 
 pub const MAX_BYTES: usize = 10 * 1024 * 1024;
 
-/// The kinds of file accepted (SPEC §4 "Attachments").
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
-    Pdf,
-    Png,
-    Jpeg,
-    Text,
-    Docx,
-    Xlsx,
-}
+/// The kinds of file accepted (SPEC §4 "Attachments"), judged in `domain::filetype`.
+pub use crate::domain::filetype::Kind;
 
 impl Kind {
     pub fn content_type(self) -> &'static str {
@@ -49,36 +41,9 @@ impl Kind {
     }
 }
 
-fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle)
-}
-
 /// What the bytes are, judged by their content.
 pub fn sniff(data: &[u8]) -> Option<Kind> {
-    if data.starts_with(b"%PDF-") {
-        Some(Kind::Pdf)
-    } else if data.starts_with(&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A]) {
-        Some(Kind::Png)
-    } else if data.starts_with(&[0xFF, 0xD8, 0xFF]) {
-        Some(Kind::Jpeg)
-    } else if data.starts_with(b"PK\x03\x04") {
-        // Office Open XML is a zip whose parts name the kind of document.
-        if !contains(data, b"[Content_Types].xml") {
-            None
-        } else if contains(data, b"word/") {
-            Some(Kind::Docx)
-        } else if contains(data, b"xl/") {
-            Some(Kind::Xlsx)
-        } else {
-            None
-        }
-    } else {
-        let text = std::str::from_utf8(data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data)).ok()?;
-        let plain = text
-            .chars()
-            .all(|c| !c.is_control() || matches!(c, '\n' | '\r' | '\t' | '\x0C'));
-        plain.then_some(Kind::Text)
-    }
+    crate::domain::filetype::sniff(data).ok()
 }
 
 /// A safe file name: no path, no control characters, at most 120 characters.
@@ -101,12 +66,8 @@ pub fn check(filename: &str, data: &[u8]) -> AppResult<(String, Kind)> {
     if data.len() > MAX_BYTES {
         return Err(AppError::PayloadTooLarge);
     }
-    let Some(kind) = sniff(data) else {
-        return Err(AppError::validation(
-            "file",
-            "The selected file must be a PDF, PNG, JPEG, plain text, Word (DOCX) or Excel (XLSX) file",
-        ));
-    };
+    let kind = crate::domain::filetype::sniff(data)
+        .map_err(|refusal| AppError::validation("file", refusal.message()))?;
     let ext = name.rsplit_once('.').map(|(_, e)| e.to_lowercase());
     let name = match ext {
         Some(e) if kind.extensions().contains(&e.as_str()) => name,
@@ -297,11 +258,11 @@ mod tests {
             Some(Kind::Text)
         );
         assert_eq!(
-            sniff(b"PK\x03\x04....[Content_Types].xml....word/document.xml"),
+            sniff(&crate::domain::filetype::tests::docx()),
             Some(Kind::Docx)
         );
         assert_eq!(
-            sniff(b"PK\x03\x04....[Content_Types].xml....xl/workbook.xml"),
+            sniff(&crate::domain::filetype::tests::xlsx()),
             Some(Kind::Xlsx)
         );
         assert_eq!(sniff(b"PK\x03\x04 just a zip"), None);

@@ -27,6 +27,16 @@ pub mod action {
     pub const MFA_FAILED: &str = "auth.mfa_failed";
     pub const SIGN_OUT: &str = "auth.sign_out";
     pub const PASSWORD_SET: &str = "auth.password_set";
+    pub const PASSWORD_CHANGED: &str = "auth.password_changed";
+    pub const PASSWORD_RESET_REQUESTED: &str = "auth.password_reset_requested";
+    pub const PASSWORD_RESET: &str = "auth.password_reset";
+    pub const RECOVERY_CODE_USED: &str = "auth.recovery_code_used";
+    pub const RECOVERY_CODES_CREATED: &str = "auth.recovery_codes_created";
+    pub const REAUTHENTICATED: &str = "auth.reauthenticated";
+    pub const REAUTH_FAILED: &str = "auth.reauthentication_failed";
+    pub const SESSION_ENDED: &str = "auth.session_ended";
+    pub const USER_APPROVED: &str = "user.approved";
+    pub const USER_UNLOCKED: &str = "user.unlocked";
     pub const TOKEN_CREATED: &str = "token.created";
     pub const TOKEN_REVOKED: &str = "token.revoked";
     pub const TOKEN_ISSUED_CLI: &str = "token.issued_by_operator";

@@ -463,6 +463,10 @@ pub async fn create_user(state: &AppState, actor: &Actor, input: &UserInput) -> 
     dir::insert_user(&mut tx, &rec, now)
         .await
         .map_err(user_unique)?;
+    // An account that reads cases waits for a second person; its link works once approved.
+    if Role::parse(&rec.role).is_some_and(policy::needs_second_person) {
+        dir::request_approval(&mut tx, rec.id, actor.user_id, now).await?;
+    }
     let url = issue_invitation(state, &mut tx, rec.id, Some(actor.user_id)).await?;
     audit::record(
         &mut tx,
@@ -523,6 +527,14 @@ pub async fn reinvite_user(state: &AppState, actor: &Actor, id: Uuid) -> AppResu
             "Enable the user before sending a new invitation.".into(),
         ));
     }
+    let has_password = dir::credentials_by_id(&state.db, id)
+        .await?
+        .is_some_and(|c| c.password_hash.is_some());
+    if user.status == "active" || has_password {
+        return Err(AppError::Conflict(
+            "This person has set a password already. If they have forgotten it, they reset it themselves from the sign-in page.".into(),
+        ));
+    }
     let mut tx = state.db.begin().await?;
     let url = issue_invitation(state, &mut tx, id, Some(actor.user_id)).await?;
     tx.commit().await?;
@@ -554,25 +566,38 @@ pub async fn update_user(
         ));
     }
     let now = state.now();
+    let role = Role::parse(&rec.role);
+    // Four eyes: a change into a role that reads cases, a new email address for such an
+    // account (where its reset links would go), or enabling one again, waits for a second
+    // person.
+    let needs_approval = rec.status != "disabled"
+        && role.is_some_and(policy::needs_second_person)
+        && (rec.role != current.role
+            || !rec.email.eq_ignore_ascii_case(&current.email)
+            || current.status == "disabled");
     let mut tx = state.db.begin().await?;
     dir::update_user(&mut tx, &rec, now)
         .await
         .map_err(user_unique)?;
-    // Access changes take effect at once: a changed role, organisation, areas or status
-    // ends the user's sessions.
+    if needs_approval {
+        dir::request_approval(&mut tx, id, actor.user_id, now).await?;
+    }
+    // Access changes take effect at once: a changed role, organisation, areas, email or
+    // status ends the user's sessions and API tokens.
     let access_changed = rec.role != current.role
         || rec.organisation_id != current.organisation_id
         || rec.status != current.status
+        || needs_approval
         || (rec.role == "cdao" && rec.area_ids != current.area_ids);
     if access_changed {
-        db::sessions::delete_user_sessions(&mut tx, id).await?;
+        crate::accounts::end_credentials(&mut tx, id, None, now).await?;
     }
     audit::record(
         &mut tx,
         now,
         Event::new(Some(actor.user_id), action::USER_UPDATED, "user", Some(id)).details(json!({
             "role": rec.role,
-            "status": rec.status,
+            "status": if needs_approval { "pending_approval" } else { rec.status.as_str() },
             "access_changed": access_changed,
         })),
     )
@@ -581,6 +606,115 @@ pub async fn update_user(
     dir::get_user(&state.db, &UserScope::All, id)
         .await?
         .ok_or(AppError::NotFound)
+}
+
+/// Approves an account waiting for a second person (SPEC §7.2): another admin, or for
+/// `cdao` and `member` accounts a CDAO of its areas; never whoever asked (403). Someone who
+/// cannot see the account gets 404; an account not waiting, 409.
+pub async fn approve_user(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<dir::User> {
+    let user = dir::get_user(&state.db, &policy::user_scope(actor), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let role = Role::parse(&user.role)
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("unknown role")))?;
+    policy::approve_account(
+        actor,
+        &policy::PendingAccount {
+            id,
+            role,
+            area_ids: user.area_ids.clone(),
+            requested_by: user.approval_requested_by,
+        },
+    )?;
+    let now = state.now();
+    let mut tx = state.db.begin().await?;
+    let Some(status) = dir::approve_user(&mut tx, id, actor.user_id, now).await? else {
+        return Err(AppError::Conflict(
+            "This account is not waiting for approval.".into(),
+        ));
+    };
+    audit::record(
+        &mut tx,
+        now,
+        Event::new(Some(actor.user_id), action::USER_APPROVED, "user", Some(id)).details(json!({
+            "role": user.role,
+            "status": status,
+            "requested_by": user.approval_requested_by,
+        })),
+    )
+    .await?;
+    tx.commit().await?;
+    dir::get_user(&state.db, &UserScope::All, id)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// The accounts waiting for a second person that `actor` may approve.
+pub async fn pending_for(state: &AppState, actor: &Actor) -> AppResult<Vec<dir::User>> {
+    policy::list_pending_accounts(actor)?;
+    let users = dir::list_users(
+        &state.db,
+        &policy::user_scope(actor),
+        &dir::UserFilter {
+            status: Some("pending_approval".into()),
+            ..Default::default()
+        },
+    )
+    .await?;
+    Ok(users
+        .into_iter()
+        .filter(|u| {
+            Role::parse(&u.role).is_some_and(|role| {
+                policy::approve_account(
+                    actor,
+                    &policy::PendingAccount {
+                        id: u.id,
+                        role,
+                        area_ids: u.area_ids.clone(),
+                        requested_by: u.approval_requested_by,
+                    },
+                )
+                .is_ok()
+            })
+        })
+        .collect())
+}
+
+/// Whether `actor` may approve this (visible) account now.
+pub fn may_approve(actor: &Actor, u: &dir::User) -> bool {
+    u.status == "pending_approval"
+        && Role::parse(&u.role).is_some_and(|role| {
+            policy::approve_account(
+                actor,
+                &policy::PendingAccount {
+                    id: u.id,
+                    role,
+                    area_ids: u.area_ids.clone(),
+                    requested_by: u.approval_requested_by,
+                },
+            )
+            .is_ok()
+        })
+}
+
+/// Clears a lockout after repeated failed sign-ins (admins; audited).
+pub async fn unlock_user(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<()> {
+    dir::get_user(&state.db, &policy::user_scope(actor), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    policy::manage_directory(actor)?;
+    let now = state.now();
+    let mut tx = state.db.begin().await?;
+    if dir::unlock(&mut tx, id).await? {
+        audit::record(
+            &mut tx,
+            now,
+            Event::new(Some(actor.user_id), action::USER_UNLOCKED, "user", Some(id)),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Clears a user's second factor: they set up a new one at their next sign-in.
@@ -592,7 +726,12 @@ pub async fn reset_mfa(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<(
     let now = state.now();
     let mut tx = state.db.begin().await?;
     dir::set_totp(&mut tx, id, None, None, false, None, now).await?;
-    db::sessions::delete_user_sessions(&mut tx, id).await?;
+    db::sessions::delete_recovery_codes(&mut tx, id).await?;
+    // Sessions and tokens end: the person enrols again after signing in with their own
+    // password, which the admin does not know.
+    crate::accounts::end_credentials(&mut tx, id, None, now).await?;
+    db::sessions::enqueue_notice(&mut tx, id, crate::accounts::notice::MFA_RESET, None, now)
+        .await?;
     audit::record(
         &mut tx,
         now,
@@ -622,7 +761,8 @@ pub async fn create_first_admin(
         anyhow::bail!("a user with that email address already exists");
     }
     if let Some(p) = &password {
-        auth::check_new_password(p, p, &email).map_err(|m| anyhow::anyhow!("{m}"))?;
+        auth::check_new_password(p, p, &email, name)
+            .map_err(|m| anyhow::anyhow!("{}", m.message))?;
     }
     let now = state.now();
     let id = Uuid::now_v7();
@@ -674,19 +814,23 @@ pub async fn create_first_admin(
 
 /// `cdconcerns token issue`: the operator's way to give a system a token for a user.
 pub async fn operator_token(state: &AppState, email: &str, days: i64) -> anyhow::Result<String> {
-    if !(1..=crate::web::api::me::MAX_TOKEN_DAYS).contains(&days) {
+    if !(1..=crate::accounts::MAX_TOKEN_DAYS).contains(&days) {
         anyhow::bail!(
             "--days must be between 1 and {}",
-            crate::web::api::me::MAX_TOKEN_DAYS
+            crate::accounts::MAX_TOKEN_DAYS
         );
     }
     let creds = dir::credentials_by_email(&state.db, email)
         .await?
         .ok_or_else(|| anyhow::anyhow!("no user has that email address"))?;
-    if creds.status != "active" {
-        anyhow::bail!("that user's account is not active");
+    match creds.status.as_str() {
+        "active" => {}
+        "pending_approval" => {
+            anyhow::bail!("that account is waiting for a second person's approval")
+        }
+        _ => anyhow::bail!("that user's account is not active"),
     }
-    let created = crate::web::api::me::issue_token(
+    let created = crate::accounts::issue_token(
         state,
         creds.id,
         "issued by the operator",

@@ -20,6 +20,9 @@ pub enum Mailer {
         transport: AsyncSmtpTransport<Tokio1Executor>,
         from: Mailbox,
     },
+    /// `CDC_SMTP_URL=file:///some/dir`: each message is written to a file there (for
+    /// development and the browser tests, which read the reset links from it).
+    Dir(std::path::PathBuf),
     Log,
 }
 
@@ -27,6 +30,9 @@ impl Mailer {
     pub fn from_config(config: &crate::config::Config) -> anyhow::Result<Self> {
         match &config.smtp_url {
             None => Ok(Mailer::Log),
+            Some(url) if url.expose().starts_with("file://") => Ok(Mailer::Dir(
+                url.expose().trim_start_matches("file://").into(),
+            )),
             Some(url) => {
                 let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose())?
                     .timeout(Some(Duration::from_secs(20)))
@@ -37,8 +43,18 @@ impl Mailer {
         }
     }
 
-    async fn send(&self, to: &str, subject: &str, body: String) -> Result<(), String> {
+    pub(crate) async fn send(&self, to: &str, subject: &str, body: String) -> Result<(), String> {
         match self {
+            Mailer::Dir(dir) => {
+                let name = format!("{}.eml", uuid::Uuid::now_v7());
+                let text = format!("To: {to}\nSubject: {subject}\n\n{body}");
+                tokio::fs::create_dir_all(dir)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                tokio::fs::write(dir.join(name), text)
+                    .await
+                    .map_err(|e| e.to_string())
+            }
             Mailer::Log => {
                 // No address and no content: only that a notification would have gone.
                 tracing::info!(
@@ -213,6 +229,9 @@ pub async fn run(state: AppState, mailer: Mailer) {
                 Ok(None) => {}
                 Err(e) => tracing::warn!(error = %e, "retention failed"),
             }
+        }
+        if let Err(e) = crate::accounts::send_notices(&state, &mailer).await {
+            tracing::warn!(error = %e, "sending account notices failed");
         }
         n += 1;
     }

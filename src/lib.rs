@@ -1,11 +1,13 @@
 //! CD Concerns: reporting, triage and routing of controlled-drug concerns (see README.md).
 
 pub mod access;
+pub mod accounts;
 pub mod attachments;
 pub mod audit;
 pub mod auth;
 pub mod config;
 pub mod crypto;
+pub mod csv_export;
 pub mod db;
 pub mod demo;
 pub mod directory;

@@ -69,6 +69,56 @@ pub fn manage_own_tokens(a: &Actor) -> Result<(), AppError> {
     }
 }
 
+/// Roles whose accounts read case content (SPEC §3 "four eyes on accounts that read
+/// cases"): made by an admin, or changed into by one, they wait for a second person.
+pub fn needs_second_person(role: Role) -> bool {
+    matches!(role, Role::Cdao | Role::Member | Role::OrgLead)
+}
+
+/// An account waiting for approval, as the approval rule needs it.
+#[derive(Clone, Debug)]
+pub struct PendingAccount {
+    pub id: Uuid,
+    pub role: Role,
+    /// A CDAO's own areas; a member's, its organisation's.
+    pub area_ids: Vec<Uuid>,
+    /// Who made the change that waits (the creator, or the admin who changed the role).
+    pub requested_by: Option<Uuid>,
+}
+
+/// Approving an account that waits for a second person: another admin, or for `cdao` and
+/// `member` accounts a CDAO of one of its areas; never the person who asked (403). Called
+/// once the account is known to be visible to the actor (404 otherwise).
+pub fn approve_account(a: &Actor, acc: &PendingAccount) -> Result<(), AppError> {
+    if acc.requested_by == Some(a.user_id) || acc.id == a.user_id {
+        return Err(AppError::Forbidden(
+            "You made this change, so a second person must approve it.".into(),
+        ));
+    }
+    let ok = match a.role {
+        Role::Admin => true,
+        Role::Cdao => {
+            matches!(acc.role, Role::Cdao | Role::Member)
+                && acc.area_ids.iter().any(|id| a.area_ids.contains(id))
+        }
+        _ => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(forbidden("approve this account"))
+    }
+}
+
+/// Pages listing accounts that wait for approval: admins and CDAOs.
+pub fn list_pending_accounts(a: &Actor) -> Result<(), AppError> {
+    if matches!(a.role, Role::Admin | Role::Cdao) {
+        Ok(())
+    } else {
+        Err(forbidden("approve accounts"))
+    }
+}
+
 /// Which organisations an actor may see.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum OrgScope {
@@ -204,6 +254,52 @@ mod tests {
         assert!(manage_own_tokens(&a).is_ok());
         a.via = Via::Token(Uuid::now_v7());
         assert!(matches!(manage_own_tokens(&a), Err(AppError::Forbidden(_))));
+    }
+
+    #[test]
+    fn a_second_person_approves_accounts_that_read_cases_never_the_one_who_asked() {
+        let gm = Uuid::now_v7();
+        let london = Uuid::now_v7();
+        let admin = actor(Role::Admin);
+        let mut cdao = actor(Role::Cdao);
+        cdao.area_ids = vec![gm];
+        let acc = |role: Role, areas: Vec<Uuid>, by: Uuid| PendingAccount {
+            id: Uuid::now_v7(),
+            role,
+            area_ids: areas,
+            requested_by: Some(by),
+        };
+        let someone = Uuid::now_v7();
+        for role in [Role::Cdao, Role::Member, Role::OrgLead] {
+            assert!(needs_second_person(role));
+            // Another admin: yes. The admin who asked: 403.
+            assert!(approve_account(&admin, &acc(role, vec![gm], someone)).is_ok());
+            assert!(matches!(
+                approve_account(&admin, &acc(role, vec![gm], admin.user_id)),
+                Err(AppError::Forbidden(_))
+            ));
+        }
+        // A CDAO: cdao and member accounts of their own areas only.
+        assert!(approve_account(&cdao, &acc(Role::Cdao, vec![gm, london], someone)).is_ok());
+        assert!(approve_account(&cdao, &acc(Role::Member, vec![gm], someone)).is_ok());
+        assert!(approve_account(&cdao, &acc(Role::Member, vec![london], someone)).is_err());
+        assert!(approve_account(&cdao, &acc(Role::OrgLead, vec![gm], someone)).is_err());
+        // Nobody else, and nobody approves themselves.
+        for r in [
+            Role::Reporter,
+            Role::OrgLead,
+            Role::Member,
+            Role::Auditor,
+            Role::Analyst,
+        ] {
+            assert!(approve_account(&actor(r), &acc(Role::Member, vec![gm], someone)).is_err());
+            assert!(!needs_second_person(Role::Reporter));
+        }
+        let mut me = acc(Role::Cdao, vec![gm], someone);
+        me.id = cdao.user_id;
+        assert!(approve_account(&cdao, &me).is_err());
+        assert!(list_pending_accounts(&cdao).is_ok() && list_pending_accounts(&admin).is_ok());
+        assert!(list_pending_accounts(&actor(Role::Auditor)).is_err());
     }
 
     #[test]

@@ -643,7 +643,7 @@ pub async fn export_cases(
     f.before = None;
     let (rows, _) = list_cases(state, actor, &f).await?;
     let names = db::directory::list_areas(&state.db).await?;
-    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut w = crate::csv_export::SafeWriter::new();
     let io = |e: csv::Error| AppError::Internal(e.into());
     w.write_record([
         "reference",

@@ -235,11 +235,15 @@ pub struct User {
     pub organisation_id: Option<Uuid>,
     pub organisation_name: Option<String>,
     pub area_ids: Vec<Uuid>,
-    /// `invited`, `active` or `disabled`.
+    /// `invited`, `active`, `disabled` or `pending_approval` (waiting for a second person).
     pub status: String,
     pub mfa_enrolled: bool,
     pub last_sign_in_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    /// Who made the change that waits for approval (never its approver).
+    pub approval_requested_by: Option<Uuid>,
+    /// Set while the account is locked after repeated failed sign-ins.
+    pub locked_until: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -265,13 +269,18 @@ pub async fn list_users(
                        ELSE ARRAY(SELECT area_id FROM organisation_areas
                                   WHERE organisation_id = u.organisation_id ORDER BY area_id)
                   END AS "area_ids!",
-                  u.status, u.totp_confirmed AS mfa_enrolled, u.last_sign_in_at, u.created_at
+                  u.status, u.totp_confirmed AS mfa_enrolled, u.last_sign_in_at, u.created_at,
+                  u.approval_requested_by, u.locked_until
            FROM users u LEFT JOIN organisations o ON o.id = u.organisation_id
            WHERE ($1 = 'all'
                   OR u.id = $3
                   OR ($1 = 'organisation' AND u.organisation_id = $2)
                   OR ($1 = 'area_cdaos' AND u.role = 'cdao' AND EXISTS (
-                        SELECT 1 FROM user_areas ua WHERE ua.user_id = u.id AND ua.area_id = ANY($4))))
+                        SELECT 1 FROM user_areas ua WHERE ua.user_id = u.id AND ua.area_id = ANY($4)))
+                  -- A CDAO also sees the member accounts of their areas waiting for approval.
+                  OR ($1 = 'area_cdaos' AND u.role = 'member' AND u.status = 'pending_approval'
+                      AND EXISTS (SELECT 1 FROM organisation_areas oa
+                                  WHERE oa.organisation_id = u.organisation_id AND oa.area_id = ANY($4))))
              AND ($5::text IS NULL OR u.name ILIKE $5 OR u.email ILIKE $5)
              AND ($6::text IS NULL OR u.role = $6)
              AND ($7::uuid IS NULL OR u.organisation_id = $7)
@@ -305,14 +314,19 @@ pub async fn get_user(
                        ELSE ARRAY(SELECT area_id FROM organisation_areas
                                   WHERE organisation_id = u.organisation_id ORDER BY area_id)
                   END AS "area_ids!",
-                  u.status, u.totp_confirmed AS mfa_enrolled, u.last_sign_in_at, u.created_at
+                  u.status, u.totp_confirmed AS mfa_enrolled, u.last_sign_in_at, u.created_at,
+                  u.approval_requested_by, u.locked_until
            FROM users u LEFT JOIN organisations o ON o.id = u.organisation_id
            WHERE u.id = $5
              AND ($1 = 'all'
                   OR u.id = $3
                   OR ($1 = 'organisation' AND u.organisation_id = $2)
                   OR ($1 = 'area_cdaos' AND u.role = 'cdao' AND EXISTS (
-                        SELECT 1 FROM user_areas ua WHERE ua.user_id = u.id AND ua.area_id = ANY($4))))"#,
+                        SELECT 1 FROM user_areas ua WHERE ua.user_id = u.id AND ua.area_id = ANY($4)))
+                  -- A CDAO also sees the member accounts of their areas waiting for approval.
+                  OR ($1 = 'area_cdaos' AND u.role = 'member' AND u.status = 'pending_approval'
+                      AND EXISTS (SELECT 1 FROM organisation_areas oa
+                                  WHERE oa.organisation_id = u.organisation_id AND oa.area_id = ANY($4))))"#,
         kind,
         org,
         self_id,
@@ -399,6 +413,8 @@ async fn set_user_areas(
 /// Everything sign-in needs about an account, looked up by email.
 pub struct Credentials {
     pub id: Uuid,
+    pub email: String,
+    pub name: String,
     pub role: String,
     pub status: String,
     pub password_hash: Option<String>,
@@ -417,7 +433,7 @@ pub async fn credentials_by_email(
 ) -> Result<Option<Credentials>, sqlx::Error> {
     sqlx::query_as!(
         Credentials,
-        r#"SELECT u.id, u.role, u.status, u.password_hash, u.failed_attempts, u.locked_until,
+        r#"SELECT u.id, u.email, u.name, u.role, u.status, u.password_hash, u.failed_attempts, u.locked_until,
                   u.totp_key_id, u.totp_secret_enc, u.totp_confirmed, u.totp_last_step,
                   COALESCE(o.disabled_at IS NOT NULL, false) AS "organisation_disabled!"
            FROM users u LEFT JOIN organisations o ON o.id = u.organisation_id
@@ -434,7 +450,7 @@ pub async fn credentials_by_id(
 ) -> Result<Option<Credentials>, sqlx::Error> {
     sqlx::query_as!(
         Credentials,
-        r#"SELECT u.id, u.role, u.status, u.password_hash, u.failed_attempts, u.locked_until,
+        r#"SELECT u.id, u.email, u.name, u.role, u.status, u.password_hash, u.failed_attempts, u.locked_until,
                   u.totp_key_id, u.totp_secret_enc, u.totp_confirmed, u.totp_last_step,
                   COALESCE(o.disabled_at IS NOT NULL, false) AS "organisation_disabled!"
            FROM users u LEFT JOIN organisations o ON o.id = u.organisation_id
@@ -492,7 +508,7 @@ pub async fn set_password(
 ) -> Result<(), sqlx::Error> {
     sqlx::query!(
         "UPDATE users SET password_hash = $2, status = CASE WHEN status = 'invited' THEN 'active' ELSE status END,
-                failed_attempts = 0, locked_until = NULL, updated_at = $3
+                failed_attempts = 0, locked_until = NULL, updated_at = $3, password_changed_at = $3
          WHERE id = $1",
         id,
         hash,
@@ -538,6 +554,60 @@ pub async fn use_totp_step(
         "UPDATE users SET totp_last_step = $2 WHERE id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2)",
         id,
         step
+    )
+    .execute(conn)
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+/// Puts an account in `pending_approval`, naming who asked.
+pub async fn request_approval(
+    conn: &mut PgConnection,
+    id: Uuid,
+    by: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "UPDATE users SET status = 'pending_approval', approval_requested_by = $2,
+                approval_requested_at = $3, approved_by = NULL, approved_at = NULL, updated_at = $3
+         WHERE id = $1",
+        id,
+        by,
+        now
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Approves an account waiting for it: `invited` until it has a password, else `active`.
+/// None if it was not waiting (someone approved it first).
+pub async fn approve_user(
+    conn: &mut PgConnection,
+    id: Uuid,
+    by: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar!(
+        "UPDATE users SET status = CASE WHEN password_hash IS NULL THEN 'invited' ELSE 'active' END,
+                approved_by = $2, approved_at = $3, updated_at = $3
+         WHERE id = $1 AND status = 'pending_approval'
+         RETURNING status",
+        id,
+        by,
+        now
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+/// Clears a lockout and the count of failures.
+pub async fn unlock(conn: &mut PgConnection, id: Uuid) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query!(
+        "UPDATE users SET failed_attempts = 0, locked_until = NULL
+         WHERE id = $1 AND (locked_until IS NOT NULL OR failed_attempts > 0)",
+        id
     )
     .execute(conn)
     .await?

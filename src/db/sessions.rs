@@ -9,6 +9,10 @@ use crate::policy::{Actor, Via};
 
 /// A session row with the user it belongs to, as the authentication middleware needs it.
 pub struct SessionUser {
+    /// The session's public handle (its id hash stays the secret).
+    pub id: Uuid,
+    /// When the holder last proved again who they are (password, and code where needed).
+    pub proof_at: Option<DateTime<Utc>>,
     pub user_id: Uuid,
     pub mfa_verified: bool,
     pub last_seen_at: DateTime<Utc>,
@@ -47,7 +51,7 @@ pub async fn load_session(
     id_hash: &[u8],
 ) -> Result<Option<SessionUser>, sqlx::Error> {
     let row = sqlx::query!(
-        r#"SELECT s.user_id, s.mfa_verified, s.last_seen_at, s.created_at, s.data,
+        r#"SELECT s.id AS session_id, s.proof_at, s.user_id, s.mfa_verified, s.last_seen_at, s.created_at, s.data,
                   u.role, u.name, u.email, u.organisation_id, o.name AS "organisation_name?",
                   CASE WHEN u.role = 'cdao'
                        THEN ARRAY(SELECT area_id FROM user_areas WHERE user_id = u.id ORDER BY area_id)
@@ -75,6 +79,8 @@ pub async fn load_session(
         }
         .into_actor(Via::Session)?;
         Some(SessionUser {
+            id: r.session_id,
+            proof_at: r.proof_at,
             user_id: r.user_id,
             mfa_verified: r.mfa_verified,
             last_seen_at: r.last_seen_at,
@@ -92,17 +98,129 @@ pub async fn create_session(
     mfa_verified: bool,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
+    create_session_from(conn, id_hash, user_id, mfa_verified, now, None).await
+}
+
+/// A new session, with the browser that asked for it (for the person's list of sessions).
+pub async fn create_session_from(
+    conn: &mut PgConnection,
+    id_hash: &[u8],
+    user_id: Uuid,
+    mfa_verified: bool,
+    now: DateTime<Utc>,
+    user_agent: Option<&str>,
+) -> Result<(), sqlx::Error> {
     sqlx::query!(
-        "INSERT INTO sessions (id_hash, user_id, mfa_verified, created_at, last_seen_at)
-         VALUES ($1, $2, $3, $4, $4)",
+        "INSERT INTO sessions (id_hash, id, user_id, mfa_verified, created_at, last_seen_at, user_agent)
+         VALUES ($1, $2, $3, $4, $5, $5, $6)",
         id_hash,
+        Uuid::now_v7(),
         user_id,
         mfa_verified,
+        now,
+        user_agent
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Records a fresh proof of identity on the session.
+pub async fn set_proof(
+    conn: &mut PgConnection,
+    id_hash: &[u8],
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "UPDATE sessions SET proof_at = $2 WHERE id_hash = $1",
+        id_hash,
         now
     )
     .execute(conn)
     .await?;
     Ok(())
+}
+
+#[derive(Debug, Clone)]
+pub struct SessionInfo {
+    pub id: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    pub user_agent: Option<String>,
+    /// This is the session asking.
+    pub current: bool,
+}
+
+/// A person's signed-in sessions, the one asking first, then the most recently used.
+pub async fn list_sessions(
+    pool: &PgPool,
+    user_id: Uuid,
+    current_hash: &[u8],
+    idle_since: DateTime<Utc>,
+) -> Result<Vec<SessionInfo>, sqlx::Error> {
+    sqlx::query_as!(
+        SessionInfo,
+        r#"SELECT id, created_at, last_seen_at, user_agent, (id_hash = $2) AS "current!"
+           FROM sessions
+           WHERE user_id = $1 AND mfa_verified AND last_seen_at >= $3
+           ORDER BY (id_hash = $2) DESC, last_seen_at DESC"#,
+        user_id,
+        current_hash,
+        idle_since
+    )
+    .fetch_all(pool)
+    .await
+}
+
+/// Ends one of the person's other sessions; false if there is no such session of theirs.
+pub async fn delete_session_by_id(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    id: Uuid,
+    current_hash: &[u8],
+) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query!(
+        "DELETE FROM sessions WHERE id = $1 AND user_id = $2 AND id_hash <> $3",
+        id,
+        user_id,
+        current_hash
+    )
+    .execute(conn)
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+/// Ends every session of the user but `keep` (if given); returns how many ended.
+pub async fn delete_other_sessions(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    keep: Option<&[u8]>,
+) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query!(
+        "DELETE FROM sessions WHERE user_id = $1 AND ($2::bytea IS NULL OR id_hash <> $2)",
+        user_id,
+        keep
+    )
+    .execute(conn)
+    .await?
+    .rows_affected())
+}
+
+/// Revokes every live API token of the user.
+pub async fn revoke_all_tokens(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query!(
+        "UPDATE api_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
+        user_id,
+        now
+    )
+    .execute(conn)
+    .await?
+    .rows_affected())
 }
 
 pub async fn touch_session(
@@ -339,7 +457,8 @@ pub struct InvitationUser {
     pub role: String,
 }
 
-/// A live invitation (unused, unexpired) of a user who is not disabled.
+/// A live invitation (unused, unexpired) of a user who has not set a password yet and is
+/// not waiting for approval or disabled.
 pub async fn find_invitation(
     pool: &PgPool,
     token_hash: &[u8],
@@ -350,7 +469,7 @@ pub async fn find_invitation(
         r#"SELECT i.id AS invitation_id, u.id AS user_id, u.name, u.email, u.role
            FROM invitations i JOIN users u ON u.id = i.user_id
            WHERE i.token_hash = $1 AND i.used_at IS NULL AND i.expires_at > $2
-             AND u.status <> 'disabled'"#,
+             AND u.status = 'invited'"#,
         token_hash,
         now
     )
@@ -373,4 +492,277 @@ pub async fn use_invitation(
     .await?
     .rows_affected()
         == 1)
+}
+
+// ----- Password resets -----
+
+pub async fn insert_reset(
+    conn: &mut PgConnection,
+    id: Uuid,
+    user_id: Uuid,
+    token_hash: &[u8],
+    sealed: (i16, &[u8]),
+    now: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    // A new link replaces any earlier one that was not used.
+    sqlx::query!(
+        "UPDATE password_resets SET expires_at = LEAST(expires_at, $2), token_enc = NULL
+         WHERE user_id = $1 AND used_at IS NULL",
+        user_id,
+        now
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        "INSERT INTO password_resets (id, user_id, token_hash, token_key_id, token_enc, created_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        id,
+        user_id,
+        token_hash,
+        sealed.0,
+        sealed.1,
+        now,
+        expires_at
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub struct ResetUser {
+    pub reset_id: Uuid,
+    pub user_id: Uuid,
+    pub email: String,
+    pub name: String,
+}
+
+/// A live reset link (unused, unexpired) of an active account.
+pub async fn find_reset(
+    pool: &PgPool,
+    token_hash: &[u8],
+    now: DateTime<Utc>,
+) -> Result<Option<ResetUser>, sqlx::Error> {
+    sqlx::query_as!(
+        ResetUser,
+        r#"SELECT r.id AS reset_id, u.id AS user_id, u.email, u.name
+           FROM password_resets r JOIN users u ON u.id = r.user_id
+           LEFT JOIN organisations o ON o.id = u.organisation_id
+           WHERE r.token_hash = $1 AND r.used_at IS NULL AND r.expires_at > $2
+             AND u.status = 'active' AND (o.id IS NULL OR o.disabled_at IS NULL)"#,
+        token_hash,
+        now
+    )
+    .fetch_optional(pool)
+    .await
+}
+
+/// Marks the link used; false if it was used (or expired) first.
+pub async fn use_reset(
+    conn: &mut PgConnection,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query!(
+        "UPDATE password_resets SET used_at = $2, token_enc = NULL
+         WHERE id = $1 AND used_at IS NULL AND expires_at > $2",
+        id,
+        now
+    )
+    .execute(conn)
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+/// Takes the sealed link of a live reset for its email (wiped in the same transaction).
+pub async fn take_reset_link(
+    conn: &mut PgConnection,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Option<(i16, Vec<u8>)>, sqlx::Error> {
+    let row = sqlx::query!(
+        r#"UPDATE password_resets r SET token_enc = NULL
+           FROM (SELECT id, token_key_id, token_enc FROM password_resets
+                 WHERE id = $1 AND used_at IS NULL AND expires_at > $2 AND token_enc IS NOT NULL
+                 FOR UPDATE) old
+           WHERE r.id = old.id
+           RETURNING old.token_key_id AS "key_id!", old.token_enc AS "sealed!""#,
+        id,
+        now
+    )
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|r| (r.key_id, r.sealed)))
+}
+
+// ----- Recovery codes -----
+
+/// Replaces the user's recovery codes (the old ones stop working).
+pub async fn replace_recovery_codes(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    codes: &[(Vec<u8>, Vec<u8>)],
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!("DELETE FROM recovery_codes WHERE user_id = $1", user_id)
+        .execute(&mut *conn)
+        .await?;
+    for (salt, hash) in codes {
+        sqlx::query!(
+            "INSERT INTO recovery_codes (id, user_id, salt, code_hash, created_at)
+             VALUES ($1, $2, $3, $4, $5)",
+            Uuid::now_v7(),
+            user_id,
+            salt,
+            hash,
+            now
+        )
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+pub struct StoredCode {
+    pub id: Uuid,
+    pub salt: Vec<u8>,
+    pub code_hash: Vec<u8>,
+}
+
+/// The unused codes, locked until the transaction ends (so one code is used once).
+pub async fn unused_recovery_codes(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+) -> Result<Vec<StoredCode>, sqlx::Error> {
+    sqlx::query_as!(
+        StoredCode,
+        "SELECT id, salt, code_hash FROM recovery_codes
+         WHERE user_id = $1 AND used_at IS NULL FOR UPDATE",
+        user_id
+    )
+    .fetch_all(conn)
+    .await
+}
+
+pub async fn use_recovery_code(
+    conn: &mut PgConnection,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query!(
+        "UPDATE recovery_codes SET used_at = $2 WHERE id = $1 AND used_at IS NULL",
+        id,
+        now
+    )
+    .execute(conn)
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+pub async fn count_recovery_codes(pool: &PgPool, user_id: Uuid) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL"#,
+        user_id
+    )
+    .fetch_one(pool)
+    .await
+}
+
+pub async fn delete_recovery_codes(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!("DELETE FROM recovery_codes WHERE user_id = $1", user_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+// ----- Notices about a person's own credentials -----
+
+pub async fn enqueue_notice(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    kind: &str,
+    reset_id: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "INSERT INTO account_notices (id, user_id, kind, reset_id, created_at, available_at)
+         VALUES ($1, $2, $3, $4, $5, $5)",
+        Uuid::now_v7(),
+        user_id,
+        kind,
+        reset_id,
+        now
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub struct DueNotice {
+    pub id: Uuid,
+    pub kind: String,
+    pub reset_id: Option<Uuid>,
+    pub attempts: i32,
+    pub email: String,
+    pub user_status: String,
+    pub created_at: DateTime<Utc>,
+}
+
+pub async fn take_due_notices(
+    conn: &mut PgConnection,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<DueNotice>, sqlx::Error> {
+    sqlx::query_as!(
+        DueNotice,
+        r#"SELECT n.id, n.kind, n.reset_id, n.attempts, u.email, u.status AS user_status, n.created_at
+           FROM account_notices n JOIN users u ON u.id = n.user_id
+           WHERE n.sent_at IS NULL AND n.failed_at IS NULL AND n.available_at <= $1
+           ORDER BY n.available_at
+           LIMIT $2
+           FOR UPDATE OF n SKIP LOCKED"#,
+        now,
+        limit
+    )
+    .fetch_all(conn)
+    .await
+}
+
+pub async fn mark_notice(
+    conn: &mut PgConnection,
+    id: Uuid,
+    now: DateTime<Utc>,
+    outcome: Result<(), (&str, Option<DateTime<Utc>>)>,
+) -> Result<(), sqlx::Error> {
+    match outcome {
+        Ok(()) => {
+            sqlx::query!(
+                "UPDATE account_notices SET sent_at = $2, attempts = attempts + 1 WHERE id = $1",
+                id,
+                now
+            )
+            .execute(conn)
+            .await?;
+        }
+        Err((error, retry_at)) => {
+            sqlx::query!(
+                "UPDATE account_notices SET attempts = attempts + 1, last_error = $2,
+                        available_at = COALESCE($3, available_at),
+                        failed_at = CASE WHEN $3::timestamptz IS NULL THEN $4::timestamptz ELSE NULL END
+                 WHERE id = $1",
+                id,
+                error,
+                retry_at,
+                now
+            )
+            .execute(conn)
+            .await?;
+        }
+    }
+    Ok(())
 }

@@ -2,6 +2,7 @@
 
 pub mod catalogue;
 pub mod directory;
+pub mod filetype;
 pub mod identifiers;
 pub mod ome;
 pub mod report;

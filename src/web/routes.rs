@@ -97,6 +97,15 @@ page_routes! {
     "/cases/{id}/persons/{person_id}/erasure" => post(pages::rights::request_erasure);
     "/erasures/{id}/approve" => post(pages::rights::approve_erasure);
     "/erasures/{id}/decline" => post(pages::rights::decline_erasure);
+    "/sign-in/forgotten" => get(pages::auth::forgotten_form).post(pages::auth::forgotten);
+    "/reset-password/{token}" => get(pages::auth::reset_form).post(pages::auth::reset);
+    "/account/password" => get(pages::account::password_form).post(pages::account::change_password);
+    "/account/recovery-codes" => post(pages::account::regenerate_recovery_codes);
+    "/account/sessions/sign-out-others" => post(pages::account::end_other_sessions);
+    "/account/sessions/{id}/sign-out" => post(pages::account::end_session);
+    "/admin/users/{id}/unlock" => post(pages::admin::unlock_user);
+    "/users/pending" => get(pages::admin::pending);
+    "/users/{id}/approve" => post(pages::admin::approve_user);
     "/statistics" => get(pages::stats::statistics);
     "/statistics.csv" => get(pages::stats::csv);
 }

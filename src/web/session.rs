@@ -73,6 +73,8 @@ pub struct RequestAuth {
     pub pending_mfa: Option<Uuid>,
     /// The hash of the presented session id, when a live session was found.
     pub session_hash: Option<Vec<u8>>,
+    /// When the session last proved who it is (password, and code where needed).
+    pub proof_at: Option<chrono::DateTime<chrono::Utc>>,
     pub session_data: Option<serde_json::Value>,
     /// A session cookie was presented but its session had timed out.
     pub session_expired: bool,
@@ -166,6 +168,7 @@ async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<RequestAuth, A
         ctx.pending_mfa = Some(s.user_id);
     }
     ctx.session_hash = Some(hash);
+    ctx.proof_at = s.proof_at;
     ctx.session_data = Some(s.data);
     Ok(ctx)
 }
@@ -195,17 +198,18 @@ impl<S: Send + Sync> FromRequestParts<S> for Actor {
     }
 }
 
-/// Starts a fully or partly signed-in session: a new random id (the old session, if any,
-/// is deleted by the caller in the same transaction, so the id always rotates at sign-in).
-pub async fn start_session(
-    conn: &mut sqlx::PgConnection,
-    state: &AppState,
-    user_id: Uuid,
-    complete: bool,
-) -> Result<HeaderValue, AppError> {
-    let (token, hash) = crypto::new_token("")?;
-    db::sessions::create_session(conn, &hash, user_id, complete, state.now()).await?;
-    Ok(session_cookie(state, &token))
+impl RequestAuth {
+    /// The browser session behind the request, with its last fresh proof (none for tokens).
+    pub fn session(&self) -> Option<(&[u8], Option<chrono::DateTime<chrono::Utc>>)> {
+        if self
+            .actor
+            .as_ref()
+            .is_some_and(|a| a.via != crate::policy::Via::Session)
+        {
+            return None;
+        }
+        self.session_hash.as_deref().map(|h| (h, self.proof_at))
+    }
 }
 
 /// A one-off message shown on the next page (kept in the session).

@@ -32,6 +32,7 @@ async fn nobody_signed_in_gets_401_from_the_api_and_is_sent_to_sign_in_from_page
     // Public pages need no sign-in.
     for path in [
         "/sign-in",
+        "/sign-in/forgotten",
         "/help",
         "/privacy",
         "/accessibility",

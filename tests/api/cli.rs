@@ -7,7 +7,11 @@ use axum::http::StatusCode;
 
 use crate::harness::TestApp;
 
-fn cdconcerns(app: &TestApp, args: &[&str], stdin: Option<&str>) -> std::process::Output {
+pub(crate) fn cdconcerns(
+    app: &TestApp,
+    args: &[&str],
+    stdin: Option<&str>,
+) -> std::process::Output {
     let data_dir = std::env::temp_dir().join(format!("cdc-cli-{}", app.db_name));
     let mut child = Command::new(env!("CARGO_BIN_EXE_cdconcerns"))
         .args(args)

@@ -4,6 +4,7 @@
 
 mod access;
 mod access_findings;
+mod accounts;
 mod alert_pages;
 mod audit;
 mod auth;

@@ -342,11 +342,19 @@ fn rows(app: &TestApp, i: &Ids) -> Vec<Row> {
             json!({"name": "Renamed Colleague"}),
             [404, 403, 404, 404, 200, 403, 404],
         ),
+        // An active account gets no new invitation link (409): people reset their own password.
         api_post(
             "/api/v1/users/{id}/invitation",
             format!("/api/v1/users/{colleague}/invitation"),
             json!({}),
-            [404, 403, 404, 404, 201, 403, 404],
+            [404, 403, 404, 404, 409, 403, 404],
+        ),
+        // Approving: only an account waiting for a second person (this one is active: 409).
+        api_post(
+            "/api/v1/users/{id}/approve",
+            format!("/api/v1/users/{colleague}/approve"),
+            json!({}),
+            [404, 403, 404, 404, 409, 403, 404],
         ),
         api_post(
             "/api/v1/users/{id}/reset-mfa",
@@ -375,7 +383,10 @@ fn rows(app: &TestApp, i: &Ids) -> Vec<Row> {
             "/api/v1/me/tokens",
             "/api/v1/me/tokens",
             Auth::Session,
-            Body::Json(json!({"name": "system", "days": 7})),
+            // A fresh proof: the password, and the code for accounts with a second factor.
+            Body::Json(
+                json!({"name": "system", "days": 7, "password": crate::harness::PASSWORD, "code": app.totp_now()}),
+            ),
             [201; 7],
         ),
         row(
@@ -679,6 +690,46 @@ fn rows(app: &TestApp, i: &Ids) -> Vec<Row> {
             [404; 7],
         ),
         page("/account", "/account", ALL),
+        page("/account/password", "/account/password", ALL),
+        form("/account/password", "/account/password", &[], [422; 7]),
+        // New recovery codes, shown once: for accounts with a second factor (others have none).
+        form(
+            "/account/recovery-codes",
+            "/account/recovery-codes",
+            &[],
+            [409, 409, 200, 200, 200, 200, 409],
+        ),
+        form(
+            "/account/sessions/{id}/sign-out",
+            format!("/account/sessions/{nobody}/sign-out"),
+            &[],
+            NOBODY,
+        ),
+        form(
+            "/account/sessions/sign-out-others",
+            "/account/sessions/sign-out-others",
+            &[],
+            [303; 7],
+        ),
+        // Open to anyone; the answer is the same whether or not the address has an account.
+        page("/sign-in/forgotten", "/sign-in/forgotten", ALL),
+        form(
+            "/sign-in/forgotten",
+            "/sign-in/forgotten",
+            &[("email", "nobody@nhs.net")],
+            ALL,
+        ),
+        page(
+            "/reset-password/{token}",
+            "/reset-password/not-a-real-link",
+            [404; 7],
+        ),
+        form(
+            "/reset-password/{token}",
+            "/reset-password/not-a-real-link",
+            &[],
+            [404; 7],
+        ),
         form(
             "/account/tokens",
             "/account/tokens",
@@ -764,7 +815,24 @@ fn rows(app: &TestApp, i: &Ids) -> Vec<Row> {
             "/admin/users/{id}/invitation",
             format!("/admin/users/{colleague}/invitation"),
             &[],
-            ADMIN,
+            [403, 403, 403, 403, 409, 403, 403],
+        ),
+        form(
+            "/admin/users/{id}/unlock",
+            format!("/admin/users/{colleague}/unlock"),
+            &[],
+            ADMIN_FORM,
+        ),
+        page(
+            "/users/pending",
+            "/users/pending",
+            [403, 403, 200, 403, 200, 403, 403],
+        ),
+        form(
+            "/users/{id}/approve",
+            format!("/users/{colleague}/approve"),
+            &[],
+            [404, 403, 404, 404, 409, 403, 404],
         ),
         form(
             "/admin/users/{id}/reset-mfa",

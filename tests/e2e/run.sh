@@ -5,7 +5,8 @@
 #   tests/e2e/run.sh specs/02-roles.test.mjs   run some (paths relative to tests/e2e)
 #
 # Starts `cdconcerns demo` (target/release/cdconcerns; built if missing) on a free port with its
-# own throwaway PostgreSQL cluster in a temp dir, waits for /readyz, runs the specs, and always
+# own throwaway PostgreSQL cluster in a temp dir (emails written as files to $tmp/mail, which the
+# specs read as E2E_MAIL_DIR), waits for /readyz, runs the specs, and always
 # cleans up. The exit code is the tests'. Screenshots go to tests/e2e/artifacts/ (with the server
 # log). Environment:
 #   CDC_BIN        the service binary (default target/release/cdconcerns)
@@ -99,6 +100,7 @@ CDC_BIND="127.0.0.1:$port" \
   CDC_DATA_DIR="$data" \
   CDC_DEMO_PASSWORD="$password" \
   CDC_SIGNIN_RATE_LIMIT=1000 \
+  CDC_SMTP_URL="file://$tmp/mail" \
   "$bin" demo >"$log" 2>&1 &
 server_pid=$!
 
@@ -142,6 +144,7 @@ status=0
 E2E_BASE_URL="$base" \
   E2E_CREDENTIALS="$creds" \
   E2E_STATE_DIR="$state" \
+  E2E_MAIL_DIR="$tmp/mail" \
   E2E_ARTIFACTS="$artifacts" \
   node --test --test-reporter=spec --test-concurrency="${E2E_CONCURRENCY:-4}" "${specs[@]}" || status=$?
 echo "e2e: finished in $((SECONDS - started)) s with exit code $status (screenshots and server log in $artifacts)"

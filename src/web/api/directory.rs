@@ -229,7 +229,7 @@ pub struct Invitation {
 }
 
 #[utoipa::path(post, path = "/api/v1/users/{id}/invitation", tag = "directory", params(("id" = Uuid, Path)),
-    description = "A new one-time link (72 hours) to set a password; earlier unused links stop working.",
+    description = "A new one-time link (72 hours) to set a first password; earlier unused links stop working. 409 for an account that has a password already (an active account): people reset their own password.",
     responses((status = 201, body = Invitation), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn reinvite_user(
     State(state): State<AppState>,
@@ -249,4 +249,15 @@ pub async fn reset_mfa(
 ) -> AppResult<StatusCode> {
     directory::reset_mfa(&state, &actor, id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(post, path = "/api/v1/users/{id}/approve", tag = "directory", params(("id" = Uuid, Path)),
+    description = "Approves an account waiting for a second person (`status: pending_approval`): a `cdao`, `member` or `org_lead` account made by an admin or changed into such a role. Another admin may approve any; a CDAO of one of its areas may approve `cdao` and `member` accounts; whoever made the change may not (403). Its invitation link works from then on. 404 for an account the caller cannot see; 409 if it is not waiting.",
+    responses((status = 200, body = dir::User), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn approve_user(
+    State(state): State<AppState>,
+    actor: Actor,
+    PathId(id): PathId,
+) -> AppResult<Json<dir::User>> {
+    Ok(Json(directory::approve_user(&state, &actor, id).await?))
 }

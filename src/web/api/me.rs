@@ -3,20 +3,16 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use chrono::{DateTime, TimeDelta, Utc};
-use serde::{Deserialize, Serialize};
-use serde_json::json;
+use serde::Serialize;
 use uuid::Uuid;
 
-use crate::audit::{self, Event, action};
-use crate::crypto;
-use crate::db;
-use crate::domain::validation::FieldErrors;
-use crate::error::{AppError, AppResult, Problem};
-use crate::policy::{self, Actor};
+use crate::accounts;
+use crate::error::{AppResult, Problem};
+use crate::policy::Actor;
 use crate::state::AppState;
 use crate::web::extract::ApiJson;
 use crate::web::extract::PathId;
+use crate::web::session::RequestAuth;
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct Me {
@@ -41,91 +37,26 @@ pub async fn me(actor: Actor) -> Json<Me> {
     })
 }
 
-#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
-pub struct NewToken {
-    /// What the token is for, e.g. "pharmacy system".
-    pub name: Option<String>,
-    /// Days until it expires: 1 to 365 (default 30).
-    pub days: Option<i64>,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct CreatedToken {
-    pub id: Uuid,
-    /// Shown once: only its hash is kept.
-    pub token: String,
-    pub expires_at: DateTime<Utc>,
-}
-
-pub const MAX_TOKEN_DAYS: i64 = 365;
-
-/// Creates an API token for the caller (shared by the API and the account page).
-pub async fn create_token(
-    state: &AppState,
-    actor: &Actor,
-    input: &NewToken,
-) -> AppResult<CreatedToken> {
-    policy::manage_own_tokens(actor)?;
-    let mut e = FieldErrors::new();
-    let name = e.text("name", input.name.as_deref(), "a name for the token", 100);
-    let days = input.days.unwrap_or(30);
-    if !(1..=MAX_TOKEN_DAYS).contains(&days) {
-        e.add(
-            "days",
-            format!("Days must be between 1 and {MAX_TOKEN_DAYS}"),
-        );
-    }
-    if !e.is_empty() {
-        return Err(AppError::Validation(e.into_vec()));
-    }
-    issue_token(state, actor.user_id, &name, days, action::TOKEN_CREATED).await
-}
-
-/// Mints a token for `user_id` (the caller, or the operator's `token issue` command).
-pub async fn issue_token(
-    state: &AppState,
-    user_id: Uuid,
-    name: &str,
-    days: i64,
-    what: &'static str,
-) -> AppResult<CreatedToken> {
-    let now = state.now();
-    let expires_at = now + TimeDelta::days(days);
-    let (token, hash) = crypto::new_token("cdc_")?;
-    let id = Uuid::now_v7();
-    let mut tx = state.db.begin().await?;
-    db::sessions::insert_token(&mut tx, id, user_id, name, &hash, now, expires_at).await?;
-    audit::record(
-        &mut tx,
-        now,
-        Event::new(Some(user_id), what, "api_token", Some(id)).details(json!({ "days": days })),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(CreatedToken {
-        id,
-        token,
-        expires_at,
-    })
-}
+pub use crate::accounts::{CreatedToken, MAX_TOKEN_DAYS, NewToken};
 
 #[utoipa::path(post, path = "/api/v1/me/tokens", tag = "account", request_body = NewToken,
-    description = "Only from a signed-in browser session: a token cannot create tokens.",
+    description = "Only from a signed-in browser session (a token cannot create tokens), and only with a fresh proof of identity: either the session proved it within the last 5 minutes (on the account page, or with an earlier request here), or this request carries `password` and, where the account has a second factor, `code` (a code from the authenticator app or a recovery code). Without either: 403. A wrong password or code: 422 naming `password` or `code`, counted towards the lockout.",
     responses((status = 201, body = CreatedToken), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn post_token(
     State(state): State<AppState>,
+    auth: RequestAuth,
     actor: Actor,
     ApiJson(input): ApiJson<NewToken>,
 ) -> AppResult<(StatusCode, Json<CreatedToken>)> {
     Ok((
         StatusCode::CREATED,
-        Json(create_token(&state, &actor, &input).await?),
+        Json(accounts::create_token(&state, &actor, auth.session(), &input).await?),
     ))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct TokenList {
-    pub items: Vec<db::sessions::TokenInfo>,
+    pub items: Vec<accounts::TokenInfo>,
 }
 
 #[utoipa::path(get, path = "/api/v1/me/tokens", tag = "account",
@@ -134,35 +65,9 @@ pub async fn list_tokens(
     State(state): State<AppState>,
     actor: Actor,
 ) -> AppResult<Json<TokenList>> {
-    policy::manage_own_tokens(&actor)?;
     Ok(Json(TokenList {
-        items: db::sessions::list_tokens(&state.db, actor.user_id).await?,
+        items: accounts::list_tokens(&state, &actor).await?,
     }))
-}
-
-/// Revokes one of the caller's tokens; someone else's is 404.
-pub async fn revoke_token(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<()> {
-    policy::manage_own_tokens(actor)?;
-    if !db::sessions::token_exists_for(&state.db, actor.user_id, id).await? {
-        return Err(AppError::NotFound);
-    }
-    let now = state.now();
-    let mut tx = state.db.begin().await?;
-    if db::sessions::revoke_token(&mut tx, actor.user_id, id, now).await? {
-        audit::record(
-            &mut tx,
-            now,
-            Event::new(
-                Some(actor.user_id),
-                action::TOKEN_REVOKED,
-                "api_token",
-                Some(id),
-            ),
-        )
-        .await?;
-    }
-    tx.commit().await?;
-    Ok(())
 }
 
 #[utoipa::path(delete, path = "/api/v1/me/tokens/{id}", tag = "account",
@@ -173,6 +78,6 @@ pub async fn delete_token(
     actor: Actor,
     PathId(id): PathId,
 ) -> AppResult<StatusCode> {
-    revoke_token(&state, &actor, id).await?;
+    accounts::revoke_token(&state, &actor, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

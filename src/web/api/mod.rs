@@ -67,6 +67,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(directory::get_user, directory::patch_user))
         .routes(routes!(directory::reinvite_user))
         .routes(routes!(directory::reset_mfa))
+        .routes(routes!(directory::approve_user))
         .routes(routes!(cases::drugs))
         .routes(routes!(cases::post_incident))
         .routes(routes!(cases::post_person_concern))

@@ -517,6 +517,7 @@ pub struct UserRow {
     pub organisation: String,
     pub status: String,
     pub status_colour: &'static str,
+    pub locked: bool,
 }
 
 #[derive(Template)]
@@ -536,7 +537,15 @@ fn status_colour(s: &str) -> &'static str {
     match s {
         "active" => "green",
         "invited" => "blue",
+        "pending_approval" => "orange",
         _ => "grey",
+    }
+}
+
+pub fn status_label(s: &str) -> String {
+    match s {
+        "pending_approval" => "Pending approval".to_string(),
+        other => crate::domain::validation::capitalise(other),
     }
 }
 
@@ -553,7 +562,7 @@ pub async fn users(
         .map(str::to_string);
     let status = params
         .get("status")
-        .filter(|s| matches!(*s, "invited" | "active" | "disabled"))
+        .filter(|s| matches!(*s, "invited" | "active" | "disabled" | "pending_approval"))
         .map(str::to_string);
     let filter = dir::UserFilter {
         q: params.get("q").map(str::to_string),
@@ -561,6 +570,7 @@ pub async fn users(
         organisation_id: None,
         status: status.clone(),
     };
+    let now = state.now();
     let rows = dir::list_users(&state.db, &UserScope::All, &filter)
         .await?
         .into_iter()
@@ -568,7 +578,8 @@ pub async fn users(
             role: label_of(&u.role, Role::parse, Role::label),
             organisation: u.organisation_name.unwrap_or_else(|| "—".into()),
             status_colour: status_colour(&u.status),
-            status: crate::domain::validation::capitalise(&u.status),
+            status: status_label(&u.status),
+            locked: u.locked_until.is_some_and(|t| t > now),
             id: u.id,
             name: u.name,
             email: u.email,
@@ -579,6 +590,7 @@ pub async fn users(
     let status_options = vec![
         (String::new(), "Any status".to_string()),
         ("invited".into(), "Invited".into()),
+        ("pending_approval".into(), "Pending approval".into()),
         ("active".into(), "Active".into()),
         ("disabled".into(), "Disabled".into()),
     ];
@@ -616,6 +628,9 @@ struct UserFormPage {
     area_options: Vec<(String, String)>,
     invitation_url: Option<String>,
     flash: Option<String>,
+    can_approve: bool,
+    locked_until: Option<String>,
+    can_reinvite: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -633,6 +648,9 @@ struct UserFormExtras {
     facts: Vec<(String, String)>,
     invitation_url: Option<String>,
     flash: Option<String>,
+    can_approve: bool,
+    locked_until: Option<String>,
+    can_reinvite: bool,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -681,6 +699,9 @@ async fn user_form(
             area_options: area_options(state).await?,
             invitation_url: extras.invitation_url,
             flash: extras.flash,
+            can_approve: extras.can_approve,
+            locked_until: extras.locked_until,
+            can_reinvite: extras.can_reinvite,
         },
     )
 }
@@ -711,6 +732,9 @@ fn no_extras() -> UserFormExtras {
         facts: vec![],
         invitation_url: None,
         flash: None,
+        can_approve: false,
+        locked_until: None,
+        can_reinvite: false,
     }
 }
 
@@ -782,11 +806,13 @@ async fn show_user(
     let u = dir::get_user(&state.db, &UserScope::All, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let mut facts = vec![
-        (
-            "Status".to_string(),
-            crate::domain::validation::capitalise(&u.status),
-        ),
+    let now = state.now();
+    let locked_until = u.locked_until.filter(|t| *t > now).map(uk_time);
+    let mut facts = vec![("Status".to_string(), status_label(&u.status))];
+    if let Some(t) = &locked_until {
+        facts.push(("Sign-in".to_string(), format!("Locked until {t}")));
+    }
+    facts.extend([
         (
             "Second factor".to_string(),
             if u.mfa_enrolled {
@@ -801,8 +827,20 @@ async fn show_user(
                 .map(uk_time)
                 .unwrap_or_else(|| "Never".into()),
         ),
-    ];
+    ]);
     facts.push(("Created".to_string(), uk_time(u.created_at)));
+    if u.status == "pending_approval" {
+        facts.push((
+            "Approval".to_string(),
+            if u.approval_requested_by == Some(actor.user_id) {
+                "You made this change: another administrator, or for a CDAO or LIN member a CDAO of its areas, must approve it".to_string()
+            } else {
+                "Waiting for a second person to approve it".to_string()
+            },
+        ));
+    }
+    let can_approve = directory::may_approve(actor, &u);
+    let can_reinvite = u.status == "invited" || u.status == "pending_approval";
     let form = UserForm {
         email: Some(u.email.clone()),
         name: Some(u.name.clone()),
@@ -827,6 +865,9 @@ async fn show_user(
             facts,
             invitation_url,
             flash,
+            can_approve,
+            locked_until,
+            can_reinvite,
         },
     )
     .await
@@ -905,4 +946,96 @@ pub async fn reset_mfa(
     )
     .await?;
     Ok(redirect(&format!("/admin/users/{id}")))
+}
+
+pub async fn unlock_user(
+    State(state): State<AppState>,
+    auth: RequestAuth,
+    actor: Actor,
+    PathId(id): PathId,
+) -> AppResult<Response> {
+    policy::manage_directory(&actor)?;
+    directory::unlock_user(&state, &actor, id).await?;
+    set_flash(
+        &state,
+        &auth,
+        "The account has been unlocked. They can sign in again now.",
+    )
+    .await?;
+    Ok(redirect(&format!("/admin/users/{id}")))
+}
+
+// ----- Accounts waiting for a second person (admins and CDAOs) -----
+
+pub struct PendingRow {
+    pub id: Uuid,
+    pub name: String,
+    pub email: String,
+    pub role: String,
+    pub organisation: String,
+    pub areas: String,
+    pub requested: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/pending.html")]
+struct PendingPage {
+    layout: Layout,
+    rows: Vec<PendingRow>,
+    flash: Option<String>,
+}
+
+/// The accounts that the actor may approve: for a CDAO, CDAO and LIN member accounts of
+/// their areas; for an admin, those another admin asked for.
+pub async fn pending(
+    State(state): State<AppState>,
+    auth: RequestAuth,
+    actor: Actor,
+) -> AppResult<Response> {
+    let users = directory::pending_for(&state, &actor).await?;
+    let areas = dir::list_areas(&state.db).await?;
+    let rows = users
+        .into_iter()
+        .map(|u| PendingRow {
+            role: label_of(&u.role, Role::parse, Role::label),
+            organisation: u.organisation_name.unwrap_or_else(|| "—".into()),
+            areas: area_names(&areas, &u.area_ids),
+            requested: uk_time(u.created_at),
+            id: u.id,
+            name: u.name,
+            email: u.email,
+        })
+        .collect();
+    let flash = take_flash(&state, &auth).await?;
+    page(&PendingPage {
+        layout: for_actor(&actor, "Accounts to approve", "/users/pending"),
+        rows,
+        flash,
+    })
+}
+
+/// Approves an account (the page's button): back to where it was pressed.
+pub async fn approve_user(
+    State(state): State<AppState>,
+    auth: RequestAuth,
+    actor: Actor,
+    PathId(id): PathId,
+) -> AppResult<Response> {
+    let u = directory::approve_user(&state, &actor, id).await?;
+    let what = if u.status == "invited" {
+        "Their invitation link works now."
+    } else {
+        "They can sign in now."
+    };
+    set_flash(
+        &state,
+        &auth,
+        &format!("You approved the account of {}. {what}", u.name),
+    )
+    .await?;
+    Ok(redirect(if actor.is(Role::Admin) {
+        "/admin/users"
+    } else {
+        "/users/pending"
+    }))
 }

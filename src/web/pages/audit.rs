@@ -167,7 +167,7 @@ pub async fn export(
     let mut f = parse_filter(&params, 50_000)?;
     f.limit = 50_000;
     let items = audit::search(&state.db, &f).await?;
-    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut w = crate::csv_export::SafeWriter::new();
     let io = |e: csv::Error| AppError::Internal(e.into());
     w.write_record([
         "id",

@@ -1,19 +1,16 @@
-//! Sign-in (password, then a second factor where the role needs one), sign-out, and
-//! setting a password from an invitation link.
+//! Sign-in (password, then a second factor where the role needs one: a code from the
+//! authenticator app or a recovery code), enrolment with a QR code, sign-out, setting a
+//! password from an invitation link, and the self-service password reset.
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::HeaderValue;
-use axum::http::StatusCode;
-use axum::http::header::{LOCATION, SET_COOKIE};
+use axum::http::header::{LOCATION, SET_COOKIE, USER_AGENT};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::json;
 
-use crate::audit::{self, Event, action};
-use crate::auth::{self, Totp};
-use crate::crypto;
-use crate::db;
+use crate::accounts::{self, Enrolment, NextStep, SecondFactor, SetPassword, SignIn};
+use crate::auth::Totp;
 use crate::domain::directory::Role;
 use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
@@ -44,19 +41,36 @@ pub fn page_with_status<T: Template>(status: StatusCode, t: &T) -> AppResult<Res
     Ok((status, render(t)?).into_response())
 }
 
-/// Only a path of this service: never an open redirect.
+/// Only a path of this service, never an open redirect: a single `/` followed by a letter
+/// or digit, with no control characters, spaces or backslashes anywhere (a browser drops
+/// tabs and newlines from URLs, so `/\t/evil.example` would become `//evil.example`).
 pub fn safe_next(next: Option<&str>) -> String {
+    let ok = |n: &str| {
+        let mut chars = n.chars();
+        chars.next() == Some('/')
+            && chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
+            && !n
+                .chars()
+                .any(|c| c.is_control() || c.is_whitespace() || c == '\\')
+            && !n.starts_with("/sign-")
+    };
     match next {
-        Some(n)
-            if n.starts_with('/')
-                && !n.starts_with("//")
-                && !n.contains('\\')
-                && !n.starts_with("/sign-") =>
-        {
-            n.to_string()
-        }
+        Some(n) if ok(n) => n.to_string(),
         _ => "/".to_string(),
     }
+}
+
+fn user_agent(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+fn with_cookie(mut r: Response, state: &AppState, token: &str) -> Response {
+    r.headers_mut()
+        .append(SET_COOKIE, session::session_cookie(state, token));
+    r
 }
 
 #[derive(Template)]
@@ -110,6 +124,7 @@ pub async fn sign_in(
     State(state): State<AppState>,
     auth: RequestAuth,
     ClientIp(ip): ClientIp,
+    headers: HeaderMap,
     PageForm(form): PageForm<SignInForm>,
 ) -> AppResult<Response> {
     let email = form.email.unwrap_or_default().trim().to_string();
@@ -145,95 +160,25 @@ pub async fn sign_in(
         );
         return again(e, StatusCode::TOO_MANY_REQUESTS);
     }
-
-    let now = state.now();
-    let creds = db::directory::credentials_by_email(&state.db, &email).await?;
-    let stored = creds.as_ref().and_then(|c| c.password_hash.clone());
-    let password_ok = auth::verify_password(stored, password).await?;
-
-    let Some(c) = creds else {
-        audit::record_alone(
-            &state.db,
-            now,
-            Event::new(None, action::SIGN_IN_FAILED, "user", None)
-                .details(json!({"reason": "unknown_account"})),
-        )
-        .await?;
+    let outcome = accounts::sign_in(
+        &state,
+        &email,
+        password,
+        auth.session_hash.as_deref(),
+        user_agent(&headers).as_deref(),
+    )
+    .await?;
+    let SignIn::Started { cookie, next: step } = outcome else {
         let mut e = FieldErrors::new();
         e.add("email", BAD_CREDENTIALS);
         return again(e, StatusCode::UNPROCESSABLE_ENTITY);
     };
-    let locked = c.locked_until.is_some_and(|t| t > now);
-    let usable = c.status == "active" && !c.organisation_disabled;
-    if !password_ok || locked || !usable {
-        let reason = if locked {
-            "locked"
-        } else if !usable {
-            "account_not_active"
-        } else {
-            "bad_password"
-        };
-        let mut tx = state.db.begin().await?;
-        if !locked {
-            let now_locked = db::directory::record_failed_sign_in(
-                &mut tx,
-                c.id,
-                now,
-                auth::MAX_FAILED_ATTEMPTS,
-                now + auth::LOCKOUT,
-            )
-            .await?;
-            if now_locked {
-                audit::record(
-                    &mut tx,
-                    now,
-                    Event::new(Some(c.id), action::SIGN_IN_LOCKED, "user", Some(c.id)),
-                )
-                .await?;
-            }
-        }
-        audit::record(
-            &mut tx,
-            now,
-            Event::new(Some(c.id), action::SIGN_IN_FAILED, "user", Some(c.id))
-                .details(json!({ "reason": reason })),
-        )
-        .await?;
-        tx.commit().await?;
-        let mut e = FieldErrors::new();
-        e.add("email", BAD_CREDENTIALS);
-        return again(e, StatusCode::UNPROCESSABLE_ENTITY);
-    }
-
-    let role =
-        Role::parse(&c.role).ok_or_else(|| AppError::Internal(anyhow::anyhow!("unknown role")))?;
-    let needs_second_step = role.requires_mfa() || c.totp_confirmed;
-    let mut tx = state.db.begin().await?;
-    if let Some(old) = &auth.session_hash {
-        db::sessions::delete_session(&mut tx, old).await?;
-    }
-    let cookie = session::start_session(&mut tx, &state, c.id, !needs_second_step).await?;
-    if !needs_second_step {
-        db::directory::record_sign_in(&mut tx, c.id, now).await?;
-        audit::record(
-            &mut tx,
-            now,
-            Event::new(Some(c.id), action::SIGN_IN, "user", Some(c.id))
-                .details(json!({"mfa": false})),
-        )
-        .await?;
-    }
-    tx.commit().await?;
-    let to = if !needs_second_step {
-        next
-    } else if c.totp_confirmed {
-        format!("/sign-in/mfa?next={}", encode(&next))
-    } else {
-        format!("/sign-in/mfa/setup?next={}", encode(&next))
+    let to = match step {
+        NextStep::Done => next,
+        NextStep::Code => format!("/sign-in/mfa?next={}", encode(&next)),
+        NextStep::Enrol => format!("/sign-in/mfa/setup?next={}", encode(&next)),
     };
-    let mut r = redirect(&to);
-    r.headers_mut().append(SET_COOKIE, cookie);
-    Ok(r)
+    Ok(with_cookie(redirect(&to), &state, &cookie))
 }
 
 fn encode(s: &str) -> String {
@@ -261,10 +206,7 @@ pub async fn mfa_form(
         }));
     };
     let next = safe_next(params.get("next"));
-    let c = db::directory::credentials_by_id(&state.db, user_id)
-        .await?
-        .ok_or(AppError::Unauthorized)?;
-    if !c.totp_confirmed {
+    if !accounts::has_second_factor(&state, user_id).await? {
         return Ok(redirect(&format!(
             "/sign-in/mfa/setup?next={}",
             encode(&next)
@@ -286,107 +228,56 @@ pub struct CodeForm {
 pub async fn mfa(
     State(state): State<AppState>,
     auth: RequestAuth,
+    headers: HeaderMap,
     PageForm(form): PageForm<CodeForm>,
 ) -> AppResult<Response> {
     let (Some(user_id), Some(pending_hash)) = (auth.pending_mfa, auth.session_hash.clone()) else {
         return Ok(redirect("/sign-in"));
     };
     let next = safe_next(form.next.as_deref());
-    let c = db::directory::credentials_by_id(&state.db, user_id)
-        .await?
-        .ok_or(AppError::Unauthorized)?;
-    let (Some(key_id), Some(sealed), true) = (
-        c.totp_key_id,
-        c.totp_secret_enc.as_deref(),
-        c.totp_confirmed,
-    ) else {
-        return Ok(redirect(&format!(
-            "/sign-in/mfa/setup?next={}",
-            encode(&next)
-        )));
-    };
-    let secret = auth::open_totp(&state.sealer, user_id, key_id, sealed)?;
-    let totp = Totp::from_secret(&secret, "")?;
-    let now = state.now();
     let code = form.code.unwrap_or_default();
-    let step = totp.check(&code, now);
-    let mut tx = state.db.begin().await?;
-    let accepted = match step {
-        Some(s) => db::directory::use_totp_step(&mut tx, user_id, s).await?,
-        None => false,
-    };
-    let locked = c.locked_until.is_some_and(|t| t > now);
-    if !accepted || locked {
-        if !locked {
-            db::directory::record_failed_sign_in(
-                &mut tx,
-                user_id,
-                now,
-                auth::MAX_FAILED_ATTEMPTS,
-                now + auth::LOCKOUT,
-            )
-            .await?;
-        }
-        audit::record(
-            &mut tx,
-            now,
-            Event::new(Some(user_id), action::MFA_FAILED, "user", Some(user_id)),
-        )
-        .await?;
-        tx.commit().await?;
-        let mut errors = FieldErrors::new();
-        errors.add(
-            "code",
-            if code.trim().is_empty() {
-                "Enter the 6-digit code from your authenticator app"
-            } else {
-                "The code is not correct or has been used already. Enter the code your app shows now"
-            },
-        );
-        return page_with_status(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &MfaPage {
-                layout: Layout::new("Error: Enter your security code"),
-                errors,
-                next,
-            },
-        );
-    }
-    finish_sign_in(&state, tx, user_id, &pending_hash, &next, false).await
-}
-
-/// Replaces the half-signed-in session with a new, complete one (a new id again).
-async fn finish_sign_in(
-    state: &AppState,
-    mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
-    user_id: uuid::Uuid,
-    pending_hash: &[u8],
-    next: &str,
-    enrolled: bool,
-) -> AppResult<Response> {
-    let now = state.now();
-    db::sessions::delete_session(&mut tx, pending_hash).await?;
-    let cookie = session::start_session(&mut tx, state, user_id, true).await?;
-    db::directory::record_sign_in(&mut tx, user_id, now).await?;
-    if enrolled {
-        audit::record(
-            &mut tx,
-            now,
-            Event::new(Some(user_id), action::MFA_ENROLLED, "user", Some(user_id)),
-        )
-        .await?;
-    }
-    audit::record(
-        &mut tx,
-        now,
-        Event::new(Some(user_id), action::SIGN_IN, "user", Some(user_id))
-            .details(json!({"mfa": true})),
+    let outcome = accounts::second_factor(
+        &state,
+        user_id,
+        &pending_hash,
+        &code,
+        user_agent(&headers).as_deref(),
     )
     .await?;
-    tx.commit().await?;
-    let mut r = redirect(next);
-    r.headers_mut().append(SET_COOKIE, cookie);
-    Ok(r)
+    match outcome {
+        SecondFactor::NotEnrolled => Ok(redirect(&format!(
+            "/sign-in/mfa/setup?next={}",
+            encode(&next)
+        ))),
+        SecondFactor::Done { cookie, factor } => {
+            let to = match factor {
+                accounts::Factor::RecoveryCode { left } => {
+                    format!("/account?recovery_code_used={left}")
+                }
+                accounts::Factor::Totp => next,
+            };
+            Ok(with_cookie(redirect(&to), &state, &cookie))
+        }
+        SecondFactor::Refused => {
+            let mut errors = FieldErrors::new();
+            errors.add(
+                "code",
+                if code.trim().is_empty() {
+                    "Enter the 6-digit code from your authenticator app, or a recovery code"
+                } else {
+                    "The code is not correct or has been used already. Enter the code your app shows now, or a recovery code you have not used"
+                },
+            );
+            page_with_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &MfaPage {
+                    layout: Layout::new("Error: Enter your security code"),
+                    errors,
+                    next,
+                },
+            )
+        }
+    }
 }
 
 #[derive(Template)]
@@ -397,43 +288,7 @@ struct MfaSetupPage {
     next: String,
     secret_grouped: String,
     otpauth_url: String,
-}
-
-/// The pending enrolment's secret: made (and kept, sealed, unconfirmed) on first view.
-async fn enrolment_secret(
-    state: &AppState,
-    user_id: uuid::Uuid,
-) -> AppResult<Option<(Totp, String)>> {
-    let c = db::directory::credentials_by_id(&state.db, user_id)
-        .await?
-        .ok_or(AppError::Unauthorized)?;
-    if c.totp_confirmed {
-        return Ok(None);
-    }
-    let email = db::directory::get_user(&state.db, &crate::policy::UserScope::All, user_id)
-        .await?
-        .map(|u| u.email)
-        .unwrap_or_default();
-    let secret = match (c.totp_key_id, c.totp_secret_enc) {
-        (Some(k), Some(sealed)) => auth::open_totp(&state.sealer, user_id, k, &sealed)?,
-        _ => {
-            let s = Totp::new_secret()?;
-            let sealed = auth::seal_totp(&state.sealer, user_id, &s)?;
-            let mut conn = state.db.acquire().await?;
-            db::directory::set_totp(
-                &mut conn,
-                user_id,
-                Some(state.sealer.key_id()),
-                Some(&sealed),
-                false,
-                None,
-                state.now(),
-            )
-            .await?;
-            s
-        }
-    };
-    Ok(Some((Totp::from_secret(&secret, &email)?, email)))
+    qr_svg: String,
 }
 
 fn group(secret: &str) -> String {
@@ -443,6 +298,44 @@ fn group(secret: &str) -> String {
         .map(|c| String::from_utf8_lossy(c).into_owned())
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// The setup link as a QR code: an SVG drawn on the server (no script; the CSP forbids it),
+/// labelled for screen readers, which are pointed to the key written beside it.
+pub fn qr_svg(data: &str) -> String {
+    let Ok(code) = qrcode::QrCode::new(data.as_bytes()) else {
+        return String::new();
+    };
+    let svg = code
+        .render::<qrcode::render::svg::Color>()
+        .min_dimensions(200, 200)
+        .quiet_zone(true)
+        .build();
+    let svg = match svg.find("<svg") {
+        Some(i) => &svg[i..],
+        None => return String::new(),
+    };
+    svg.replacen(
+        "<svg ",
+        "<svg role=\"img\" aria-label=\"QR code to scan with your authenticator app. If you cannot scan it, enter the setup key instead.\" focusable=\"false\" class=\"app-qr\" ",
+        1,
+    )
+}
+
+fn setup_page(errors: FieldErrors, next: String, totp: &Totp) -> MfaSetupPage {
+    let url = totp.url();
+    MfaSetupPage {
+        layout: Layout::new(if errors.is_empty() {
+            "Set up your authenticator app"
+        } else {
+            "Error: Set up your authenticator app"
+        }),
+        errors,
+        next,
+        secret_grouped: group(&totp.secret_base32()),
+        qr_svg: qr_svg(&url),
+        otpauth_url: url,
+    }
 }
 
 pub async fn mfa_setup_form(
@@ -458,89 +351,84 @@ pub async fn mfa_setup_form(
         }));
     };
     let next = safe_next(params.get("next"));
-    let Some((totp, _)) = enrolment_secret(&state, user_id).await? else {
+    let Some(totp) = accounts::enrolment(&state, user_id).await? else {
         return Ok(redirect(&format!("/sign-in/mfa?next={}", encode(&next))));
     };
-    page(&MfaSetupPage {
-        layout: Layout::new("Set up your authenticator app"),
-        errors: FieldErrors::new(),
-        next,
-        secret_grouped: group(&totp.secret_base32()),
-        otpauth_url: totp.url(),
-    })
+    page(&setup_page(FieldErrors::new(), next, &totp))
+}
+
+#[derive(Template)]
+#[template(path = "auth/recovery_codes.html")]
+pub struct RecoveryCodesPage {
+    pub layout: Layout,
+    pub codes: Vec<String>,
+    pub continue_to: String,
+    pub first_time: bool,
 }
 
 pub async fn mfa_setup(
     State(state): State<AppState>,
     auth: RequestAuth,
+    headers: HeaderMap,
     PageForm(form): PageForm<CodeForm>,
 ) -> AppResult<Response> {
     let (Some(user_id), Some(pending_hash)) = (auth.pending_mfa, auth.session_hash.clone()) else {
         return Ok(redirect("/sign-in"));
     };
     let next = safe_next(form.next.as_deref());
-    let Some((totp, _)) = enrolment_secret(&state, user_id).await? else {
-        return Ok(redirect(&format!("/sign-in/mfa?next={}", encode(&next))));
-    };
-    let now = state.now();
     let code = form.code.unwrap_or_default();
-    if let Some(step) = totp.check(&code, now) {
-        let mut tx = state.db.begin().await?;
-        let c = db::directory::credentials_by_id(&state.db, user_id)
-            .await?
-            .ok_or(AppError::Unauthorized)?;
-        db::directory::set_totp(
-            &mut tx,
-            user_id,
-            c.totp_key_id,
-            c.totp_secret_enc.as_deref(),
-            true,
-            Some(step),
-            now,
-        )
-        .await?;
-        return finish_sign_in(&state, tx, user_id, &pending_hash, &next, true).await;
-    }
-    let mut errors = FieldErrors::new();
-    errors.add(
-        "code",
-        if code.trim().is_empty() {
-            "Enter the 6-digit code from your authenticator app"
-        } else {
-            "The code is not correct. Check the setup key was entered exactly and enter the code your app shows now"
-        },
-    );
-    page_with_status(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        &MfaSetupPage {
-            layout: Layout::new("Error: Set up your authenticator app"),
-            errors,
-            next,
-            secret_grouped: group(&totp.secret_base32()),
-            otpauth_url: totp.url(),
-        },
+    match accounts::enrol(
+        &state,
+        user_id,
+        &pending_hash,
+        &code,
+        user_agent(&headers).as_deref(),
     )
+    .await?
+    {
+        Enrolment::AlreadyEnrolled => Ok(redirect(&format!("/sign-in/mfa?next={}", encode(&next)))),
+        Enrolment::Done {
+            cookie,
+            recovery_codes,
+        } => {
+            // Shown once, on this response only; the new session is complete.
+            let r = page(&RecoveryCodesPage {
+                layout: Layout::new("Save your recovery codes"),
+                codes: recovery_codes,
+                continue_to: next,
+                first_time: true,
+            })?;
+            Ok(with_cookie(r, &state, &cookie))
+        }
+        Enrolment::Refused(totp) => {
+            let mut errors = FieldErrors::new();
+            errors.add(
+                "code",
+                if code.trim().is_empty() {
+                    "Enter the 6-digit code from your authenticator app"
+                } else {
+                    "The code is not correct. Check the setup key was entered exactly and enter the code your app shows now"
+                },
+            );
+            page_with_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &setup_page(errors, next, &totp),
+            )
+        }
+    }
 }
 
 pub async fn sign_out(State(state): State<AppState>, auth: RequestAuth) -> AppResult<Response> {
     if let Some(hash) = &auth.session_hash {
-        let mut tx = state.db.begin().await?;
-        db::sessions::delete_session(&mut tx, hash).await?;
-        if let Some(a) = &auth.actor {
-            audit::record(
-                &mut tx,
-                state.now(),
-                Event::new(Some(a.user_id), action::SIGN_OUT, "user", Some(a.user_id)),
-            )
-            .await?;
-        }
-        tx.commit().await?;
+        accounts::sign_out(&state, hash, auth.actor.as_ref()).await?;
     }
     let mut r = redirect("/sign-in?signed_out=1");
     r.headers_mut()
         .append(SET_COOKIE, session::clear_cookie(&state));
     Ok(r)
 }
+
+// ----- Invitation -----
 
 #[derive(Template)]
 #[template(path = "auth/invitation.html")]
@@ -568,24 +456,25 @@ fn invalid_invitation() -> AppResult<Response> {
     )
 }
 
+fn role_label(role: &str) -> String {
+    Role::parse(role)
+        .map(|r| r.label())
+        .unwrap_or("")
+        .to_string()
+}
+
 pub async fn invitation_form(
     State(state): State<AppState>,
     Path(token): Path<String>,
 ) -> AppResult<Response> {
-    let Some(inv) =
-        db::sessions::find_invitation(&state.db, &crypto::sha256(token.as_bytes()), state.now())
-            .await?
-    else {
+    let Some(inv) = accounts::invitation(&state, &token).await? else {
         return invalid_invitation();
     };
     page(&InvitationPage {
         layout: Layout::new("Set your password"),
         errors: FieldErrors::new(),
         token,
-        role_label: Role::parse(&inv.role)
-            .map(|r| r.label())
-            .unwrap_or("")
-            .to_string(),
+        role_label: role_label(&inv.role),
         name: inv.name,
         email: inv.email,
     })
@@ -602,54 +491,215 @@ pub async fn invitation(
     Path(token): Path<String>,
     PageForm(form): PageForm<PasswordForm>,
 ) -> AppResult<Response> {
-    let now = state.now();
-    let Some(inv) =
-        db::sessions::find_invitation(&state.db, &crypto::sha256(token.as_bytes()), now).await?
-    else {
-        return invalid_invitation();
-    };
     let password = form.password.unwrap_or_default();
     let confirm = form.confirm.unwrap_or_default();
-    if let Err(msg) = auth::check_new_password(&password, &confirm, &inv.email) {
-        let mut errors = FieldErrors::new();
-        if msg.contains("do not match") {
-            errors.add("confirm", msg);
-        } else {
-            errors.add("password", msg);
+    match accounts::accept_invitation(&state, &token, password, &confirm).await? {
+        SetPassword::Invalid => invalid_invitation(),
+        SetPassword::Done => Ok(redirect("/sign-in?password_set=1")),
+        SetPassword::Weak(p) => {
+            let Some(inv) = accounts::invitation(&state, &token).await? else {
+                return invalid_invitation();
+            };
+            let mut errors = FieldErrors::new();
+            errors.add(p.field, p.message);
+            page_with_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &InvitationPage {
+                    layout: Layout::new("Error: Set your password"),
+                    errors,
+                    token,
+                    role_label: role_label(&inv.role),
+                    name: inv.name,
+                    email: inv.email,
+                },
+            )
         }
+    }
+}
+
+// ----- Forgotten password -----
+
+#[derive(Template)]
+#[template(path = "auth/forgotten.html")]
+struct ForgottenPage {
+    layout: Layout,
+    errors: FieldErrors,
+    email: String,
+}
+
+#[derive(Template)]
+#[template(path = "auth/forgotten_sent.html")]
+struct ForgottenSentPage {
+    layout: Layout,
+}
+
+pub async fn forgotten_form() -> AppResult<Response> {
+    page(&ForgottenPage {
+        layout: Layout::new("Reset your password"),
+        errors: FieldErrors::new(),
+        email: String::new(),
+    })
+}
+
+#[derive(Deserialize)]
+pub struct EmailForm {
+    email: Option<String>,
+}
+
+/// Sends a reset link if there is an active account with that address; the answer is the
+/// same either way, and so is the work done before answering (the email goes later).
+pub async fn forgotten(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    PageForm(form): PageForm<EmailForm>,
+) -> AppResult<Response> {
+    let email = form.email.unwrap_or_default().trim().to_string();
+    let mut errors = FieldErrors::new();
+    match crate::domain::validation::parse_email(&email) {
+        _ if email.is_empty() => errors.add("email", "Enter your email address"),
+        None => errors.add(
+            "email",
+            "Enter an email address in the correct format, like name@nhs.net",
+        ),
+        Some(_) => {}
+    }
+    if errors.is_empty()
+        && let Err(wait) = state.signin_limiter.check(&format!("ip:{ip}"))
+    {
+        errors.add(
+            "email",
+            format!("Too many attempts from your network. Try again in {wait} seconds."),
+        );
         return page_with_status(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &InvitationPage {
-                layout: Layout::new("Error: Set your password"),
+            StatusCode::TOO_MANY_REQUESTS,
+            &ForgottenPage {
+                layout: Layout::new("Error: Reset your password"),
                 errors,
-                token,
-                role_label: Role::parse(&inv.role)
-                    .map(|r| r.label())
-                    .unwrap_or("")
-                    .to_string(),
-                name: inv.name,
-                email: inv.email,
+                email,
             },
         );
     }
-    let hash = auth::hash_password(password).await?;
-    let mut tx = state.db.begin().await?;
-    if !db::sessions::use_invitation(&mut tx, inv.invitation_id, now).await? {
-        return invalid_invitation();
+    if !errors.is_empty() {
+        return page_with_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &ForgottenPage {
+                layout: Layout::new("Error: Reset your password"),
+                errors,
+                email,
+            },
+        );
     }
-    db::directory::set_password(&mut tx, inv.user_id, &hash, now).await?;
-    db::sessions::delete_user_sessions(&mut tx, inv.user_id).await?;
-    audit::record(
-        &mut tx,
-        now,
-        Event::new(
-            Some(inv.user_id),
-            action::PASSWORD_SET,
-            "user",
-            Some(inv.user_id),
-        ),
+    accounts::request_reset(&state, &email).await?;
+    page(&ForgottenSentPage {
+        layout: Layout::new("Check your email"),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "auth/reset.html")]
+struct ResetPage {
+    layout: Layout,
+    errors: FieldErrors,
+    token: String,
+    email: String,
+}
+
+#[derive(Template)]
+#[template(path = "auth/reset_invalid.html")]
+struct ResetInvalidPage {
+    layout: Layout,
+}
+
+fn invalid_reset() -> AppResult<Response> {
+    page_with_status(
+        StatusCode::NOT_FOUND,
+        &ResetInvalidPage {
+            layout: Layout::new("This reset link cannot be used"),
+        },
     )
-    .await?;
-    tx.commit().await?;
-    Ok(redirect("/sign-in?password_set=1"))
+}
+
+pub async fn reset_form(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> AppResult<Response> {
+    let Some(email) = accounts::reset_link(&state, &token).await? else {
+        return invalid_reset();
+    };
+    page(&ResetPage {
+        layout: Layout::new("Choose a new password"),
+        errors: FieldErrors::new(),
+        token,
+        email,
+    })
+}
+
+pub async fn reset(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    PageForm(form): PageForm<PasswordForm>,
+) -> AppResult<Response> {
+    let password = form.password.unwrap_or_default();
+    let confirm = form.confirm.unwrap_or_default();
+    match accounts::complete_reset(&state, &token, password, &confirm).await? {
+        SetPassword::Invalid => invalid_reset(),
+        SetPassword::Done => Ok(redirect("/sign-in?password_set=1")),
+        SetPassword::Weak(p) => {
+            let Some(email) = accounts::reset_link(&state, &token).await? else {
+                return invalid_reset();
+            };
+            let mut errors = FieldErrors::new();
+            errors.add(p.field, p.message);
+            page_with_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &ResetPage {
+                    layout: Layout::new("Error: Choose a new password"),
+                    errors,
+                    token,
+                    email,
+                },
+            )
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_is_only_ever_a_path_of_this_service() {
+        for good in ["/", "/reports", "/cases/1?x=y", "/a/b#c", "/9"] {
+            let want = if good == "/" { "/" } else { good };
+            assert_eq!(safe_next(Some(good)), want, "{good:?}");
+        }
+        for bad in [
+            "https://evil.example/",
+            "//evil.example",
+            "/\\evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r/evil.example",
+            "/ /evil.example",
+            "/%09/evil.example".replace("%09", "\u{0009}").as_str(),
+            "/./evil",
+            "/-x",
+            "/a\\b",
+            "/a\u{7f}b",
+            "/a\u{85}b",
+            "/sign-in",
+            "",
+        ] {
+            assert_eq!(safe_next(Some(bad)), "/", "{bad:?}");
+        }
+        assert_eq!(safe_next(None), "/");
+    }
+
+    #[test]
+    fn the_qr_code_is_an_svg_without_script_or_style() {
+        let svg =
+            qr_svg("otpauth://totp/CD%20Concerns:a%40b.c?secret=ABCDEFGH&issuer=CD%20Concerns");
+        assert!(svg.starts_with("<svg role=\"img\""));
+        assert!(!svg.contains("<script") && !svg.contains("style="));
+    }
 }

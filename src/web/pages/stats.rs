@@ -498,7 +498,7 @@ pub async fn csv(
 ) -> AppResult<Response> {
     let q = parse_stats_query(&params, GroupBy::Category)?;
     let stats = compute(&state, &actor, &q).await?;
-    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut w = crate::csv_export::SafeWriter::new();
     let io = |e: csv::Error| AppError::Internal(e.into());
     w.write_record(["key", "label", "count", "suppressed"])
         .map_err(io)?;

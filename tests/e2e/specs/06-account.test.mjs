@@ -38,6 +38,8 @@ test('account page: create an API token (shown once) and revoke it', async () =>
   const tokenName = `e2e token ${Date.now().toString(36)}`;
   await page.fill('#name', tokenName);
   await page.fill('#days', '7');
+  // A fresh proof: the password again (an org lead has no second factor to enter).
+  await page.fill('#password', demoUser('org_lead').password);
   const created = await navigates(page, () =>
     page.getByRole('button', { name: 'Create token', exact: true }).click(),
   );
