@@ -262,6 +262,13 @@ const USERS: &[DemoUserSpec] = &[
         &["London"],
     ),
     (
+        "cdao2.london@demo.cdconcerns.test",
+        "Priya Raman",
+        "cdao",
+        Some("NHS England London"),
+        &["London"],
+    ),
+    (
         "member@demo.cdconcerns.test",
         "DC Lisa Hart",
         "member",

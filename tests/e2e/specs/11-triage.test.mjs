@@ -227,6 +227,17 @@ describe('a CDAO triages a case from the dashboard to closure', () => {
     assert.ok((await mainText(london)).includes('You approved the request'));
     await london.context().close();
 
+    // The approval made an identified share, which waits for a second London CDAO.
+    await visit(cdao, casePath);
+    assert.ok((await mainText(cdao)).includes('A possible match is held by the London CDAO team'));
+    const second = await newPage(browser);
+    await signIn(second, demoUser('cdao2.london'));
+    await visit(second, '/shares/pending');
+    await checkPage(second, '11-shares-pending-team');
+    const approve = second.locator('form[action$="/approve"]').first();
+    await navigates(second, () => approve.getByRole('button').click());
+    await second.context().close();
+
     // Now the Greater Manchester team sees the London case, read-only.
     await visit(cdao, casePath);
     assert.ok(!(await mainText(cdao)).includes('A possible match is held by'));
