@@ -20,6 +20,8 @@ struct ErrorPage {
     layout: Layout,
     title: String,
     message: String,
+    /// The fields a 422 names, for an error summary: (field, message).
+    errors: Vec<(String, String)>,
 }
 
 fn is_api(path: &str) -> bool {
@@ -96,6 +98,11 @@ pub async fn render(req: Request, next: Next) -> Response {
         layout,
         title: title.to_string(),
         message,
+        errors: problem
+            .errors
+            .iter()
+            .map(|e| (e.field.clone(), e.message.clone()))
+            .collect(),
     };
     let mut r = match page.render() {
         Ok(html) => (status, Html(html)).into_response(),

@@ -119,7 +119,7 @@ pub async fn page(
     Ok((items, next))
 }
 
-#[utoipa::path(get, path = "/api/v1/audit", tag = "audit",
+#[utoipa::path(get, operation_id = "list_audit_events", path = "/api/v1/audit", tag = "audit",
     params(("actor_id" = Option<Uuid>, Query), ("case_id" = Option<Uuid>, Query), ("subject_id" = Option<Uuid>, Query),
            ("action" = Option<String>, Query, description = "an action name, or a prefix ending in '.' such as 'auth.'"),
            ("from" = Option<String>, Query), ("to" = Option<String>, Query),
@@ -143,7 +143,7 @@ pub async fn list(
     Ok(Json(AuditList { items, next_cursor }))
 }
 
-#[utoipa::path(get, path = "/api/v1/audit/verify", tag = "audit",
+#[utoipa::path(get, operation_id = "verify_audit_trail", path = "/api/v1/audit/verify", tag = "audit",
     responses((status = 200, body = Verification), (status = 403, body = Problem)))]
 pub async fn verify(State(state): State<AppState>, actor: Actor) -> AppResult<Json<Verification>> {
     policy::read_audit(&actor)?;

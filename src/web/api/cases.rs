@@ -30,7 +30,7 @@ pub struct DrugList {
     pub items: Vec<Drug>,
 }
 
-#[utoipa::path(get, path = "/api/v1/drugs", tag = "reports",
+#[utoipa::path(get, operation_id = "search_drugs", path = "/api/v1/drugs", tag = "reports",
     params(("q" = Option<String>, Query, description = "part of a name or a brand name")),
     responses((status = 200, body = DrugList)))]
 pub async fn drugs(
@@ -65,7 +65,7 @@ fn created(s: Submitted, new: bool) -> Response {
     r
 }
 
-#[utoipa::path(post, path = "/api/v1/incidents", tag = "reports", request_body = IncidentInput,
+#[utoipa::path(post, operation_id = "submit_incident", path = "/api/v1/incidents", tag = "reports", request_body = IncidentInput,
     params(("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key and body returns the first answer")),
     responses((status = 201, body = Submitted), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn post_incident(
@@ -81,7 +81,7 @@ pub async fn post_incident(
     Ok(created(s, new))
 }
 
-#[utoipa::path(post, path = "/api/v1/person-concerns", tag = "reports", request_body = PersonConcernInput,
+#[utoipa::path(post, operation_id = "submit_person_concern", path = "/api/v1/person-concerns", tag = "reports", request_body = PersonConcernInput,
     params(("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key and body returns the first answer")),
     responses((status = 201, body = Submitted), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn post_person_concern(
@@ -307,7 +307,7 @@ pub async fn case_page(
     Ok((items, next))
 }
 
-#[utoipa::path(get, path = "/api/v1/cases", tag = "cases",
+#[utoipa::path(get, operation_id = "list_cases", path = "/api/v1/cases", tag = "cases",
     params(("status" = Option<String>, Query, description = "one or more, comma-separated"),
            ("kind" = Option<String>, Query), ("category" = Option<String>, Query), ("schedule" = Option<String>, Query),
            ("harm" = Option<String>, Query), ("organisation_id" = Option<Uuid>, Query),
@@ -326,7 +326,7 @@ pub async fn list(
     Ok(Json(CaseList { items, next_cursor }))
 }
 
-#[utoipa::path(get, path = "/api/v1/cases/{id}", tag = "cases", params(("id" = Uuid, Path)),
+#[utoipa::path(get, operation_id = "get_case", path = "/api/v1/cases/{id}", tag = "cases", params(("id" = Uuid, Path)),
     responses((status = 200, body = reports::CaseView), (status = 404, body = Problem)))]
 pub async fn get(
     State(state): State<AppState>,
@@ -341,7 +341,7 @@ pub struct AmendmentInput {
     pub text: Option<String>,
 }
 
-#[utoipa::path(post, path = "/api/v1/cases/{id}/amendments", tag = "cases", params(("id" = Uuid, Path)),
+#[utoipa::path(post, operation_id = "add_amendment", path = "/api/v1/cases/{id}/amendments", tag = "cases", params(("id" = Uuid, Path)),
     request_body = AmendmentInput,
     responses((status = 201, body = cdb::Amendment), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn amend(
@@ -365,6 +365,7 @@ pub async fn read_file_part(mut multipart: Multipart) -> AppResult<(String, Vec<
     {
         if field.name() == Some("file") {
             let name = field.file_name().unwrap_or("").to_string();
+            crate::web::extract::check_text("file", &name)?;
             let data = field.bytes().await.map_err(|e| {
                 if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
                     AppError::PayloadTooLarge
@@ -378,7 +379,7 @@ pub async fn read_file_part(mut multipart: Multipart) -> AppResult<(String, Vec<
     Err(AppError::validation("file", "Select a file"))
 }
 
-#[utoipa::path(post, path = "/api/v1/cases/{id}/attachments", tag = "cases", params(("id" = Uuid, Path)),
+#[utoipa::path(post, operation_id = "add_case_attachment", path = "/api/v1/cases/{id}/attachments", tag = "cases", params(("id" = Uuid, Path)),
     request_body(content_type = "multipart/form-data", description = "a part named `file`: PDF, PNG, JPEG, plain text, DOCX or XLSX, at most 10 MiB"),
     responses((status = 201, body = cdb::AttachmentInfo), (status = 403, body = Problem), (status = 404, body = Problem),
               (status = 413, body = Problem), (status = 415, body = Problem), (status = 422, body = Problem)))]
@@ -439,7 +440,7 @@ pub fn download(filename: &str, content_type: &str, data: Vec<u8>) -> Response {
     r
 }
 
-#[utoipa::path(get, path = "/api/v1/cases/{id}/attachments/{attachment_id}", tag = "cases",
+#[utoipa::path(get, operation_id = "download_case_attachment", path = "/api/v1/cases/{id}/attachments/{attachment_id}", tag = "cases",
     params(("id" = Uuid, Path), ("attachment_id" = Uuid, Path)),
     responses((status = 200, description = "the file, as an attachment"), (status = 404, body = Problem)))]
 pub async fn get_attachment(
@@ -459,7 +460,7 @@ pub struct ReturnList {
     pub items: Vec<rdb::OccurrenceReturn>,
 }
 
-#[utoipa::path(post, path = "/api/v1/occurrence-returns", tag = "returns", request_body = ReturnInput,
+#[utoipa::path(post, operation_id = "file_occurrence_return", path = "/api/v1/occurrence-returns", tag = "returns", request_body = ReturnInput,
     description = "Files the quarter's return, or corrects it (the earlier version is kept): 201 when new, 200 for a correction.",
     responses((status = 201, body = rdb::OccurrenceReturn), (status = 200, body = rdb::OccurrenceReturn),
               (status = 403, body = Problem), (status = 422, body = Problem)))]
@@ -479,7 +480,7 @@ pub async fn file_return(
     ))
 }
 
-#[utoipa::path(get, path = "/api/v1/occurrence-returns", tag = "returns",
+#[utoipa::path(get, operation_id = "list_occurrence_returns", path = "/api/v1/occurrence-returns", tag = "returns",
     params(("year" = Option<i32>, Query)),
     responses((status = 200, body = ReturnList), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn list_returns(

@@ -28,7 +28,7 @@ pub struct Me {
     pub area_ids: Vec<Uuid>,
 }
 
-#[utoipa::path(get, path = "/api/v1/me", tag = "account",
+#[utoipa::path(get, operation_id = "get_me", path = "/api/v1/me", tag = "account",
     responses((status = 200, body = Me), (status = 401, body = Problem)))]
 pub async fn me(actor: Actor) -> Json<Me> {
     Json(Me {
@@ -109,7 +109,7 @@ pub async fn issue_token(
     })
 }
 
-#[utoipa::path(post, path = "/api/v1/me/tokens", tag = "account", request_body = NewToken,
+#[utoipa::path(post, operation_id = "create_token", path = "/api/v1/me/tokens", tag = "account", request_body = NewToken,
     description = "Only from a signed-in browser session: a token cannot create tokens.",
     responses((status = 201, body = CreatedToken), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn post_token(
@@ -128,7 +128,7 @@ pub struct TokenList {
     pub items: Vec<db::sessions::TokenInfo>,
 }
 
-#[utoipa::path(get, path = "/api/v1/me/tokens", tag = "account",
+#[utoipa::path(get, operation_id = "list_tokens", path = "/api/v1/me/tokens", tag = "account",
     responses((status = 200, body = TokenList), (status = 403, body = Problem)))]
 pub async fn list_tokens(
     State(state): State<AppState>,
@@ -165,7 +165,7 @@ pub async fn revoke_token(state: &AppState, actor: &Actor, id: Uuid) -> AppResul
     Ok(())
 }
 
-#[utoipa::path(delete, path = "/api/v1/me/tokens/{id}", tag = "account",
+#[utoipa::path(delete, operation_id = "revoke_token", path = "/api/v1/me/tokens/{id}", tag = "account",
     params(("id" = Uuid, Path)),
     responses((status = 204), (status = 404, body = Problem)))]
 pub async fn delete_token(

@@ -4,11 +4,11 @@ pub mod audit;
 pub mod cases;
 pub mod directory;
 pub mod me;
+pub mod query;
 pub mod shares;
 pub mod stats;
 pub mod triage;
 
-use axum::Json;
 use axum::extract::State;
 use utoipa::Modify;
 use utoipa::OpenApi;
@@ -22,9 +22,21 @@ use crate::state::AppState;
 #[openapi(
     info(
         title = "CD Concerns API",
-        description = "Report, triage and route concerns about controlled drugs in England. \
-Authenticate with `Authorization: Bearer <token>` (create tokens from a signed-in browser session). \
-Anything the caller may not see answers 404. Errors are RFC 9457 problem documents.",
+        description = "Report, triage and route concerns about controlled drugs in England.\n\n\
+**Authentication.** Send `Authorization: Bearer <token>` (create tokens from a signed-in browser \
+session, or ask the operator for one). Anything the caller may not see answers 404, exactly as if \
+it did not exist; 403 is for something the caller can see but may not do.\n\n\
+**Errors** are RFC 9457 problem documents (`application/problem+json`); a 422 lists every failing \
+field in `errors`, each named by its path (`drugs[0].schedule`, `person.full_name`) or by its \
+query parameter or header.\n\n\
+**One rule for input.** Unknown body fields and unknown query parameters are refused with 422 \
+(`additionalProperties: false`); a query parameter given with an empty value is refused with 422; \
+no text may hold a control character (U+0000 to U+001F, U+007F to U+009F), except tab, line feed \
+and carriage return in free text (descriptions, notes, messages, reasons, summaries, addresses). \
+Text is trimmed before its length is checked. `null` is the same as leaving an optional field out.\n\n\
+**Retries.** `POST /api/v1/incidents` and `POST /api/v1/person-concerns` honour `Idempotency-Key`: \
+a retry with the same key and body answers as the first time did (with `Idempotent-Replayed: true`); \
+the same key with another body is 409.",
         version = "1"
     ),
     modifiers(&BearerAuth),
@@ -43,6 +55,131 @@ impl Modify for BearerAuth {
                 SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
             );
         }
+    }
+}
+
+/// What every operation of the API can answer besides its own successes, added to each
+/// operation from what it takes (a body, a path id, query parameters, headers), so that
+/// handlers list only what is particular to them. Every error is a `Problem` under
+/// `application/problem+json`, and every response has a description.
+pub struct CommonResponses;
+
+const PROBLEM_TYPE: &str = "application/problem+json";
+
+fn describe(status: &str) -> &'static str {
+    match status {
+        "200" => "Success.",
+        "201" => "Created.",
+        "204" => "Done; there is nothing to return.",
+        "400" => "Malformed request: the body is not valid JSON, or a header is malformed.",
+        "401" => "No token, or the token is not valid, has expired or was revoked.",
+        "403" => "The caller may see this but may not do it (or their role may not use this operation).",
+        "404" => "Not found, or not visible to the caller: the two are deliberately the same answer.",
+        "409" => "Conflicts with the current state (for example an illegal change of status, or a reused `Idempotency-Key`).",
+        "413" => "The request body is larger than this operation accepts.",
+        "415" => "The request body is not of the content type this operation accepts.",
+        "422" => "Validation failed: `errors` names every failing field, query parameter or header.",
+        "429" => "Too many requests for this token: try again after `Retry-After` seconds.",
+        "503" => "The service cannot reach its database: try again after `Retry-After` seconds.",
+        _ => "See the problem document.",
+    }
+}
+
+impl Modify for CommonResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::path::ParameterIn;
+        use utoipa::openapi::{RefOr, Required};
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let ops = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for op in ops.into_iter().flatten() {
+                let params = op.parameters.as_deref().unwrap_or(&[]);
+                let has_in = |loc: ParameterIn| {
+                    params.iter().any(|p| match p {
+                        RefOr::T(p) => p.parameter_in == loc,
+                        RefOr::Ref(_) => false,
+                    })
+                };
+                let mut extra = vec!["401", "403", "429", "503"];
+                if path.contains('{') {
+                    extra.push("404");
+                }
+                if has_in(ParameterIn::Query) {
+                    extra.push("422");
+                }
+                if has_in(ParameterIn::Header) {
+                    extra.extend(["400", "422"]);
+                }
+                if let Some(RefOr::T(body)) = op.request_body.as_mut() {
+                    extra.extend(["400", "413", "415", "422"]);
+                    body.required = Some(Required::True);
+                }
+                let responses = &mut op.responses.responses;
+                for status in extra {
+                    responses
+                        .entry(status.to_string())
+                        .or_insert_with(|| RefOr::T(utoipa::openapi::Response::new("")));
+                }
+                for (status, r) in responses.iter_mut() {
+                    let RefOr::T(r) = r else { continue };
+                    if r.description.is_empty() {
+                        r.description = describe(status).to_string();
+                    }
+                    if status.starts_with('4') || status.starts_with('5') {
+                        problem_response(status, r);
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn problem_response(status: &str, r: &mut utoipa::openapi::Response) {
+    use utoipa::openapi::header::HeaderBuilder;
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, Type, schema::ObjectBuilder};
+    r.content.clear();
+    r.content.insert(
+        PROBLEM_TYPE.to_string(),
+        RefOr::T(
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .build(),
+        ),
+    );
+    let header = |name: &str, description: &str, ty: Type| {
+        (
+            name.to_string(),
+            RefOr::T(
+                HeaderBuilder::new()
+                    .schema(Some(ObjectBuilder::new().schema_type(ty)))
+                    .description(Some(description))
+                    .build(),
+            ),
+        )
+    };
+    match status {
+        "401" => {
+            let (k, v) = header(
+                "WWW-Authenticate",
+                "`Bearer realm=\"cdconcerns\"`",
+                Type::String,
+            );
+            r.headers.insert(k, v);
+        }
+        "429" | "503" => {
+            let (k, v) = header(
+                "Retry-After",
+                "Seconds to wait before trying again.",
+                Type::Integer,
+            );
+            r.headers.insert(k, v);
+        }
+        _ => {}
     }
 }
 
@@ -106,6 +243,18 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(audit::list))
         .routes(routes!(audit::verify))
         .split_for_parts()
+        .with_contract()
+}
+
+trait WithContract {
+    fn with_contract(self) -> Self;
+}
+
+impl WithContract for (axum::Router<AppState>, utoipa::openapi::OpenApi) {
+    fn with_contract(mut self) -> Self {
+        CommonResponses.modify(&mut self.1);
+        self
+    }
 }
 
 pub async fn openapi_json(
@@ -121,6 +270,3 @@ pub fn openapi_document() -> String {
     let (_, doc) = router();
     doc.to_pretty_json().unwrap_or_else(|_| "{}".into())
 }
-
-#[allow(dead_code)]
-fn _assert_json<T: serde::Serialize>(_: Json<T>) {}
