@@ -674,10 +674,12 @@ pub async fn acknowledge(state: &AppState, actor: &Actor, id: Uuid) -> AppResult
 }
 
 #[derive(Debug, Default, Clone, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ResponseInput {
     pub body: Option<String>,
     /// investigation_opened, crime_recorded, regulator_referral, fitness_to_practise,
     /// inspection, advice_given, no_action or other.
+    #[schema(value_type = Option<crate::domain::share::ActionTaken>)]
     pub action_taken: Option<String>,
 }
 

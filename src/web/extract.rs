@@ -294,7 +294,7 @@ pub enum Origin {
 }
 
 /// Checks names and values of decoded pairs; a 422 naming every bad field.
-pub fn check_pairs<'a, K: AsRef<str>, V: AsRef<str>>(
+pub fn check_pairs<K: AsRef<str>, V: AsRef<str>>(
     pairs: impl IntoIterator<Item = (K, V)>,
     origin: Origin,
 ) -> Result<(), AppError> {
@@ -318,6 +318,15 @@ pub fn check_pairs<'a, K: AsRef<str>, V: AsRef<str>>(
     }
 }
 
+/// A multipart upload takes one part, `file`: any other is refused, as unknown JSON fields are.
+pub fn unknown_part(name: Option<&str>) -> AppError {
+    let name = printable(name.unwrap_or(""));
+    AppError::Validation(vec![FieldError {
+        message: format!("{name} is not a part of this upload: send only `file`"),
+        field: name,
+    }])
+}
+
 /// Checks one value of a known field (a multipart field, a file name).
 pub fn check_text(field: &str, value: &str) -> Result<(), AppError> {
     match text_error(field, value, is_free_text(field)) {
@@ -329,9 +338,13 @@ pub fn check_text(field: &str, value: &str) -> Result<(), AppError> {
 /// Checks every string (and key) of a JSON body, naming each bad one by its path
 /// (`drugs[0].name`, `person.full_name`).
 fn check_json_text(bytes: &[u8]) -> Result<(), AppError> {
-    // In valid JSON a control character can only arrive escaped (`\u0000`, `\n`) or, for
-    // the C1 controls, as the UTF-8 lead byte 0xC2: a body with neither needs no second look.
-    if !bytes.iter().any(|b| *b == b'\\' || *b == 0xC2) {
+    // In valid JSON a control character can only arrive escaped (`\u0000`, `\n`), as a raw
+    // DEL, or (the C1 controls) after the UTF-8 lead byte 0xC2: a body with none of these
+    // needs no second look.
+    if !bytes
+        .iter()
+        .any(|b| *b == b'\\' || *b == 0xC2 || *b == 0x7F)
+    {
         return Ok(());
     }
     let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes) else {

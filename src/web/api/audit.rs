@@ -120,10 +120,7 @@ pub async fn page(
 }
 
 #[utoipa::path(get, operation_id = "list_audit_events", path = "/api/v1/audit", tag = "audit",
-    params(("actor_id" = Option<Uuid>, Query), ("case_id" = Option<Uuid>, Query), ("subject_id" = Option<Uuid>, Query),
-           ("action" = Option<String>, Query, description = "an action name, or a prefix ending in '.' such as 'auth.'"),
-           ("from" = Option<String>, Query), ("to" = Option<String>, Query),
-           ("limit" = Option<i64>, Query, description = "1 to 500, default 50"), ("cursor" = Option<String>, Query)),
+    params(crate::web::api::params::AuditQuery),
     responses((status = 200, body = AuditList), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn list(
     State(state): State<AppState>,

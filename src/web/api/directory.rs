@@ -73,8 +73,7 @@ pub struct OrganisationList {
 }
 
 #[utoipa::path(get, operation_id = "list_organisations", path = "/api/v1/organisations", tag = "directory",
-    params(("q" = Option<String>, Query, description = "name or ODS code contains"),
-           ("kind" = Option<String>, Query), ("area_id" = Option<Uuid>, Query)),
+    params(crate::web::api::params::OrganisationQuery),
     responses((status = 200, body = OrganisationList), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn list_organisations(
     State(state): State<AppState>,
@@ -145,8 +144,7 @@ pub struct UserList {
 }
 
 #[utoipa::path(get, operation_id = "list_users", path = "/api/v1/users", tag = "directory",
-    params(("q" = Option<String>, Query), ("role" = Option<String>, Query),
-           ("organisation_id" = Option<Uuid>, Query), ("status" = Option<String>, Query)),
+    params(crate::web::api::params::UserQuery),
     responses((status = 200, body = UserList), (status = 422, body = Problem)))]
 pub async fn list_users(
     State(state): State<AppState>,

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod cases;
 pub mod directory;
 pub mod me;
+pub mod params;
 pub mod query;
 pub mod shares;
 pub mod stats;
@@ -41,9 +42,43 @@ the same key with another body is 409.",
     ),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
-    components(schemas(crate::error::Problem, crate::domain::validation::FieldError))
+    components(schemas(
+        crate::error::Problem,
+        crate::domain::validation::FieldError,
+        // Named by query parameters only, so listed here to be in the document.
+        params::CaseKind,
+        params::CaseSort,
+        params::AlertFilter,
+        params::DateOrTime,
+        crate::domain::report::CaseStatus,
+        crate::domain::report::Schedule,
+        crate::domain::report::Harm,
+        crate::domain::triage::Priority,
+        crate::domain::directory::Sector,
+        crate::domain::directory::OrgKind,
+        crate::domain::directory::Role,
+        crate::domain::directory::UserStatus,
+    ))
 )]
 struct ApiDoc;
+
+/// The body of `POST /api/v1/cases/{id}/attachments`.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct AttachmentUpload {
+    /// PDF, PNG, JPEG, plain text, DOCX or XLSX (checked by content), at most 10 MiB.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+}
+
+/// The decision on an access request, as `POST /api/v1/access-requests/{id}/decide` reads it.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AccessDecision {
+    Approve,
+    Decline,
+}
 
 struct BearerAuth;
 
@@ -73,12 +108,20 @@ fn describe(status: &str) -> &'static str {
         "204" => "Done; there is nothing to return.",
         "400" => "Malformed request: the body is not valid JSON, or a header is malformed.",
         "401" => "No token, or the token is not valid, has expired or was revoked.",
-        "403" => "The caller may see this but may not do it (or their role may not use this operation).",
-        "404" => "Not found, or not visible to the caller: the two are deliberately the same answer.",
-        "409" => "Conflicts with the current state (for example an illegal change of status, or a reused `Idempotency-Key`).",
+        "403" => {
+            "The caller may see this but may not do it (or their role may not use this operation)."
+        }
+        "404" => {
+            "Not found, or not visible to the caller: the two are deliberately the same answer."
+        }
+        "409" => {
+            "Conflicts with the current state (for example an illegal change of status, or a reused `Idempotency-Key`)."
+        }
         "413" => "The request body is larger than this operation accepts.",
         "415" => "The request body is not of the content type this operation accepts.",
-        "422" => "Validation failed: `errors` names every failing field, query parameter or header.",
+        "422" => {
+            "Validation failed: `errors` names every failing field, query parameter or header."
+        }
         "429" => "Too many requests for this token: try again after `Retry-After` seconds.",
         "503" => "The service cannot reach its database: try again after `Retry-After` seconds.",
         _ => "See the problem document.",
@@ -132,6 +175,98 @@ impl Modify for CommonResponses {
                     }
                     if status.starts_with('4') || status.starts_with('5') {
                         problem_response(status, r);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The document states the edge's text rule (`web::extract`): no control character in any
+/// text of a request, except tab, line feed and carriage return in free text. Added as a
+/// `pattern` to every unformatted string of every input schema and query parameter.
+pub struct TextRules;
+
+/// A single line: no C0 or C1 control character, no DEL.
+pub const SINGLE_LINE_PATTERN: &str = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$";
+/// Free text: as a single line, but tab, line feed and carriage return are allowed.
+pub const FREE_TEXT_PATTERN: &str =
+    "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$";
+
+fn is_text(t: &utoipa::openapi::schema::SchemaType) -> bool {
+    use utoipa::openapi::schema::{SchemaType, Type};
+    match t {
+        SchemaType::Type(Type::String) => true,
+        SchemaType::Array(ts) => ts.contains(&Type::String),
+        _ => false,
+    }
+}
+
+fn add_text_pattern(s: &mut utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>, free: bool) {
+    use utoipa::openapi::RefOr;
+    use utoipa::openapi::schema::{ArrayItems, Schema};
+    match s {
+        RefOr::T(Schema::Object(o))
+            if is_text(&o.schema_type)
+                && o.format.is_none()
+                && o.enum_values.is_none()
+                && o.pattern.is_none() =>
+        {
+            o.pattern = Some(
+                if free {
+                    FREE_TEXT_PATTERN
+                } else {
+                    SINGLE_LINE_PATTERN
+                }
+                .into(),
+            );
+        }
+        RefOr::T(Schema::Array(a)) => {
+            if let ArrayItems::RefOrSchema(items) = &mut a.items {
+                add_text_pattern(items, free);
+            }
+        }
+        _ => {}
+    }
+}
+
+impl Modify for TextRules {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::RefOr;
+        use utoipa::openapi::path::ParameterIn;
+        use utoipa::openapi::schema::{AdditionalProperties, Schema};
+        if let Some(c) = openapi.components.as_mut() {
+            for schema in c.schemas.values_mut() {
+                let RefOr::T(Schema::Object(o)) = schema else {
+                    continue;
+                };
+                // Request schemas are the ones that refuse unknown fields.
+                if !matches!(
+                    o.additional_properties.as_deref(),
+                    Some(AdditionalProperties::FreeForm(false))
+                ) {
+                    continue;
+                }
+                for (name, prop) in o.properties.iter_mut() {
+                    add_text_pattern(prop, crate::web::extract::is_free_text(name));
+                }
+            }
+        }
+        for item in openapi.paths.paths.values_mut() {
+            let ops = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for op in ops.into_iter().flatten() {
+                for p in op.parameters.iter_mut().flatten() {
+                    if let RefOr::T(p) = p
+                        && p.parameter_in == ParameterIn::Query
+                        && let Some(schema) = p.schema.as_mut()
+                    {
+                        add_text_pattern(schema, false);
                     }
                 }
             }
@@ -253,6 +388,7 @@ trait WithContract {
 impl WithContract for (axum::Router<AppState>, utoipa::openapi::OpenApi) {
     fn with_contract(mut self) -> Self {
         CommonResponses.modify(&mut self.1);
+        TextRules.modify(&mut self.1);
         self
     }
 }

@@ -95,7 +95,10 @@ impl QueryRules {
                 continue;
             };
             if v.is_empty() {
-                add(&k, format!("{k} must not be empty: leave it out instead"));
+                // Only free text (a search) may be empty; a typed value given empty is a mistake.
+                if !is_plain_string(&d.schema) {
+                    add(&k, format!("{k} must not be empty: leave it out instead"));
+                }
                 continue;
             }
             if let Err(m) = check_value(&k, &v, &d.schema) {
@@ -105,9 +108,32 @@ impl QueryRules {
         if errors.is_empty() {
             Ok(())
         } else {
+            // In the document's order, whatever the order of the query string.
+            let rank = |f: &FieldError| {
+                declared
+                    .iter()
+                    .position(|d| d.name == f.field)
+                    .unwrap_or(usize::MAX)
+            };
+            errors.sort_by_key(rank);
             Err(errors)
         }
     }
+}
+
+/// A string with no format, enumeration or alternatives: free text such as a search.
+fn is_plain_string(schema: &Value) -> bool {
+    let s = match schema.get("oneOf").and_then(Value::as_array) {
+        Some(alts) => match alts.iter().find(|a| types(a) != ["null"]) {
+            Some(a) => a,
+            None => return true,
+        },
+        None => schema,
+    };
+    types(s).contains(&"string")
+        && s.get("format").is_none()
+        && s.get("enum").is_none()
+        && s.get("oneOf").is_none()
 }
 
 /// Follows a `$ref` into `components`.
@@ -175,7 +201,9 @@ fn check_value(name: &str, value: &str, schema: &Value) -> Result<(), String> {
         let items = schema.get("items").cloned().unwrap_or(Value::Null);
         let parts: Vec<&str> = value.split(',').map(str::trim).collect();
         if parts.iter().any(|p| p.is_empty()) {
-            return Err(format!("{name} must be a comma-separated list without empty items"));
+            return Err(format!(
+                "{name} must be a comma-separated list without empty items"
+            ));
         }
         if let Some(max) = schema.get("maxItems").and_then(Value::as_u64)
             && parts.len() as u64 > max
@@ -289,5 +317,52 @@ mod tests {
         assert!(check_value("from", "2026-11-02", &either).is_ok());
         assert!(check_value("from", "2026-11-02T09:00:00Z", &either).is_ok());
         assert!(check_value("from", "yesterday", &either).is_err());
+    }
+}
+
+#[cfg(test)]
+mod document_tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn the_rules_come_from_the_document() {
+        let (_, doc) = crate::web::api::router();
+        let rules = QueryRules::from_document(&doc);
+        let fields = |op: &str, q: &str| -> Vec<String> {
+            rules
+                .check(op, q)
+                .err()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|e| e.field)
+                .collect()
+        };
+        assert_eq!(
+            fields("GET /api/v1/audit", "limit=0&from=yesterday&actor_id=nope"),
+            vec!["actor_id", "from", "limit"],
+            "in the document's order"
+        );
+        assert!(
+            fields(
+                "GET /api/v1/audit",
+                "from=2026-11-02&to=2026-11-02T10:00:00Z"
+            )
+            .is_empty()
+        );
+        assert!(
+            fields("GET /api/v1/drugs", "q=").is_empty(),
+            "an empty search is all"
+        );
+        assert_eq!(
+            fields("GET /api/v1/organisations", "area_id="),
+            vec!["area_id"]
+        );
+        assert_eq!(fields("GET /api/v1/alerts", "filter=some"), vec!["filter"]);
+        assert_eq!(
+            fields("GET /api/v1/cases", "kind=case&sort=up"),
+            vec!["kind", "sort"]
+        );
+        assert_eq!(fields("GET /api/v1/me", "x=1"), vec!["x"]);
     }
 }

@@ -102,7 +102,7 @@ pub struct AlertList {
 }
 
 #[utoipa::path(get, operation_id = "list_alerts", path = "/api/v1/alerts", tag = "alerts",
-    params(("filter" = Option<String>, Query, description = "all (default), unread or unacknowledged")),
+    params(crate::web::api::params::AlertQuery),
     responses((status = 200, body = AlertList), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn alerts(
     State(state): State<AppState>,
