@@ -24,8 +24,9 @@ struct ErrorPage {
     errors: Vec<(String, String)>,
 }
 
+/// The JSON API (the reference page `/api/docs` is a page like any other).
 fn is_api(path: &str) -> bool {
-    path.starts_with("/api/")
+    path.starts_with("/api/") && path != "/api/docs"
 }
 
 pub async fn render(req: Request, next: Next) -> Response {

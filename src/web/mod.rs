@@ -154,6 +154,7 @@ pub fn build_router(state: AppState) -> Router {
         .route("/accessibility", get(pages::info::accessibility))
         .route("/privacy", get(pages::info::privacy))
         .route("/help", get(pages::info::help))
+        .route("/api/docs", get(api::docs::page_handler))
         // The lead CDAO team: the dashboard is their "/" (pages::home), cases, triage,
         // access requests between areas; statistics for every role that has them.
         .route("/cases", get(pages::cdao::cases))

@@ -651,3 +651,37 @@ async fn the_documents_enumerations_are_the_servers() {
         assert_eq!(declared, required.iter().copied().collect(), "{schema}");
     }
 }
+
+// ---- The reference page ---------------------------------------------------------------
+
+#[tokio::test]
+async fn the_api_reference_is_a_page_for_signed_in_users_with_nothing_from_elsewhere() {
+    let app = TestApp::new().await;
+    let r = app.get("/api/docs").send().await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(r.location().starts_with("/sign-in"), "{}", r.location());
+    let u = app.world.user("reporter");
+    let r = app.get("/api/docs").session(u).send().await;
+    r.assert_status(StatusCode::OK);
+    let html = r.text();
+    for asset in [
+        "/static/swagger-ui/swagger-ui-bundle.js",
+        "/static/swagger-ui/swagger-ui.css",
+        "/static/js/api-docs.js",
+    ] {
+        assert!(html.contains(asset), "{asset}");
+        app.get(asset).send().await.assert_status(StatusCode::OK);
+    }
+    assert!(html.contains("data-url=\"/api/v1/openapi.json\""));
+    for external in ["src=\"http", "href=\"http", "src=\"//", "href=\"//"] {
+        assert!(!html.contains(external), "no CDN: {external}");
+    }
+    assert!(!html.contains("<script>"), "no inline script");
+    let csp = r.header("content-security-policy").unwrap();
+    assert!(
+        !csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"),
+        "{csp}"
+    );
+    let help = app.get("/help").send().await.text();
+    assert!(help.contains("href=\"/api/docs\""));
+}
