@@ -15,7 +15,7 @@ use crate::error::AppError;
 /// field when a value has the wrong type, 413 when it is too large.
 pub struct ApiJson<T>(pub T);
 
-impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+impl<T: DeserializeOwned + utoipa::ToSchema, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
@@ -75,11 +75,16 @@ pub fn require_json(headers: &axum::http::HeaderMap) -> Result<(), AppError> {
     }
 }
 
-pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
+/// Parses a JSON body into its input type, then holds it to the rules serde alone cannot:
+/// no control characters (`check_json_text`), and no blank string where the document
+/// declares a date, a time or a code (the handlers read a blank as "not given", which the
+/// document does not allow: send `null` or leave the field out).
+pub fn parse_json<T: DeserializeOwned + utoipa::ToSchema>(bytes: &[u8]) -> Result<T, AppError> {
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     match serde_path_to_error::deserialize::<_, T>(de) {
         Ok(v) => {
             check_json_text(bytes)?;
+            check_typed_blanks(bytes, &T::name())?;
             Ok(v)
         }
         Err(err) => {
@@ -356,6 +361,98 @@ fn check_json_text(bytes: &[u8]) -> Result<(), AppError> {
         Ok(())
     } else {
         Err(AppError::Validation(errors))
+    }
+}
+
+/// Refuses blank strings in fields the document types as a date, a time or a code.
+fn check_typed_blanks(bytes: &[u8], schema_name: &str) -> Result<(), AppError> {
+    // A body without an empty or blank string needs no look.
+    if !bytes.windows(2).any(|w| w == b"\"\"") && !bytes.windows(2).any(|w| w == b"\" ") {
+        return Ok(());
+    }
+    let Some(schema) = crate::web::api::component(schema_name) else {
+        return Ok(());
+    };
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes) else {
+        return Ok(());
+    };
+    let mut errors = Vec::new();
+    walk_typed(&value, schema, "", &mut errors);
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::Validation(errors))
+    }
+}
+
+/// The schema a (possibly nullable, possibly referenced) schema stands for.
+fn concrete(schema: &serde_json::Value) -> Option<&serde_json::Value> {
+    use serde_json::Value;
+    if let Some(r) = schema.get("$ref").and_then(Value::as_str) {
+        return crate::web::api::component(r.rsplit('/').next().unwrap_or(""));
+    }
+    for key in ["oneOf", "anyOf"] {
+        if let Some(alts) = schema.get(key).and_then(Value::as_array) {
+            return alts
+                .iter()
+                .find(|a| a.get("type").and_then(Value::as_str) != Some("null"))
+                .and_then(concrete);
+        }
+    }
+    Some(schema)
+}
+
+fn walk_typed(
+    v: &serde_json::Value,
+    schema: &serde_json::Value,
+    path: &str,
+    out: &mut Vec<FieldError>,
+) {
+    use serde_json::Value;
+    let Some(schema) = concrete(schema) else {
+        return;
+    };
+    match v {
+        Value::String(s) if s.trim().is_empty() => {
+            let what = match (
+                schema.get("format").and_then(Value::as_str),
+                schema.get("enum").is_some(),
+            ) {
+                (Some("date"), _) => "a date",
+                (Some("date-time"), _) => "a time",
+                (Some("uuid"), _) => "an id",
+                (_, true) => "one of its codes",
+                _ => return,
+            };
+            out.push(FieldError {
+                field: path.to_string(),
+                message: format!(
+                    "{path} takes {what}: send null or leave it out rather than a blank"
+                ),
+            });
+        }
+        Value::Array(items) => {
+            if let Some(item_schema) = schema.get("items") {
+                for (i, x) in items.iter().enumerate() {
+                    walk_typed(x, item_schema, &format!("{path}[{i}]"), out);
+                }
+            }
+        }
+        Value::Object(map) => {
+            if let Some(props) = schema.get("properties").and_then(Value::as_object) {
+                for (k, x) in map {
+                    if let Some(p) = props.get(k) {
+                        let child = if path.is_empty() {
+                            k.clone()
+                        } else {
+                            format!("{path}.{k}")
+                        };
+                        walk_typed(x, p, &child, out);
+                    }
+                }
+            }
+        }
+        _ => {}
     }
 }
 

@@ -685,3 +685,60 @@ async fn the_api_reference_is_a_page_for_signed_in_users_with_nothing_from_elsew
     let help = app.get("/help").send().await.text();
     assert!(help.contains("href=\"/api/docs\""));
 }
+
+#[tokio::test]
+async fn a_blank_where_the_document_declares_a_date_or_a_code_is_refused() {
+    let app = TestApp::new().await;
+    let u = app.world.user("reporter");
+    let mut body = incident();
+    body["discovered_on"] = json!("");
+    body["drugs"][0]["schedule"] = json!(" ");
+    let r = app
+        .post("/api/v1/incidents")
+        .token(u)
+        .json(&body)
+        .send()
+        .await;
+    r.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.error_fields(), vec!["discovered_on", "drugs[0].schedule"]);
+    // null is how an optional field is left empty.
+    body["discovered_on"] = json!(null);
+    body["drugs"][0]["schedule"] = json!("2");
+    app.post("/api/v1/incidents")
+        .token(u)
+        .json(&body)
+        .send()
+        .await
+        .assert_status(StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn a_patch_documents_that_every_field_may_be_left_out() {
+    let app = TestApp::new().await;
+    let doc = document(&app).await;
+    for (path, patch) in [
+        ("/api/v1/areas/{id}", "AreaPatch"),
+        ("/api/v1/organisations/{id}", "OrganisationPatch"),
+        ("/api/v1/users/{id}", "UserPatch"),
+    ] {
+        assert_eq!(
+            doc["paths"][path]["patch"]["requestBody"]["content"]["application/json"]["schema"]["$ref"],
+            format!("#/components/schemas/{patch}")
+        );
+        let s = &doc["components"]["schemas"][patch];
+        assert!(
+            s["required"].as_array().is_none_or(|r| r.is_empty()),
+            "{patch}"
+        );
+        assert_eq!(s["additionalProperties"], false);
+    }
+    let admin = app.world.user("admin");
+    let r = app
+        .patch(&format!("/api/v1/areas/{}", app.world.gm))
+        .token(admin)
+        .json(&json!({"region": null, "two_person_rule": false}))
+        .send()
+        .await;
+    r.assert_status(StatusCode::OK);
+    assert_eq!(r.json()["name"], "Greater Manchester");
+}

@@ -319,6 +319,96 @@ fn problem_response(status: &str, r: &mut utoipa::openapi::Response) {
     }
 }
 
+/// A schema of the document's components, by name (for the edge's checks of JSON bodies).
+pub fn component(name: &str) -> Option<&'static serde_json::Value> {
+    static SCHEMAS: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
+    SCHEMAS
+        .get_or_init(|| {
+            let (_, doc) = router();
+            serde_json::to_value(&doc)
+                .ok()
+                .and_then(|v| v.pointer("/components/schemas").cloned())
+                .unwrap_or(serde_json::Value::Null)
+        })
+        .get(name)
+}
+
+/// A PATCH merges what it is given into what is there: each of its fields may be left out
+/// (or sent as `null`). Its body is the create schema without `required`, made nullable,
+/// named `…Patch` (`AreaInput` → `AreaPatch`), derived here so that the two cannot drift.
+pub struct PatchBodies;
+
+impl Modify for PatchBodies {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::schema::{Schema, SchemaType, Type};
+        use utoipa::openapi::{Ref, RefOr};
+        let mut made: Vec<(String, RefOr<Schema>)> = Vec::new();
+        let components = openapi.components.clone();
+        for item in openapi.paths.paths.values_mut() {
+            let Some(op) = item.patch.as_mut() else {
+                continue;
+            };
+            let Some(RefOr::T(body)) = op.request_body.as_mut() else {
+                continue;
+            };
+            for content in body.content.values_mut() {
+                let RefOr::T(content) = content else {
+                    continue;
+                };
+                let Some(RefOr::Ref(r)) = content.schema.as_ref() else {
+                    continue;
+                };
+                let name = r.ref_location.rsplit('/').next().unwrap_or("").to_string();
+                let patch_name = format!("{}Patch", name.trim_end_matches("Input"));
+                let Some(RefOr::T(Schema::Object(mut o))) = components
+                    .as_ref()
+                    .and_then(|c| c.schemas.get(&name))
+                    .cloned()
+                else {
+                    continue;
+                };
+                o.required.clear();
+                for prop in o.properties.values_mut() {
+                    *prop = match std::mem::replace(prop, RefOr::Ref(Ref::new(""))) {
+                        RefOr::T(Schema::Object(mut p)) => {
+                            if let SchemaType::Type(t) = p.schema_type.clone() {
+                                p.schema_type = SchemaType::Array(vec![t, Type::Null]);
+                            }
+                            RefOr::T(Schema::Object(p))
+                        }
+                        RefOr::T(Schema::Array(mut a)) => {
+                            if let SchemaType::Type(t) = a.schema_type.clone() {
+                                a.schema_type = SchemaType::Array(vec![t, Type::Null]);
+                            }
+                            RefOr::T(Schema::Array(a))
+                        }
+                        RefOr::Ref(r) => RefOr::T(Schema::OneOf(
+                            utoipa::openapi::schema::OneOfBuilder::new()
+                                .item(RefOr::Ref(r))
+                                .item(
+                                    utoipa::openapi::schema::ObjectBuilder::new()
+                                        .schema_type(Type::Null),
+                                )
+                                .build(),
+                        )),
+                        other => other,
+                    };
+                }
+                o.description = Some(format!(
+                    "As `{name}`, but every field may be left out or sent as null: it keeps its value."
+                ));
+                content.schema = Some(RefOr::Ref(Ref::from_schema_name(&patch_name)));
+                made.push((patch_name, RefOr::T(Schema::Object(o))));
+            }
+        }
+        if let Some(c) = openapi.components.as_mut() {
+            for (name, schema) in made {
+                c.schemas.insert(name, schema);
+            }
+        }
+    }
+}
+
 /// The API's routes and their OpenAPI document.
 pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
@@ -389,6 +479,7 @@ trait WithContract {
 impl WithContract for (axum::Router<AppState>, utoipa::openapi::OpenApi) {
     fn with_contract(mut self) -> Self {
         CommonResponses.modify(&mut self.1);
+        PatchBodies.modify(&mut self.1);
         TextRules.modify(&mut self.1);
         self
     }
