@@ -1,19 +1,23 @@
 #!/usr/bin/env bash
-# The API contract gate: schemathesis against a demo server, one run per role, all checks.
+# The API contract gate (issue 13), against a demo server:
+#   1. the served document is valid OpenAPI 3.1 (openapi-spec-validator), and a client generated
+#      from it by openapi-python-client files an incident with an Idempotency-Key, reads it back
+#      and gets a typed 422 for a bad one (pytest, tests/contract/);
+#   2. schemathesis, one run per role with that role's token, `--checks all`, a fixed seed, a
+#      bounded number of examples, the stateful phase included.
 #
 #   scripts/fuzz-api.sh                   every role (reporter org_lead cdao member admin auditor analyst)
-#   scripts/fuzz-api.sh cdao member       some roles
+#   scripts/fuzz-api.sh cdao member       some roles (the contract tests always run)
 #
 # Starts `cdconcerns demo` (target/release/cdconcerns; built if missing) on a free port with its
-# own throwaway PostgreSQL cluster in a temp dir, issues an API token for each demo user with
-# `cdconcerns token issue`, and runs schemathesis (`--checks all`, a fixed seed, a bounded number
-# of examples, the stateful phase included) with each token against the served document. Exits
-# non-zero on any failure. Reports (JUnit XML) and the server log go to target/fuzz-api/.
+# own throwaway PostgreSQL cluster in a temp dir and issues an API token for each demo user with
+# `cdconcerns token issue`. Exits non-zero on any failure. Reports (JUnit XML), each run's output
+# and the server log go to target/fuzz-api/.
 #
 # Environment:
 #   CDC_BIN          the service binary (default target/release/cdconcerns)
-#   FUZZ_VENV        the Python virtualenv holding schemathesis (default target/fuzz-venv; made,
-#                    and schemathesis 4.32.5 installed into it with pip, when missing)
+#   FUZZ_VENV        the Python virtualenv holding the tools (default target/fuzz-venv; made, and
+#                    tests/contract/requirements.txt installed into it with pip, when missing)
 #   FUZZ_EXAMPLES    examples per operation and phase (default 8)
 #   FUZZ_SEED        the seed (default 13)
 #   FUZZ_PARALLEL    roles run at once (default 2)
@@ -24,7 +28,7 @@ cd "$root"
 started=$SECONDS
 out="$root/target/fuzz-api"
 mkdir -p "$out"
-rm -f "$out"/*.xml "$out"/*.txt "$out"/server.log
+rm -f "$out"/*.xml "$out"/*.txt "$out"/*.summary "$out"/server.log
 
 examples="${FUZZ_EXAMPLES:-8}"
 seed="${FUZZ_SEED:-13}"
@@ -37,10 +41,12 @@ fi
 
 # ---- tools ---------------------------------------------------------------------------------
 venv="${FUZZ_VENV:-$root/target/fuzz-venv}"
-if [[ ! -x "$venv/bin/st" ]]; then
-  echo "fuzz: installing schemathesis into $venv"
+requirements="$root/tests/contract/requirements.txt"
+if [[ ! -x "$venv/bin/st" || ! -f "$venv/.requirements" ]] || ! cmp -s "$requirements" "$venv/.requirements"; then
+  echo "fuzz: installing tests/contract/requirements.txt into $venv"
   python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==4.32.5"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"
+  cp "$requirements" "$venv/.requirements"
 fi
 
 bin="${CDC_BIN:-$root/target/release/cdconcerns}"
@@ -114,12 +120,37 @@ fi
 creds="$data/demo-credentials.json"
 echo "fuzz: ready after $((SECONDS - started)) s"
 
-# ---- one run per role ----------------------------------------------------------------------
+token_for() {
+  local email
+  email="$(python3 -c 'import json,sys; print(next(u["email"] for u in json.load(open(sys.argv[1])) if u["role"] == sys.argv[2]))' "$creds" "$1")"
+  "$bin" token issue --email "$email" --days 1
+}
+
+# ---- 1. the document, and a client generated from it --------------------------------------
+echo "fuzz: contract tests (openapi-spec-validator, openapi-python-client)"
+gen="$tmp/gen"
+mkdir -p "$gen"
+PATH="$venv/bin:$PATH" "$venv/bin/openapi-python-client" generate \
+  --url "$base/api/v1/openapi.json" --output-path "$gen/cdc_client" --meta none \
+  >"$out/client-generation.txt" 2>&1 || {
+  echo "fuzz: openapi-python-client could not generate a client:" >&2
+  cat "$out/client-generation.txt" >&2
+  exit 1
+}
+contract_rc=0
+CDC_CONTRACT_BASE_URL="$base" CDC_CONTRACT_TOKEN="$(token_for reporter)" PYTHONPATH="$gen" \
+  "$venv/bin/python" -m pytest -q -p no:cacheprovider -s "$root/tests/contract" \
+  --junitxml "$out/contract.xml" || contract_rc=$?
+if [[ $contract_rc -ne 0 ]]; then
+  echo "fuzz: the contract tests failed" >&2
+  exit 1
+fi
+
+# ---- 2. schemathesis, one run per role -----------------------------------------------------
 config="$root/scripts/schemathesis.toml"
 run_role() {
-  local role="$1" email token rc=0 t0=$SECONDS
-  email="$(python3 -c 'import json,sys; print(next(u["email"] for u in json.load(open(sys.argv[1])) if u["role"] == sys.argv[2]))' "$creds" "$role")"
-  token="$("$bin" token issue --email "$email" --days 1 2>>"$out/$role.txt")"
+  local role="$1" token rc=0 t0=$SECONDS
+  token="$(token_for "$role" 2>>"$out/$role.txt")"
   # schemathesis keeps a .schemathesis/ folder in its working directory: give it its own.
   mkdir -p "$tmp/st-$role"
   (cd "$tmp/st-$role" && "$venv/bin/st" --config-file "$config" run "$base/api/v1/openapi.json" \
@@ -132,16 +163,6 @@ run_role() {
     --generation-database none \
     --report junit --report-junit-path "$out/$role.xml" \
     --no-color) >>"$out/$role.txt" 2>&1 || rc=$?
-  local requests
-  requests="$(python3 - "$out/$role.xml" <<'PY' 2>/dev/null || echo "?"
-import sys, xml.etree.ElementTree as ET
-try:
-    t = ET.parse(sys.argv[1]).getroot()
-    print(sum(int(s.get("tests", 0)) for s in t.iter("testsuite")))
-except Exception:
-    print("?")
-PY
-)"
   echo "$role: exit $rc, $((SECONDS - t0)) s, $(grep -Eo '[0-9]+ (generated|test cases)' "$out/$role.txt" | tail -1 || true)" >"$out/$role.summary"
   return "$rc"
 }
