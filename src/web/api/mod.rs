@@ -51,6 +51,7 @@ the same key with another body is 409.",
         params::CaseSort,
         params::AlertFilter,
         params::DateOrTime,
+        params::AssigneeFilter,
         crate::domain::report::CaseStatus,
         crate::domain::report::Schedule,
         crate::domain::report::Harm,
@@ -440,7 +441,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
                 crate::web::UPLOAD_LIMIT,
             )),
         )
-        .routes(routes!(cases::get_attachment))
+        .routes(routes!(cases::get_attachment, cases::mark_attachment))
         .routes(routes!(cases::file_return, cases::list_returns))
         .routes(routes!(triage::triage))
         .routes(routes!(triage::message))
@@ -460,6 +461,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(shares::preview))
         .routes(routes!(shares::approve))
         .routes(routes!(shares::revoke))
+        .routes(routes!(shares::decline))
         .routes(routes!(shares::alerts))
         .routes(routes!(shares::alert))
         .routes(routes!(shares::acknowledge))

@@ -60,8 +60,9 @@ pub struct CaseListQuery {
     #[param(style = Form, explode = false)]
     sector: Option<Vec<Sector>>,
     organisation_id: Option<Uuid>,
-    /// CDAOs only.
-    assignee_id: Option<Uuid>,
+    /// A CDAO's id, or `none` for cases nobody is assigned to (CDAOs only).
+    #[param(value_type = Option<AssigneeFilter>)]
+    assignee_id: Option<String>,
     /// Cases naming this catalogue drug.
     drug_id: Option<Uuid>,
     /// Only cases past their triage target (CDAOs only).
@@ -138,6 +139,31 @@ pub struct StatsParams {
     to: Option<String>,
     area_id: Option<Uuid>,
 }
+
+/// An assignee's id, or `none`.
+pub struct AssigneeFilter;
+
+impl utoipa::PartialSchema for AssigneeFilter {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{
+            KnownFormat, ObjectBuilder, OneOfBuilder, SchemaFormat, Type,
+        };
+        OneOfBuilder::new()
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid))),
+            )
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .enum_values(Some(["none"])),
+            )
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for AssigneeFilter {}
 
 /// A date (`2026-11-21`) or an RFC 3339 time.
 pub struct DateOrTime;

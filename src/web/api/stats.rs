@@ -6,10 +6,8 @@ use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use serde::Serialize;
-use serde_json::json;
 use uuid::Uuid;
 
-use crate::audit::{self, Event};
 use crate::db::stats::{self as sdb, GroupBy, Period};
 use crate::domain::directory::Sector;
 use crate::domain::report::{CaseStatus, ConcernCategory, Harm, IncidentCategory, Schedule};
@@ -166,73 +164,8 @@ pub async fn cases_csv_body(
     actor: &Actor,
     params: &Params,
 ) -> AppResult<(Vec<u8>, usize)> {
-    policy::export_cases(actor)?;
-    let mut f = crate::web::api::cases::parse_case_filter(params)?;
-    f.limit = 100_000;
-    f.before = None;
-    f.now = Some(state.now());
-    let scope = policy::list_cases(actor)?;
-    let rows = crate::db::cases::list_cases(&state.db, &scope, &f).await?;
-    let areas = crate::db::directory::list_areas(&state.db).await?;
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let io = |e: csv::Error| AppError::Internal(e.into());
-    w.write_record([
-        "reference",
-        "kind",
-        "status",
-        "priority",
-        "submitted_at",
-        "organisation",
-        "sector",
-        "area",
-        "occurred_on",
-        "harm",
-        "categories",
-        "schedules",
-        "high_dose_opioid",
-        "triage_due_at",
-    ])
-    .map_err(io)?;
-    for c in &rows {
-        let area = areas
-            .iter()
-            .find(|a| a.id == c.area_id)
-            .map(|a| a.name.clone())
-            .unwrap_or_default();
-        w.write_record([
-            c.reference.clone(),
-            c.kind.clone(),
-            c.status.clone(),
-            c.priority.clone().unwrap_or_default(),
-            c.submitted_at.to_rfc3339(),
-            c.organisation_name.clone(),
-            c.sector.clone(),
-            area,
-            c.occurred_on.map(|d| d.to_string()).unwrap_or_default(),
-            c.harm.clone().unwrap_or_default(),
-            c.categories.join(";"),
-            c.schedules.join(";"),
-            c.high_dose.to_string(),
-            c.triage_due_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
-        ])
-        .map_err(io)?;
-    }
-    let body = w
-        .into_inner()
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("csv: {e}")))?;
-    audit::record_alone(
-        &state.db,
-        state.now(),
-        Event::new(
-            Some(actor.user_id),
-            crate::triage::action::EXPORTED,
-            "case_list",
-            None,
-        )
-        .details(json!({"rows": rows.len()})),
-    )
-    .await?;
-    Ok((body, rows.len()))
+    let f = crate::web::api::cases::parse_case_filter(params)?;
+    crate::reports::export_cases(state, actor, &f).await
 }
 
 pub fn csv_response(body: Vec<u8>, filename: &str) -> Response {
