@@ -53,6 +53,8 @@ pub struct CaseRow {
     pub submitted_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub report: Value,
+    /// When retention removed its details (identities, free text, evidence).
+    pub details_removed_at: Option<DateTime<Utc>>,
 }
 
 /// What a live share to the actor's team discloses of a case.
@@ -390,7 +392,7 @@ async fn load(
     let rows = sqlx::query!(
         r#"SELECT c.id, c.reference, c.kind, c.status, c.priority, c.priority_suggested, c.assignee_id, c.triaged_at,
                   c.organisation_id, o.name AS organisation_name, c.sector, c.area_id, ar.name AS area_name,
-                  c.reporter_id, c.submitted_at, c.updated_at, c.report,
+                  c.reporter_id, c.submitted_at, c.updated_at, c.report, c.details_removed_at,
                   s.id AS "share_id?", s.disclosure AS "disclosure?", s.include_patient_data AS "include_patient_data?",
                   s.include_organisation_name AS "include_organisation_name?", s.lawful_basis AS "lawful_basis?",
                   s.purpose AS "purpose?", s.summary AS "summary?", s.expires_at AS "expires_at?",
@@ -466,6 +468,7 @@ async fn load(
                 submitted_at: r.submitted_at,
                 updated_at: r.updated_at,
                 report: r.report,
+                details_removed_at: r.details_removed_at,
             };
             scope
                 .view_of(&row, share)
@@ -660,6 +663,43 @@ pub async fn managed_share(
     Ok(ManagedShare { row })
 }
 
+/// A request to remove a person record entered in error, which its case's holding CDAO team
+/// decides; locked until the caller's transaction ends. 404 for anyone else.
+#[derive(Debug, Clone)]
+pub struct ManagedErasure {
+    row: crate::db::erasures::Erasure,
+}
+
+impl sealed::Sealed for ManagedErasure {}
+impl CaseRef for ManagedErasure {
+    fn case_id(&self) -> Uuid {
+        self.row.case_id
+    }
+}
+
+impl ManagedErasure {
+    pub fn row(&self) -> &crate::db::erasures::Erasure {
+        &self.row
+    }
+}
+
+pub async fn managed_erasure(
+    a: &Actor,
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> AppResult<ManagedErasure> {
+    if a.role != Role::Cdao {
+        return Err(AppError::NotFound);
+    }
+    let row = crate::db::erasures::lock(conn, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !a.area_ids.contains(&row.area_id) {
+        return Err(AppError::NotFound);
+    }
+    Ok(ManagedErasure { row })
+}
+
 /// An access request made by, or to, one of the actor's areas; 404 for anyone else.
 #[derive(Debug, Clone)]
 pub struct VisibleRequest {
@@ -713,6 +753,70 @@ pub async fn access_request(a: &Actor, db: &PgPool, id: Uuid) -> AppResult<Visib
     Ok(VisibleRequest { row })
 }
 
+/// A closed case past its retention period, locked until the caller's transaction ends: what
+/// the retention run may strip of its details. Only [`cases_past_retention`] makes one.
+#[derive(Debug, Clone)]
+pub struct RetainedCase {
+    id: Uuid,
+    reference: String,
+    report: Value,
+}
+
+impl sealed::Sealed for RetainedCase {}
+impl CaseRef for RetainedCase {
+    fn case_id(&self) -> Uuid {
+        self.id
+    }
+}
+
+impl RetainedCase {
+    pub fn reference(&self) -> &str {
+        &self.reference
+    }
+    pub(crate) fn report(&self) -> &Value {
+        &self.report
+    }
+}
+
+/// Closed cases past their period (SPEC §7.2 `CDC_RETENTION_YEARS`,
+/// `CDC_RETENTION_UNFOUNDED_YEARS`), oldest first, at most `limit`, locked (others skip them).
+/// A case with a share that is still open (pending, or approved and live), a pending access
+/// request or a pending erasure waits.
+pub async fn cases_past_retention(
+    conn: &mut PgConnection,
+    periods: crate::domain::retention::Periods,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> AppResult<Vec<RetainedCase>> {
+    let rows = sqlx::query!(
+        r#"SELECT c.id, c.reference, c.report FROM cases c
+           WHERE c.status = 'closed' AND c.details_removed_at IS NULL AND c.closed_at IS NOT NULL
+             AND (c.closed_at <= $1
+                  OR (c.kind = 'person_concern' AND c.well_founded = 'no' AND c.closed_at <= $2))
+             AND NOT EXISTS (SELECT 1 FROM shares s WHERE s.case_id = c.id AND s.revoked_at IS NULL
+                             AND (s.approval = 'pending' OR (s.approval = 'approved' AND s.expires_at > $3)))
+             AND NOT EXISTS (SELECT 1 FROM access_requests r WHERE r.case_id = c.id AND r.status = 'pending')
+             AND NOT EXISTS (SELECT 1 FROM person_erasures e WHERE e.case_id = c.id AND e.status = 'pending')
+           ORDER BY c.closed_at, c.id
+           LIMIT $4
+           FOR UPDATE OF c SKIP LOCKED"#,
+        periods.cutoff(false, now),
+        periods.cutoff(true, now),
+        now,
+        limit
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| RetainedCase {
+            id: r.id,
+            reference: r.reference,
+            report: r.report,
+        })
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -750,6 +854,7 @@ mod tests {
             submitted_at: Utc::now(),
             updated_at: Utc::now(),
             report: Value::Null,
+            details_removed_at: None,
         }
     }
 

@@ -49,6 +49,11 @@ pub struct Config {
     pub db_max_connections: u32,
     /// Password for the seeded demo users (`demo` only); random when unset.
     pub demo_password: Option<Secret<String>>,
+    /// Years a closed case's details are kept (`CDC_RETENTION_YEARS`, default 10).
+    pub retention_years: u32,
+    /// Years for a person-of-concern case closed as not well founded
+    /// (`CDC_RETENTION_UNFOUNDED_YEARS`, default 2).
+    pub retention_unfounded_years: u32,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -123,7 +128,17 @@ impl Config {
             },
             db_max_connections: parse_num(&get, "CDC_DB_MAX_CONNECTIONS", 32)?.max(2),
             demo_password: get("CDC_DEMO_PASSWORD").map(Secret::new),
+            retention_years: parse_num(&get, "CDC_RETENTION_YEARS", 10)?,
+            retention_unfounded_years: parse_num(&get, "CDC_RETENTION_UNFOUNDED_YEARS", 2)?,
         })
+    }
+
+    /// The retention periods of case data.
+    pub fn retention(&self) -> crate::domain::retention::Periods {
+        crate::domain::retention::Periods {
+            years: self.retention_years,
+            unfounded_years: self.retention_unfounded_years,
+        }
     }
 
     /// Whether people reach the service over https (cookies are then `Secure`, HSTS is sent).
@@ -181,6 +196,7 @@ mod tests {
         assert_eq!(c.bind.to_string(), "127.0.0.1:8080");
         assert_eq!(c.public_url, "http://127.0.0.1:8080");
         assert_eq!(c.api_rate_limit, 600);
+        assert_eq!((c.retention_years, c.retention_unfounded_years), (10, 2));
         assert!(!c.is_https());
         assert!(c.identity_key.is_none());
     }

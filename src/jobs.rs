@@ -85,6 +85,24 @@ fn compose(kind: &str, base: &str) -> (&'static str, String) {
                 "The NHS England controlled drugs team has asked for more information about a report you made.\n\nSign in to answer: {base}/reports\n"
             ),
         ),
+        "case_outcome" => (
+            "The outcome of an alert in CD Concerns has changed",
+            format!(
+                "The controlled drugs team has recorded an outcome on an alert your organisation received. You may need to correct your own records.\n\nSign in to see it: {base}/alerts\n"
+            ),
+        ),
+        "person_removed" => (
+            "A record in an alert in CD Concerns was removed",
+            format!(
+                "The controlled drugs team has removed a person record entered in error from an alert your organisation received. You may need to correct your own records.\n\nSign in to see it: {base}/alerts\n"
+            ),
+        ),
+        "erasure_awaiting_approval" => (
+            "A removal in CD Concerns is waiting for your approval",
+            format!(
+                "A colleague has asked to remove a person record entered in error; a second CDAO must approve it.\n\nSign in to review it: {base}/\n"
+            ),
+        ),
         "case_shared_with_team" => (
             "A case has been shared with your team in CD Concerns",
             format!(
@@ -119,6 +137,12 @@ pub async fn send_due(state: &AppState, mailer: &Mailer) -> Result<usize, sqlx::
                 "new_alert" | "alert_reminder" => match n.subject_id {
                     Some(alert) => {
                         sdb::may_see_alert(&mut tx, alert, n.organisation_id, now).await?
+                    }
+                    None => false,
+                },
+                "case_outcome" | "person_removed" => match n.subject_id {
+                    Some(alert) => {
+                        sdb::may_know_of_alert(&mut tx, alert, n.organisation_id).await?
                     }
                     None => false,
                 },
@@ -177,6 +201,18 @@ pub async fn run(state: AppState, mailer: Mailer) {
         }
         if let Err(e) = send_due(&state, &mailer).await {
             tracing::warn!(error = %e, "sending notifications failed");
+        }
+        // Retention, once a day, on one instance (the job's row is taken with SKIP LOCKED).
+        if n.is_multiple_of(150) {
+            match crate::retention::run_if_due(&state).await {
+                Ok(Some(r)) => tracing::info!(
+                    cases = r.removed.cases,
+                    waiting = r.waiting,
+                    "retention run"
+                ),
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = %e, "retention failed"),
+            }
         }
         n += 1;
     }

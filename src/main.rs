@@ -194,15 +194,14 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         } => {
             let url = startup::database_url(&config).await?;
             let pool = db::connect(&url, 2).await?;
-            let report = db::retention::run(&pool, chrono::Utc::now(), dry_run).await?;
-            println!(
-                "{}{report}",
-                if dry_run {
-                    "Would remove: "
-                } else {
-                    "Removed: "
+            let periods = config.retention();
+            match cdconcerns::retention::run(&pool, periods, chrono::Utc::now(), dry_run).await? {
+                Some(report) => println!("{report}"),
+                None => {
+                    eprintln!("Another instance is running retention now: nothing was done.");
+                    return Ok(ExitCode::from(1));
                 }
-            );
+            }
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -362,6 +362,10 @@ pub struct CaseView {
     /// How the reader sees it (for pages).
     #[serde(skip)]
     pub seen_as: SeenAs,
+    /// When the retention policy removed the case's details (identities, free text,
+    /// evidence); its reference, codes, dates and outcome are kept.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub details_removed_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// How a reader sees a case: [`access::View`] without its terms.
@@ -522,6 +526,7 @@ pub async fn view(state: &AppState, actor: &Actor, case: VisibleCase) -> AppResu
     };
     Ok(CaseView {
         seen_as,
+        details_removed_at: c.details_removed_at,
         triage,
         id: c.id,
         reference: c.reference,

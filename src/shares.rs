@@ -57,6 +57,17 @@ pub struct AlertView {
     pub persons: Vec<SharedPerson>,
     pub attachments: Vec<cdb::AttachmentInfo>,
     pub responses: Vec<sdb::Response>,
+    /// The case's outcome once it is closed, while the alert is live or expired (so that a
+    /// recipient can correct its own records).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub case_outcome: Option<CaseOutcome>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CaseOutcome {
+    /// `yes`, `no` or `undetermined`.
+    pub well_founded: String,
+    pub closed_at: DateTime<Utc>,
 }
 
 /// What a live share of `case` discloses, given its terms.
@@ -196,6 +207,7 @@ pub async fn preview(
         persons,
         attachments,
         responses: vec![],
+        case_outcome: None,
     })
 }
 
@@ -689,6 +701,14 @@ pub async fn view_alert(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<
         persons,
         attachments,
         responses,
+        case_outcome: match (st, r.case_closed_at, r.case_well_founded) {
+            (AlertState::Revoked, _, _) => None,
+            (_, Some(closed_at), Some(well_founded)) => Some(CaseOutcome {
+                well_founded,
+                closed_at,
+            }),
+            _ => None,
+        },
     })
 }
 

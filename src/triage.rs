@@ -539,6 +539,11 @@ pub async fn close(
     }
     let now = state.now();
     tdb::close(&mut tx, &case, outcome.code(), well_founded.code(), now).await?;
+    // A concern found not well founded is passed on to every member organisation that
+    // received it, so that it can correct its own records (UK GDPR Art 19).
+    if c.kind == "person_concern" && well_founded == WellFounded::No {
+        tell_recipients(&mut tx, &case, "case_outcome", now).await?;
+    }
     cdb::insert_event(
         &mut tx,
         &case,
@@ -1054,4 +1059,41 @@ pub async fn would_share(
         .into_iter()
         .map(|b| (b.id, b.reference))
         .collect())
+}
+
+/// Tells every member organisation that received a case's alerts (live or expired, not
+/// revoked), by a notification without content, and notes on the timeline who was told.
+pub(crate) async fn tell_recipients(
+    tx: &mut sqlx::PgConnection,
+    case: &TriageCase,
+    kind: &'static str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<Vec<Uuid>> {
+    let alerts = crate::db::shares::received_alerts(tx, case).await?;
+    let mut told = Vec::new();
+    for (alert_id, org) in &alerts {
+        let users = crate::db::shares::member_users(tx, &[*org]).await?;
+        crate::db::shares::enqueue(tx, kind, &users, Some(*alert_id), now).await?;
+        if !told.contains(org) {
+            told.push(*org);
+        }
+    }
+    if !told.is_empty() {
+        let event = if kind == "case_outcome" {
+            "outcome_passed_on"
+        } else {
+            "recipients_told"
+        };
+        cdb::insert_event(
+            tx,
+            case,
+            now,
+            None,
+            event,
+            "cdao",
+            json!({"organisation_ids": told, "notice": kind}),
+        )
+        .await?;
+    }
+    Ok(told)
 }

@@ -400,7 +400,8 @@ pub struct PersonRow {
 pub async fn persons(pool: &PgPool, case: &impl CaseRef) -> Result<Vec<PersonRow>, sqlx::Error> {
     sqlx::query_as!(
         PersonRow,
-        "SELECT id, subject_type, key_id, identity_enc FROM persons WHERE case_id = $1 ORDER BY created_at, id",
+        r#"SELECT id, subject_type, key_id, identity_enc AS "identity_enc!" FROM persons
+           WHERE case_id = $1 AND identity_enc IS NOT NULL ORDER BY created_at, id"#,
         case.case_id()
     )
     .fetch_all(pool)
@@ -506,7 +507,7 @@ pub async fn attachments(
     sqlx::query_as!(
         AttachmentInfo,
         "SELECT id, filename, content_type, size_bytes, uploaded_by, created_at, holds_patient_data FROM attachments
-         WHERE case_id = $1 ORDER BY created_at, id",
+         WHERE case_id = $1 AND removed_at IS NULL ORDER BY created_at, id",
         case.case_id()
     )
     .fetch_all(pool)
@@ -528,7 +529,8 @@ pub async fn attachment(
 ) -> Result<Option<AttachmentData>, sqlx::Error> {
     sqlx::query_as!(
         AttachmentData,
-        "SELECT id, filename, content_type, key_id, data_enc FROM attachments WHERE case_id = $1 AND id = $2",
+        r#"SELECT id, filename, content_type, key_id, data_enc AS "data_enc!" FROM attachments
+           WHERE case_id = $1 AND id = $2 AND data_enc IS NOT NULL"#,
         case.case_id(),
         id
     )

@@ -4,11 +4,13 @@
 pub mod cases;
 pub mod directory;
 pub mod drugs;
+pub mod erasures;
 pub mod retention;
 pub mod returns;
 pub mod sessions;
 pub mod shares;
 pub mod stats;
+pub mod subject_access;
 pub mod triage;
 
 use std::time::Duration;

@@ -414,6 +414,9 @@ pub struct AlertRow {
     pub attachment_ids: Vec<Uuid>,
     /// The sharing CDAO.
     pub created_by: Uuid,
+    /// The case's outcome, once it is closed.
+    pub case_closed_at: Option<DateTime<Utc>>,
+    pub case_well_founded: Option<String>,
 }
 
 /// An organisation's inbox (see `alerts_of`).
@@ -436,7 +439,7 @@ pub async fn alerts_of(
                   s.disclosure, s.include_patient_data, s.include_organisation_name, s.lawful_basis, s.purpose, s.summary,
                   s.action_required, s.respond_by, s.expires_at, s.revoked_at,
                   ARRAY(SELECT sa.attachment_id FROM share_attachments sa WHERE sa.share_id = s.id) AS "attachment_ids!",
-                  s.created_by
+                  s.created_by, c.closed_at AS case_closed_at, c.well_founded AS case_well_founded
            FROM alerts a
            JOIN shares s ON s.id = a.share_id
            JOIN cases c ON c.id = s.case_id
@@ -642,6 +645,43 @@ pub async fn may_see_alert(
         alert_id,
         organisation_id,
         now
+    )
+    .fetch_one(conn)
+    .await
+}
+
+/// The delivered alerts of a case's shares that were not revoked (live or expired): who
+/// received it and may still know of it (alert id, organisation).
+pub async fn received_alerts(
+    conn: &mut PgConnection,
+    case: &impl CaseRef,
+) -> Result<Vec<(Uuid, Uuid)>, sqlx::Error> {
+    Ok(sqlx::query!(
+        "SELECT a.id, a.organisation_id FROM alerts a JOIN shares s ON s.id = a.share_id
+         WHERE s.case_id = $1 AND s.approval = 'approved' AND s.revoked_at IS NULL AND a.received_at IS NOT NULL
+         ORDER BY a.received_at",
+        case.case_id()
+    )
+    .fetch_all(conn)
+    .await?
+    .into_iter()
+    .map(|r| (r.id, r.organisation_id))
+    .collect())
+}
+
+/// Whether a member may still know of an alert's case (a notice about its outcome): the
+/// alert's share was approved and not revoked; it may have expired.
+pub async fn may_know_of_alert(
+    conn: &mut PgConnection,
+    alert_id: Uuid,
+    organisation_id: Option<Uuid>,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM alerts a JOIN shares s ON s.id = a.share_id
+                          WHERE a.id = $1 AND a.organisation_id = $2 AND s.approval = 'approved'
+                            AND s.revoked_at IS NULL) AS "e!""#,
+        alert_id,
+        organisation_id
     )
     .fetch_one(conn)
     .await

@@ -363,6 +363,21 @@ fn is_hcpc_number(s: &str) -> bool {
 // Names
 // ---------------------------------------------------------------------------------------------
 
+/// A prescriber code in normal form (spaces and hyphens dropped, upper case): 3 to 20 letters
+/// and numbers.
+pub fn normalise_prescriber_code(input: &str) -> Result<String, &'static str> {
+    let norm: String = input
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .collect::<String>()
+        .to_uppercase();
+    if norm.len() > 20 || norm.len() < 3 || !norm.chars().all(|c| c.is_ascii_alphanumeric()) {
+        Err("Prescriber code must be 3 to 20 letters and numbers")
+    } else {
+        Ok(norm)
+    }
+}
+
 /// Titles dropped from the start of a name before matching.
 #[rustfmt::skip]
 const TITLES: &[&str] = &[

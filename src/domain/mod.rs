@@ -5,7 +5,9 @@ pub mod directory;
 pub mod identifiers;
 pub mod ome;
 pub mod report;
+pub mod retention;
 pub mod share;
+pub mod subject_access;
 pub mod triage;
 pub mod validation;
 

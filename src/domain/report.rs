@@ -762,25 +762,13 @@ impl PersonInput {
             .filter(|v| !v.is_empty())
         {
             None => None,
-            Some(v) => {
-                let norm: String = v
-                    .chars()
-                    .filter(|c| !c.is_whitespace() && *c != '-')
-                    .collect::<String>()
-                    .to_uppercase();
-                if norm.len() > 20
-                    || norm.len() < 3
-                    || !norm.chars().all(|c| c.is_ascii_alphanumeric())
-                {
-                    e.add(
-                        "person.prescriber_code",
-                        "Prescriber code must be 3 to 20 letters and numbers",
-                    );
+            Some(v) => match super::identifiers::normalise_prescriber_code(v) {
+                Ok(norm) => Some(norm),
+                Err(msg) => {
+                    e.add("person.prescriber_code", msg);
                     None
-                } else {
-                    Some(norm)
                 }
-            }
+            },
         };
         let job_role = e.optional_text(
             "person.job_role",

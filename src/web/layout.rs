@@ -124,6 +124,7 @@ pub fn nav_for(role: Role) -> Vec<NavItem> {
             nav.push(NavItem::new("Cases", "/cases"));
             nav.push(NavItem::new("Statistics", "/statistics"));
             nav.push(NavItem::new("Access requests", "/access-requests"));
+            nav.push(NavItem::new("Subject access", "/subject-access"));
         }
         Role::Analyst => nav.push(NavItem::new("Statistics", "/statistics")),
         Role::Member => nav.push(NavItem::new("Alerts", "/alerts")),

@@ -93,6 +93,11 @@ page_routes! {
     "/cases/{id}/attachments/{attachment_id}/patient-data" => post(pages::cases::mark_attachment);
     "/access-requests" => get(pages::cdao::access_requests);
     "/access-requests/{id}/decide" => post(pages::cdao::decide);
+    "/subject-access" => get(pages::rights::form).post(pages::rights::submit);
+    "/subject-access/{id}/download" => get(pages::rights::download);
+    "/cases/{id}/persons/{person_id}/erasure" => post(pages::rights::request_erasure);
+    "/erasures/{id}/approve" => post(pages::rights::approve_erasure);
+    "/erasures/{id}/decline" => post(pages::rights::decline_erasure);
     "/statistics" => get(pages::stats::statistics);
     "/statistics.csv" => get(pages::stats::csv);
 }

@@ -17,6 +17,8 @@ mod harness_db;
 mod matrix;
 mod report_pages;
 mod reports;
+mod retention;
+mod rights;
 mod serving;
 mod shares;
 mod triage;

@@ -619,6 +619,36 @@ fn rows(app: &TestApp, i: &Ids) -> Vec<Row> {
             "/api/v1/stats/responsiveness",
             [403, 403, 200, 403, 403, 403, 200],
         ),
+        // ---- API: the person's rights -----------------------------------------------------------
+        api_post(
+            "/api/v1/subject-access",
+            "/api/v1/subject-access",
+            json!({"identifiers": {"nhs_number": "943 476 5919"}, "purpose": "SAR 1"}),
+            [403, 403, 201, 403, 403, 403, 403],
+        ),
+        api_get(
+            "/api/v1/subject-access/{id}/download",
+            format!("/api/v1/subject-access/{nobody}/download"),
+            [403, 403, 404, 403, 403, 403, 403],
+        ),
+        api_post(
+            "/api/v1/cases/{id}/persons/{person_id}/erasure",
+            format!("/api/v1/cases/{gm_concern}/persons/{nobody}/erasure"),
+            json!({"reason": "Entered in error"}),
+            [403, 403, 404, 404, 404, 404, 404],
+        ),
+        api_post(
+            "/api/v1/erasures/{id}/approve",
+            format!("/api/v1/erasures/{nobody}/approve"),
+            json!({}),
+            NOBODY,
+        ),
+        api_post(
+            "/api/v1/erasures/{id}/decline",
+            format!("/api/v1/erasures/{nobody}/decline"),
+            json!({"reason": "No"}),
+            NOBODY,
+        ),
         // ---- Pages: signing in, the account, help --------------------------------------------
         page("/", "/", ALL),
         page("/sign-in", "/sign-in", [303; 7]),
@@ -899,6 +929,36 @@ fn rows(app: &TestApp, i: &Ids) -> Vec<Row> {
             [403, 403, 422, 403, 403, 403, 403],
         ),
         page("/access-requests", "/access-requests", CDAO),
+        page("/subject-access", "/subject-access", CDAO),
+        form(
+            "/subject-access",
+            "/subject-access",
+            &[("purpose", "")],
+            [403, 403, 422, 403, 403, 403, 403],
+        ),
+        page(
+            "/subject-access/{id}/download",
+            format!("/subject-access/{nobody}/download"),
+            [403, 403, 404, 403, 403, 403, 403],
+        ),
+        form(
+            "/cases/{id}/persons/{person_id}/erasure",
+            format!("/cases/{gm_concern}/persons/{nobody}/erasure"),
+            &[],
+            [403, 403, 404, 404, 404, 404, 404],
+        ),
+        form(
+            "/erasures/{id}/approve",
+            format!("/erasures/{nobody}/approve"),
+            &[],
+            NOBODY,
+        ),
+        form(
+            "/erasures/{id}/decline",
+            format!("/erasures/{nobody}/decline"),
+            &[],
+            NOBODY,
+        ),
         form(
             "/access-requests/{id}/decide",
             format!("/access-requests/{nobody}/decide"),

@@ -7,6 +7,7 @@ pub mod docs;
 pub mod me;
 pub mod params;
 pub mod query;
+pub mod rights;
 pub mod shares;
 pub mod stats;
 pub mod triage;
@@ -468,6 +469,11 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(shares::respond))
         .routes(routes!(shares::attachment))
         .routes(routes!(shares::responsiveness))
+        .routes(routes!(rights::create_subject_access))
+        .routes(routes!(rights::download_subject_access))
+        .routes(routes!(rights::request_erasure))
+        .routes(routes!(rights::approve_erasure))
+        .routes(routes!(rights::decline_erasure))
         .routes(routes!(audit::list))
         .routes(routes!(audit::verify))
         .split_for_parts()

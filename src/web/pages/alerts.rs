@@ -182,6 +182,23 @@ pub fn sections(a: &AlertView) -> (Rows, Rows, Vec<PersonRows>) {
     if let Some(p) = &a.purpose {
         facts.push(("Purpose".to_string(), p.clone()));
     }
+    if let Some(o) = &a.case_outcome {
+        facts.push((
+            "Outcome".to_string(),
+            format!(
+                "The CDAO team closed the case on {}. Well founded: {}.{}",
+                uk_date(o.closed_at),
+                crate::domain::triage::WellFounded::parse(&o.well_founded)
+                    .map(|w| w.label().to_lowercase())
+                    .unwrap_or_default(),
+                if o.well_founded == "no" {
+                    " Correct your own records if you hold this concern."
+                } else {
+                    ""
+                }
+            ),
+        ));
+    }
     facts.push((
         "Lawful basis".to_string(),
         LawfulBasis::parse(&a.lawful_basis)

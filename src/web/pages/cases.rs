@@ -87,8 +87,27 @@ pub struct DrugRow {
 }
 
 pub struct PersonCard {
+    pub id: Uuid,
     pub full_name: String,
     pub rows: Vec<Row>,
+    /// The form asking to remove the record (entered in error): its reason field.
+    pub erasure_field: String,
+    pub erasure_value: String,
+    pub erasure_error: Option<String>,
+    /// A removal waiting for a second CDAO.
+    pub pending: Option<PendingErasure>,
+}
+
+pub struct PendingErasure {
+    pub id: Uuid,
+    pub reason_lines: Vec<String>,
+    pub asked_by: String,
+    pub asked_at: String,
+    /// Not the CDAO who asked: they may approve or decline.
+    pub can_decide: bool,
+    pub decline_field: String,
+    pub decline_value: String,
+    pub decline_error: Option<String>,
 }
 
 pub struct EventRow {
@@ -202,6 +221,8 @@ struct CasePage {
     /// A CDAO of the case's own area: may act on it. Otherwise a case granted to the team.
     own: bool,
     holding_team: String,
+    /// When the retention policy removed the case's details (empty if it has not).
+    details_removed: String,
     share_purpose: String,
     share_summary: String,
     share_expiry: String,
@@ -470,8 +491,13 @@ fn person_card(p: &reports::PersonView) -> PersonCard {
         rows.push(row("Work addresses", i.work_addresses.clone()));
     }
     PersonCard {
+        id: p.id,
         full_name: i.full_name.clone(),
         rows,
+        erasure_field: String::new(),
+        erasure_value: String::new(),
+        erasure_error: None,
+        pending: None,
     }
 }
 
@@ -693,9 +719,14 @@ fn event_row(e: &TimelineEvent, n: &Names<'_>) -> EventRow {
             let decision = s("decision");
             let mut lines = text_lines(&s("reason"));
             if decision == "approved" {
-                let cases = d.get("cases").and_then(Value::as_u64).unwrap_or(0);
+                let cases = d
+                    .get("share_ids")
+                    .and_then(Value::as_array)
+                    .map(|a| a.len())
+                    .or_else(|| d.get("cases").and_then(Value::as_u64).map(|n| n as usize))
+                    .unwrap_or(0);
                 lines.push(format!(
-                    "{cases} case{} shared",
+                    "{cases} case{} shared with the requesting team",
                     if cases == 1 { "" } else { "s" }
                 ));
             }
@@ -730,11 +761,68 @@ fn event_row(e: &TimelineEvent, n: &Names<'_>) -> EventRow {
                     ""
                 }
             )];
-            if s("approval") == "pending" {
-                lines.push("Waiting for a second CDAO to approve it".into());
-            }
-            (format!("Shared with {}", orgs.join(", ")), lines, true)
+            let to = match Uuid::parse_str(&s("recipient_area_id"))
+                .ok()
+                .and_then(|id| n.areas.get(&id).cloned())
+            {
+                Some(area) => format!("the {area} CDAO team"),
+                None => orgs.join(", "),
+            };
+            // A share waiting for approval has reached nobody yet: say so, not "shared with".
+            let title = if s("approval") == "pending" {
+                lines.push("Nothing is sent until a second CDAO approves it".into());
+                format!("Share prepared for {to}: waiting for a second CDAO")
+            } else {
+                format!("Shared with {to}")
+            };
+            (title, lines, true)
         }
+        "share_declined" => (
+            "Share declined by a second CDAO: nothing was sent".into(),
+            text_lines(&s("reason")),
+            true,
+        ),
+        "outcome_passed_on" => {
+            let orgs: Vec<String> = d
+                .get("organisation_ids")
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|v| v.as_str().and_then(|x| Uuid::parse_str(x).ok()))
+                        .map(|id| {
+                            n.member_orgs
+                                .get(&id)
+                                .cloned()
+                                .unwrap_or_else(|| "a member organisation".into())
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            (
+                format!(
+                    "Outcome passed on: {} told the concern was not well founded",
+                    orgs.join(", ")
+                ),
+                vec!["They were told by a notification without content, and see the outcome on their alert.".into()],
+                true,
+            )
+        }
+        "erasure_requested" => (
+            "Removal of a person record entered in error asked for: waiting for a second CDAO"
+                .into(),
+            text_lines(&s("reason")),
+            true,
+        ),
+        "erasure_declined" => (
+            "Removal of a person record declined".into(),
+            text_lines(&s("reason")),
+            true,
+        ),
+        "person_erased" => (
+            "Person record removed as entered in error".into(),
+            text_lines(&s("reason")),
+            true,
+        ),
         "share_approved" => (
             "Share approved by a second CDAO: the members were told".into(),
             vec![],
@@ -946,7 +1034,16 @@ async fn render(
     let mut drugs = Vec::new();
     let mut alleged = false;
     let mut concern_status = String::new();
-    if c.share.is_some() {
+    if c.details_removed_at.is_some() {
+        let r = crate::disclosure::shared_report(&c.kind, &c.report);
+        (report_rows, drugs) = shared_rows(&r);
+        concern_status = r
+            .concern_status
+            .as_deref()
+            .and_then(crate::domain::report::ConcernStatus::parse)
+            .map(|s| s.label().to_string())
+            .unwrap_or_default();
+    } else if c.share.is_some() {
         if let Ok(r) = serde_json::from_value::<crate::disclosure::SharedReport>(c.report.clone()) {
             (report_rows, drugs) = shared_rows(&r);
             alleged = r.concern_status.as_deref() == Some("alleged");
@@ -972,7 +1069,41 @@ async fn render(
             vec!["The report could not be shown. Ask the service team for help.".into()],
         ));
     }
-    let persons: Vec<PersonCard> = c.persons.iter().map(person_card).collect();
+    let erasures = if own && !c.persons.is_empty() {
+        crate::erasure::of_case(state, actor, id).await?
+    } else {
+        vec![]
+    };
+    let persons: Vec<PersonCard> = c
+        .persons
+        .iter()
+        .map(|p| {
+            let mut card = person_card(p);
+            card.erasure_field = format!("erasure-reason-{}", p.id);
+            card.erasure_value = again.posted.get(&card.erasure_field).to_string();
+            card.erasure_error = again.errors.get(&card.erasure_field).map(str::to_string);
+            card.pending = erasures
+                .iter()
+                .find(|e| e.person_id == p.id && e.status == "pending")
+                .map(|e| {
+                    let decline_field = format!("erasure-decline-{}", e.id);
+                    PendingErasure {
+                        id: e.id,
+                        reason_lines: text_lines(&e.reason),
+                        asked_by: cdaos
+                            .get(&e.requested_by)
+                            .cloned()
+                            .unwrap_or_else(|| "A CDAO".into()),
+                        asked_at: uk_time(e.created_at),
+                        can_decide: e.requested_by != actor.user_id,
+                        decline_value: again.posted.get(&decline_field).to_string(),
+                        decline_error: again.errors.get(&decline_field).map(str::to_string),
+                        decline_field,
+                    }
+                });
+            card
+        })
+        .collect();
     let amendment_text: HashMap<Uuid, Vec<String>> = c
         .amendments
         .iter()
@@ -1222,6 +1353,7 @@ async fn render(
             risk_colour,
             own,
             holding_team: area_name,
+            details_removed: c.details_removed_at.map(uk_date).unwrap_or_default(),
             share_purpose: c
                 .share
                 .as_ref()
@@ -1316,6 +1448,19 @@ pub async fn show(
     }
     let flash = take_flash(&state, &auth).await?;
     render(&state, &actor, id, Again::none(), flash).await
+}
+
+/// The answer to an action on a case, for other page modules.
+pub async fn answer_case(
+    state: &AppState,
+    auth: &RequestAuth,
+    actor: &Actor,
+    id: Uuid,
+    result: AppResult<String>,
+    posted: Posted,
+    rename: &(dyn Fn(&str) -> String + Sync),
+) -> AppResult<Response> {
+    answer(state, auth, actor, id, result, posted, rename).await
 }
 
 /// The answer to an action: back to the case with a message, or the page with what failed.

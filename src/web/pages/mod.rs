@@ -11,5 +11,6 @@ pub mod home;
 pub mod info;
 pub mod reports;
 pub mod returns;
+pub mod rights;
 pub mod sharing;
 pub mod stats;

@@ -2280,6 +2280,7 @@ async fn report_page(
     let view = reports::view_case(state, actor, id).await?;
     let can_amend = view.seen_as == reports::SeenAs::Reporting;
     let sections = match view.kind.as_str() {
+        _ if view.details_removed_at.is_some() => removed_sections(&view),
         "incident" => {
             let inc: Incident = serde_json::from_value(view.report.clone())
                 .map_err(|e| AppError::Internal(e.into()))?;
@@ -2390,6 +2391,44 @@ async fn report_page(
             message_text: ps.message_text,
         },
     )
+}
+
+/// A report whose details the retention policy removed: what is kept of it.
+fn removed_sections(view: &reports::CaseView) -> Vec<Section> {
+    let r = crate::disclosure::shared_report(&view.kind, &view.report);
+    let when = view.details_removed_at.map(uk_date).unwrap_or_default();
+    let mut rows = vec![row(
+        "Details",
+        vec![format!(
+            "Details removed on {when} under the retention policy. The reference, dates, kinds of concern and outcome are kept."
+        )],
+        "",
+    )];
+    if let Some(d) = r.occurred_on {
+        rows.push(row(
+            "When it happened",
+            vec![d.format("%-d %B %Y").to_string()],
+            "",
+        ));
+    }
+    rows.push(row(
+        "Kind",
+        r.categories
+            .iter()
+            .map(|c| {
+                IncidentCategory::parse(c)
+                    .map(|x| x.label())
+                    .or_else(|| crate::domain::report::ConcernCategory::parse(c).map(|x| x.label()))
+                    .unwrap_or(c)
+                    .to_string()
+            })
+            .collect(),
+        "",
+    ));
+    vec![Section {
+        heading: "What was reported".into(),
+        rows,
+    }]
 }
 
 pub async fn show(
