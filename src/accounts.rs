@@ -864,10 +864,13 @@ pub async fn own_record(state: &AppState, actor: &Actor) -> AppResult<dir::User>
 // ----- API tokens -----
 
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewToken {
     /// What the token is for, e.g. "pharmacy system".
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 100)]
     pub name: Option<String>,
     /// Days until it expires: 1 to 365 (default 30).
+    #[schema(minimum = 1, maximum = 365)]
     pub days: Option<i64>,
     /// Your password: needed unless this session proved who it is in the last 5 minutes.
     pub password: Option<String>,

@@ -17,8 +17,11 @@ use crate::policy::{self, Actor, OrgScope, UserScope};
 use crate::state::AppState;
 
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct AreaInput {
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 100)]
     pub name: Option<String>,
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 100)]
     pub region: Option<String>,
     pub two_person_rule: Option<bool>,
 }
@@ -115,11 +118,16 @@ pub async fn update_area(
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct OrganisationInput {
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 200)]
     pub name: Option<String>,
     /// `provider`, `member` or `nhse`.
+    #[schema(value_type = crate::domain::directory::OrgKind, required = true)]
     pub kind: Option<String>,
+    #[schema(value_type = crate::domain::directory::Sector, required = true)]
     pub sector: Option<String>,
+    #[schema(pattern = "^\\s*[A-Za-z0-9]{3,10}\\s*$")]
     pub ods_code: Option<String>,
     pub area_ids: Option<Vec<Uuid>>,
     /// PATCH only: disable (true) or re-enable (false) the organisation and its users' access.
@@ -319,14 +327,19 @@ pub async fn update_organisation(
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct UserInput {
+    #[schema(value_type = String, required = true, format = Email)]
     pub email: Option<String>,
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 200)]
     pub name: Option<String>,
+    #[schema(value_type = crate::domain::directory::Role, required = true)]
     pub role: Option<String>,
     pub organisation_id: Option<Uuid>,
     /// For `cdao` users only: the LIN areas they hold.
     pub area_ids: Option<Vec<Uuid>>,
     /// PATCH only: `active` or `disabled` (an invited user becomes active by setting a password).
+    #[schema(value_type = Option<crate::domain::directory::UserStatus>)]
     pub status: Option<String>,
 }
 

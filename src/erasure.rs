@@ -23,13 +23,15 @@ pub mod action {
 }
 
 #[derive(Debug, Default, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ErasureInput {
     /// Why the record is wrong (for example, the wrong person was identified).
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 2_000)]
     pub reason: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct Outcome {
+pub struct ErasureOutcome {
     pub id: Uuid,
     /// `pending` (waiting for a second CDAO of the area), `approved` (removed) or `declined`.
     pub status: String,
@@ -53,7 +55,7 @@ pub async fn request(
     case_id: Uuid,
     person_id: Uuid,
     input: &ErasureInput,
-) -> AppResult<Outcome> {
+) -> AppResult<ErasureOutcome> {
     let now = state.now();
     let mut tx = state.db.begin().await?;
     let case = access::case_locked(actor, &mut tx, case_id, now)
@@ -116,7 +118,7 @@ pub async fn request(
         erase(&mut tx, actor, &case, id, person_id, &why, now).await?;
     }
     tx.commit().await?;
-    Ok(Outcome {
+    Ok(ErasureOutcome {
         id,
         status: record.status,
     })
@@ -161,7 +163,7 @@ async fn erase(
 }
 
 /// A second CDAO of the area approves: the record goes at once.
-pub async fn approve(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<Outcome> {
+pub async fn approve(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<ErasureOutcome> {
     let now = state.now();
     let mut tx = state.db.begin().await?;
     let erasure = access::managed_erasure(actor, &mut tx, id).await?;
@@ -183,7 +185,7 @@ pub async fn approve(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<Out
     edb::decide(&mut tx, &erasure, "approved", actor.user_id, None, now).await?;
     erase(&mut tx, actor, &case, id, r.person_id, &r.reason, now).await?;
     tx.commit().await?;
-    Ok(Outcome {
+    Ok(ErasureOutcome {
         id,
         status: "approved".into(),
     })
@@ -195,7 +197,7 @@ pub async fn decline(
     actor: &Actor,
     id: Uuid,
     input: &ErasureInput,
-) -> AppResult<Outcome> {
+) -> AppResult<ErasureOutcome> {
     let now = state.now();
     let mut tx = state.db.begin().await?;
     let erasure = access::managed_erasure(actor, &mut tx, id).await?;
@@ -245,7 +247,7 @@ pub async fn decline(
     )
     .await?;
     tx.commit().await?;
-    Ok(Outcome {
+    Ok(ErasureOutcome {
         id,
         status: "declined".into(),
     })

@@ -104,17 +104,26 @@ impl AppError {
     }
 }
 
+/// What a 503 asks the client to wait before trying again.
+pub const UNAVAILABLE_RETRY_SECS: u64 = 2;
+
 /// An RFC 9457 problem document (SPEC §7).
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"type": "about:blank", "title": "Unprocessable Entity", "status": 422,
+    "detail": "1 field needs correcting.",
+    "errors": [{"field": "harm", "message": "Select the level of harm"}],
+    "request_id": "0f8fad5b-d9cb-469f-a165-70867728950e"}))]
 pub struct Problem {
     #[serde(rename = "type")]
     pub type_: String,
     pub title: String,
     pub status: u16,
     pub detail: String,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    /// A 422's failing fields, each named by its path, query parameter or header.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Quote it to support: it finds the request in the service's logs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
 }
 
@@ -153,6 +162,7 @@ impl IntoResponse for AppError {
         let mut problem = Problem::new(status, self.detail());
         let retry_after = match &self {
             AppError::TooManyRequests { retry_after_secs } => Some(*retry_after_secs),
+            AppError::Unavailable(_) => Some(UNAVAILABLE_RETRY_SECS),
             _ => None,
         };
         if let AppError::Validation(errors) = self {

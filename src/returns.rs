@@ -15,9 +15,11 @@ use crate::policy::{self, Actor};
 use crate::state::AppState;
 
 #[derive(Debug, Default, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ReturnInput {
     pub year: Option<i32>,
     /// 1 to 4 (calendar quarters: 1 is January to March).
+    #[schema(minimum = 1, maximum = 4)]
     pub quarter: Option<i16>,
     pub nil_return: Option<bool>,
     /// Occurrences by incident category code, e.g. `{"stock_discrepancy": 3}`.

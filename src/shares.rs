@@ -404,8 +404,10 @@ pub async fn approve(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<Cre
 }
 
 #[derive(Debug, Default, Clone, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct DeclineInput {
     /// Why the share should not go ahead: its author sees it.
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 2_000)]
     pub reason: Option<String>,
 }
 
@@ -782,10 +784,12 @@ pub async fn acknowledge(state: &AppState, actor: &Actor, id: Uuid) -> AppResult
 }
 
 #[derive(Debug, Default, Clone, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ResponseInput {
     pub body: Option<String>,
     /// investigation_opened, crime_recorded, regulator_referral, fitness_to_practise,
     /// inspection, advice_given, no_action or other.
+    #[schema(value_type = Option<crate::domain::share::ActionTaken>)]
     pub action_taken: Option<String>,
 }
 

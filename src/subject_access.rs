@@ -32,16 +32,16 @@ whether an exemption applies (for example DPA 2018 Schedule 2 paragraph 2, the p
 detection of crime) and removes what it covers, and what identifies other people.";
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct CaseRef {
+pub struct FoundCase {
     pub id: Uuid,
     pub reference: String,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct Created {
+pub struct SubjectAccessCreated {
     pub id: Uuid,
     /// The cases in the caller's areas that name the person.
-    pub cases: Vec<CaseRef>,
+    pub cases: Vec<FoundCase>,
 }
 
 /// Finds the person's records and keeps the request (the identifiers are not kept).
@@ -49,7 +49,7 @@ pub async fn create(
     state: &AppState,
     actor: &Actor,
     input: &SubjectAccessInput,
-) -> AppResult<Created> {
+) -> AppResult<SubjectAccessCreated> {
     let areas = access::cdao_areas(actor)?;
     let lookup = input
         .parse(state.uk_today())
@@ -60,14 +60,14 @@ pub async fn create(
         .map(|(k, v)| (k.clone(), crate::reports::blind_index(state, k, v)))
         .collect();
     let found = sdb::find(&state.db, &areas, &indexes).await?;
-    let mut cases: Vec<CaseRef> = Vec::new();
+    let mut cases: Vec<FoundCase> = Vec::new();
     let mut person_ids = Vec::new();
     for f in found {
         if !person_ids.contains(&f.person_id) {
             person_ids.push(f.person_id);
         }
         if !cases.iter().any(|c| c.id == f.case_id) {
-            cases.push(CaseRef {
+            cases.push(FoundCase {
                 id: f.case_id,
                 reference: f.reference,
             });
@@ -102,7 +102,7 @@ pub async fn create(
     )
     .await?;
     tx.commit().await?;
-    Ok(Created { id, cases })
+    Ok(SubjectAccessCreated { id, cases })
 }
 
 /// A request as its maker sees it listed.

@@ -33,14 +33,20 @@ pub mod action {
 }
 
 #[derive(Debug, Default, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct RiskInput {
+    #[schema(minimum = 1, maximum = 5)]
     pub consequence: Option<u8>,
+    #[schema(minimum = 1, maximum = 5)]
     pub likelihood: Option<u8>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct TriageInput {
+    #[schema(value_type = Option<crate::domain::report::CaseStatus>)]
     pub status: Option<String>,
+    #[schema(value_type = Option<crate::domain::triage::Priority>)]
     pub priority: Option<String>,
     /// A CDAO of the case's area; `null` with `unassign: true` clears it.
     pub assignee_id: Option<Uuid>,
@@ -48,6 +54,7 @@ pub struct TriageInput {
     pub unassign: bool,
     pub risk: Option<RiskInput>,
     /// An internal note (seen by the CDAO team only).
+    #[schema(max_length = 10_000)]
     pub note: Option<String>,
 }
 
@@ -274,7 +281,9 @@ pub async fn triage(
 }
 
 #[derive(Debug, Default, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct MessageInput {
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 10_000)]
     pub body: Option<String>,
     /// From the CDAO team: ask the reporter for more information (the case then awaits it).
     #[serde(default)]
@@ -398,9 +407,12 @@ pub async fn message(
 }
 
 #[derive(Debug, Default, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct LinkInput {
+    #[schema(value_type = uuid::Uuid, required = true)]
     pub case_id: Option<Uuid>,
     /// `related` or `duplicate_of` (this case is a duplicate of the other).
+    #[schema(value_type = crate::domain::triage::LinkRelation, required = true)]
     pub relation: Option<String>,
 }
 
@@ -479,9 +491,13 @@ pub async fn link(
 }
 
 #[derive(Debug, Default, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CloseInput {
+    #[schema(value_type = crate::domain::triage::Outcome, required = true)]
     pub outcome: Option<String>,
+    #[schema(value_type = crate::domain::triage::WellFounded, required = true)]
     pub well_founded: Option<String>,
+    #[schema(max_length = 10_000)]
     pub note: Option<String>,
 }
 
@@ -561,7 +577,9 @@ pub async fn close(
 }
 
 #[derive(Debug, Default, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ReopenInput {
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 5_000)]
     pub reason: Option<String>,
 }
 
@@ -711,14 +729,19 @@ pub async fn matches(state: &AppState, actor: &Actor, case_id: Uuid) -> AppResul
 }
 
 #[derive(Debug, Default, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct AccessRequestInput {
     /// The caller's own case whose person matched.
+    #[schema(value_type = uuid::Uuid, required = true)]
     pub case_id: Option<Uuid>,
     /// The area whose CDAO team holds the match.
+    #[schema(value_type = uuid::Uuid, required = true)]
     pub area_id: Option<Uuid>,
     /// Why the team needs to see it: the purpose of the shares an approval makes.
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 5_000)]
     pub reason: Option<String>,
     /// The requesting team's lawful basis (default `public_task_health_care`).
+    #[schema(value_type = Option<crate::domain::share::LawfulBasis>)]
     pub lawful_basis: Option<String>,
 }
 
@@ -852,10 +875,13 @@ pub async fn request_access(
 }
 
 #[derive(Debug, Default, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct DecisionInput {
     /// `approve` or `decline`.
+    #[schema(value_type = crate::web::api::AccessDecision, required = true)]
     pub decision: Option<String>,
     /// Required to decline.
+    #[schema(max_length = 5_000)]
     pub reason: Option<String>,
 }
 

@@ -139,7 +139,7 @@ impl<'de> Deserialize<'de> for NhsNumber {
 // ---------------------------------------------------------------------------------------------
 
 /// A UK professional register (SPEC §7.1 `register`: `gmc, gphc, nmc, hcpc, gdc`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Register {
     Gmc,

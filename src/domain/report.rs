@@ -197,35 +197,55 @@ pub fn past_date(
 }
 
 #[derive(Debug, Default, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct DrugItemInput {
     /// A drug from the catalogue (`GET /api/v1/drugs`)...
     pub drug_id: Option<Uuid>,
     /// ...or, when it is not listed, its name and schedule.
+    #[schema(max_length = 200)]
     pub name: Option<String>,
+    #[schema(value_type = Option<Schedule>)]
     pub schedule: Option<String>,
+    #[schema(max_length = 100)]
     pub formulation: Option<String>,
+    #[schema(max_length = 100)]
     pub strength: Option<String>,
+    #[schema(exclusive_minimum = 0.0, maximum = 10_000_000.0)]
     pub quantity: Option<f64>,
+    #[schema(max_length = 50)]
     pub unit: Option<String>,
     /// Total daily dose in mg, for an opioid: gives its oral morphine equivalent.
+    #[schema(exclusive_minimum = 0.0, maximum = 100_000.0)]
     pub daily_dose_mg: Option<f64>,
     /// For a fentanyl or buprenorphine patch: its strength in micrograms an hour.
+    #[schema(exclusive_minimum = 0.0, maximum = 1_000.0)]
     pub patch_micrograms_per_hour: Option<f64>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct IncidentInput {
+    #[schema(value_type = String, format = Date, required = true)]
     pub occurred_on: Option<String>,
+    #[schema(value_type = Option<String>, example = "14:30")]
     pub occurred_time: Option<String>,
+    #[schema(value_type = Option<String>, format = Date)]
     pub discovered_on: Option<String>,
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 200)]
     pub location: Option<String>,
+    #[schema(value_type = Vec<IncidentCategory>, required = true, min_items = 1)]
     pub categories: Option<Vec<String>>,
+    #[schema(max_items = 20)]
     pub drugs: Option<Vec<DrugItemInput>>,
+    #[schema(value_type = Harm, required = true)]
     pub harm: Option<String>,
     pub near_miss: Option<bool>,
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 10_000)]
     pub description: Option<String>,
+    #[schema(max_length = 5_000)]
     pub actions_taken: Option<String>,
     pub police_informed: Option<bool>,
+    #[schema(max_length = 50)]
     pub police_reference: Option<String>,
     pub patient_involved: Option<bool>,
 }
@@ -579,30 +599,46 @@ impl Incident {
 }
 
 #[derive(Debug, Default, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct RegistrationInput {
     /// `gmc`, `gphc`, `nmc`, `hcpc` or `gdc`.
+    #[schema(value_type = crate::domain::identifiers::Register, required = true)]
     pub register: Option<String>,
+    #[schema(value_type = String, required = true, min_length = 1)]
     pub number: Option<String>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct PersonInput {
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 200)]
     pub full_name: Option<String>,
+    #[schema(value_type = Option<String>, format = Date)]
     pub date_of_birth: Option<String>,
+    #[schema(example = "943 476 5919")]
     pub nhs_number: Option<String>,
     pub registrations: Option<Vec<RegistrationInput>>,
     pub prescriber_code: Option<String>,
+    #[schema(max_length = 100)]
     pub job_role: Option<String>,
+    #[schema(max_items = 5, value_type = Option<Vec<String>>)]
     pub work_addresses: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct PersonConcernInput {
+    #[schema(value_type = SubjectType, required = true)]
     pub subject_type: Option<String>,
+    #[schema(value_type = PersonInput, required = true)]
     pub person: Option<PersonInput>,
+    #[schema(value_type = Vec<ConcernCategory>, required = true, min_items = 1)]
     pub concern_categories: Option<Vec<String>>,
+    #[schema(value_type = Provenance, required = true)]
     pub provenance: Option<String>,
+    #[schema(value_type = ConcernStatus, required = true)]
     pub status: Option<String>,
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 10_000)]
     pub description: Option<String>,
     pub linked_case_ids: Option<Vec<Uuid>>,
 }

@@ -48,18 +48,27 @@ pub const DEFAULT_EXPIRY_DAYS: i64 = 90;
 pub const MAX_EXPIRY_DAYS: i64 = 365;
 
 #[derive(Debug, Default, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ShareInput {
+    #[schema(value_type = Vec<uuid::Uuid>, required = true, min_items = 1)]
     pub organisation_ids: Option<Vec<Uuid>>,
+    #[schema(value_type = Disclosure, required = true)]
     pub disclosure: Option<String>,
     pub include_patient_data: Option<bool>,
+    #[schema(max_length = 2_000)]
     pub patient_data_reason: Option<String>,
     /// Show the reporting organisation's name (otherwise only its sector and area).
     pub include_organisation_name: Option<bool>,
+    #[schema(value_type = LawfulBasis, required = true)]
     pub lawful_basis: Option<String>,
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 1_000)]
     pub purpose: Option<String>,
     /// What the members will read.
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 5_000)]
     pub summary: Option<String>,
+    #[schema(value_type = ActionRequired, required = true)]
     pub action_required: Option<String>,
+    #[schema(value_type = Option<String>, format = Date)]
     pub respond_by: Option<String>,
     /// Default 90 days, at most a year.
     pub expires_at: Option<DateTime<Utc>>,

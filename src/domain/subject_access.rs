@@ -12,19 +12,25 @@ use super::report::{RegistrationInput, past_date};
 use super::validation::{FieldError, FieldErrors};
 
 #[derive(Debug, Default, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct IdentifiersInput {
     pub nhs_number: Option<String>,
+    #[schema(max_items = 5)]
     pub registrations: Option<Vec<RegistrationInput>>,
     pub prescriber_code: Option<String>,
     /// With `date_of_birth`: names match only with a date of birth.
     pub full_name: Option<String>,
+    #[schema(value_type = Option<String>, format = Date)]
     pub date_of_birth: Option<String>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct SubjectAccessInput {
+    #[schema(value_type = IdentifiersInput, required = true)]
     pub identifiers: Option<IdentifiersInput>,
     /// Why the export is made (for example, the request's reference). Kept with the request.
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 500)]
     pub purpose: Option<String>,
 }
 

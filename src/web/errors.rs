@@ -20,10 +20,13 @@ struct ErrorPage {
     layout: Layout,
     title: String,
     message: String,
+    /// The fields a 422 names, for an error summary: (field, message).
+    errors: Vec<(String, String)>,
 }
 
+/// The JSON API (the reference page `/api/docs` is a page like any other).
 fn is_api(path: &str) -> bool {
-    path.starts_with("/api/")
+    path.starts_with("/api/") && path != "/api/docs"
 }
 
 pub async fn render(req: Request, next: Next) -> Response {
@@ -96,6 +99,11 @@ pub async fn render(req: Request, next: Next) -> Response {
         layout,
         title: title.to_string(),
         message,
+        errors: problem
+            .errors
+            .iter()
+            .map(|e| (e.field.clone(), e.message.clone()))
+            .collect(),
     };
     let mut r = match page.render() {
         Ok(html) => (status, Html(html)).into_response(),

@@ -39,8 +39,13 @@ pub const UPLOAD_LIMIT: usize = crate::attachments::MAX_BYTES + 64 * 1024;
 
 /// The whole service as one `Router`: the seam the tests drive.
 pub fn build_router(state: AppState) -> Router {
-    let (api, _doc) = api::router();
-    let openapi = Arc::new(api::openapi_document());
+    let (api, doc) = api::router();
+    let rules = Arc::new(api::query::QueryRules::from_document(&doc));
+    let api = api.route_layer(middleware::from_fn_with_state(
+        rules,
+        api::query::check_query,
+    ));
+    let openapi = Arc::new(doc.to_pretty_json().unwrap_or_else(|_| "{}".into()));
     let request_id = HeaderName::from_static("x-request-id");
 
     let pages = routes::pages();
@@ -65,6 +70,8 @@ pub fn build_router(state: AppState) -> Router {
             state.clone(),
             refusals::record,
         ))
+        // Before anything reads them: no control character in a path, query or header.
+        .layer(middleware::from_fn(extract::refuse_control_characters))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state.clone());
 

@@ -79,6 +79,7 @@ page_routes! {
     "/accessibility" => get(pages::info::accessibility);
     "/privacy" => get(pages::info::privacy);
     "/help" => get(pages::info::help);
+    "/api/docs" => get(super::api::docs::page_handler);
     "/cases" => get(pages::cdao::cases);
     "/cases.csv" => get(pages::cdao::cases_csv);
     "/cases/{id}" => get(pages::cases::show);

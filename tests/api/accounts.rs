@@ -65,6 +65,10 @@ async fn next_with_a_control_character_cannot_leave_the_site() {
             .form(&[("email", &u.email), ("password", PASSWORD), ("next", evil)])
             .send()
             .await;
+        // Refused at the edge (a control character: 422), or sent home: never off the site.
+        if r.status == axum::http::StatusCode::UNPROCESSABLE_ENTITY {
+            continue;
+        }
         assert_eq!(r.location(), "/", "{evil:?}");
     }
     // A real path of the service is kept.
@@ -92,7 +96,8 @@ async fn next_with_a_control_character_cannot_leave_the_site_through_the_second_
         .form(&[
             ("email", &u.email),
             ("password", PASSWORD),
-            ("next", "/\t/evil.example"),
+            // (A control character is refused at the edge; this one gets through it.)
+            ("next", "//evil.example"),
         ])
         .send()
         .await;
@@ -113,6 +118,14 @@ async fn next_with_a_control_character_cannot_leave_the_site_through_the_second_
         .post("/sign-in/mfa")
         .cookie(&pending)
         .form(&[("code", &code), ("next", "/\t/evil.example")])
+        .send()
+        .await;
+    // A control character is refused at the edge (422), so nothing leaves the site.
+    r.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    let r = app
+        .post("/sign-in/mfa")
+        .cookie(&pending)
+        .form(&[("code", &code), ("next", "//evil.example")])
         .send()
         .await;
     r.assert_status(StatusCode::SEE_OTHER);

@@ -10,6 +10,7 @@ mod audit;
 mod auth;
 mod cdao_pages;
 mod cli;
+mod contract;
 mod directory;
 mod errors;
 mod harness;

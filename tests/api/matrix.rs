@@ -743,6 +743,7 @@ fn rows(app: &TestApp, i: &Ids) -> Vec<Row> {
             NOBODY,
         ),
         page("/help", "/help", ALL),
+        page("/api/docs", "/api/docs", ALL),
         page("/privacy", "/privacy", ALL),
         page("/accessibility", "/accessibility", ALL),
         // ---- Pages: administration -----------------------------------------------------------

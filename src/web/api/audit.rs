@@ -119,11 +119,8 @@ pub async fn page(
     Ok((items, next))
 }
 
-#[utoipa::path(get, path = "/api/v1/audit", tag = "audit",
-    params(("actor_id" = Option<Uuid>, Query), ("case_id" = Option<Uuid>, Query), ("subject_id" = Option<Uuid>, Query),
-           ("action" = Option<String>, Query, description = "an action name, or a prefix ending in '.' such as 'auth.'"),
-           ("from" = Option<String>, Query), ("to" = Option<String>, Query),
-           ("limit" = Option<i64>, Query, description = "1 to 500, default 50"), ("cursor" = Option<String>, Query)),
+#[utoipa::path(get, operation_id = "list_audit_events", path = "/api/v1/audit", tag = "audit",
+    params(crate::web::api::params::AuditQuery),
     responses((status = 200, body = AuditList), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn list(
     State(state): State<AppState>,
@@ -143,7 +140,7 @@ pub async fn list(
     Ok(Json(AuditList { items, next_cursor }))
 }
 
-#[utoipa::path(get, path = "/api/v1/audit/verify", tag = "audit",
+#[utoipa::path(get, operation_id = "verify_audit_trail", path = "/api/v1/audit/verify", tag = "audit",
     responses((status = 200, body = Verification), (status = 403, body = Problem)))]
 pub async fn verify(State(state): State<AppState>, actor: Actor) -> AppResult<Json<Verification>> {
     policy::read_audit(&actor)?;

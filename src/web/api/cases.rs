@@ -30,8 +30,8 @@ pub struct DrugList {
     pub items: Vec<Drug>,
 }
 
-#[utoipa::path(get, path = "/api/v1/drugs", tag = "reports",
-    params(("q" = Option<String>, Query, description = "part of a name or a brand name")),
+#[utoipa::path(get, operation_id = "search_drugs", path = "/api/v1/drugs", tag = "reports",
+    params(crate::web::api::params::DrugQuery),
     responses((status = 200, body = DrugList)))]
 pub async fn drugs(
     State(state): State<AppState>,
@@ -65,8 +65,8 @@ fn created(s: Submitted, new: bool) -> Response {
     r
 }
 
-#[utoipa::path(post, path = "/api/v1/incidents", tag = "reports", request_body = IncidentInput,
-    params(("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key and body returns the first answer")),
+#[utoipa::path(post, operation_id = "submit_incident", path = "/api/v1/incidents", tag = "reports", request_body = IncidentInput,
+    params(("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,200}$", description = "1 to 200 visible ASCII characters: a retry with the same key and body returns the first answer")),
     responses((status = 201, body = Submitted), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn post_incident(
     State(state): State<AppState>,
@@ -81,8 +81,8 @@ pub async fn post_incident(
     Ok(created(s, new))
 }
 
-#[utoipa::path(post, path = "/api/v1/person-concerns", tag = "reports", request_body = PersonConcernInput,
-    params(("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key and body returns the first answer")),
+#[utoipa::path(post, operation_id = "submit_person_concern", path = "/api/v1/person-concerns", tag = "reports", request_body = PersonConcernInput,
+    params(("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,200}$", description = "1 to 200 visible ASCII characters: a retry with the same key and body returns the first answer")),
     responses((status = 201, body = Submitted), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn post_person_concern(
     State(state): State<AppState>,
@@ -300,14 +300,8 @@ pub async fn case_page(
     Ok((items, next))
 }
 
-#[utoipa::path(get, path = "/api/v1/cases", tag = "cases",
-    params(("status" = Option<String>, Query, description = "one or more, comma-separated"),
-           ("kind" = Option<String>, Query), ("category" = Option<String>, Query), ("schedule" = Option<String>, Query),
-           ("harm" = Option<String>, Query), ("organisation_id" = Option<Uuid>, Query),
-           ("from" = Option<String>, Query, description = "submitted on or after, YYYY-MM-DD"),
-           ("to" = Option<String>, Query, description = "submitted on or before, YYYY-MM-DD"),
-           ("q" = Option<String>, Query, description = "a reference (CD-…) or words of the description"),
-           ("limit" = Option<i64>, Query, description = "1 to 200, default 50"), ("cursor" = Option<String>, Query)),
+#[utoipa::path(get, operation_id = "list_cases", path = "/api/v1/cases", tag = "cases",
+    params(crate::web::api::params::CaseListQuery),
     responses((status = 200, body = CaseList), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn list(
     State(state): State<AppState>,
@@ -319,7 +313,7 @@ pub async fn list(
     Ok(Json(CaseList { items, next_cursor }))
 }
 
-#[utoipa::path(get, path = "/api/v1/cases/{id}", tag = "cases", params(("id" = Uuid, Path)),
+#[utoipa::path(get, operation_id = "get_case", path = "/api/v1/cases/{id}", tag = "cases", params(("id" = Uuid, Path)),
     responses((status = 200, body = reports::CaseView), (status = 404, body = Problem)))]
 pub async fn get(
     State(state): State<AppState>,
@@ -330,11 +324,13 @@ pub async fn get(
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct AmendmentInput {
+    #[schema(value_type = String, required = true, min_length = 1)]
     pub text: Option<String>,
 }
 
-#[utoipa::path(post, path = "/api/v1/cases/{id}/amendments", tag = "cases", params(("id" = Uuid, Path)),
+#[utoipa::path(post, operation_id = "add_amendment", path = "/api/v1/cases/{id}/amendments", tag = "cases", params(("id" = Uuid, Path)),
     request_body = AmendmentInput,
     responses((status = 201, body = cdb::Amendment), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn amend(
@@ -349,30 +345,32 @@ pub async fn amend(
     ))
 }
 
-/// Reads the `file` part of a multipart form: (file name, bytes).
+/// Reads the `file` part of a multipart form: (file name, bytes). It is the only part.
 pub async fn read_file_part(mut multipart: Multipart) -> AppResult<(String, Vec<u8>)> {
-    while let Some(field) = multipart
+    let field = multipart
         .next_field()
         .await
-        .map_err(|e| AppError::BadRequest(format!("The upload could not be read: {e}")))?
-    {
-        if field.name() == Some("file") {
-            let name = field.file_name().unwrap_or("").to_string();
-            let data = field.bytes().await.map_err(|e| {
-                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    AppError::PayloadTooLarge
-                } else {
-                    AppError::BadRequest(format!("The upload could not be read: {e}"))
-                }
-            })?;
-            return Ok((name, data.to_vec()));
+        .map_err(|e| AppError::BadRequest(format!("The upload could not be read: {e}")))?;
+    if let Some(field) = field {
+        if field.name() != Some("file") {
+            return Err(crate::web::extract::unknown_part(field.name()));
         }
+        let name = field.file_name().unwrap_or("").to_string();
+        crate::web::extract::check_text("file", &name)?;
+        let data = field.bytes().await.map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                AppError::PayloadTooLarge
+            } else {
+                AppError::BadRequest(format!("The upload could not be read: {e}"))
+            }
+        })?;
+        return Ok((name, data.to_vec()));
     }
     Err(AppError::validation("file", "Select a file"))
 }
 
-#[utoipa::path(post, path = "/api/v1/cases/{id}/attachments", tag = "cases", params(("id" = Uuid, Path)),
-    request_body(content_type = "multipart/form-data", description = "a part named `file`: PDF, PNG, JPEG, plain text, DOCX or XLSX, at most 10 MiB"),
+#[utoipa::path(post, operation_id = "add_case_attachment", path = "/api/v1/cases/{id}/attachments", tag = "cases", params(("id" = Uuid, Path)),
+    request_body(content = crate::web::api::AttachmentUpload, content_type = "multipart/form-data", description = "a part named `file`: PDF, PNG, JPEG, plain text, DOCX or XLSX, at most 10 MiB"),
     responses((status = 201, body = cdb::AttachmentInfo), (status = 403, body = Problem), (status = 404, body = Problem),
               (status = 413, body = Problem), (status = 415, body = Problem), (status = 422, body = Problem)))]
 pub async fn attach(
@@ -432,7 +430,7 @@ pub fn download(filename: &str, content_type: &str, data: Vec<u8>) -> Response {
     r
 }
 
-#[utoipa::path(get, path = "/api/v1/cases/{id}/attachments/{attachment_id}", tag = "cases",
+#[utoipa::path(get, operation_id = "download_case_attachment", path = "/api/v1/cases/{id}/attachments/{attachment_id}", tag = "cases",
     params(("id" = Uuid, Path), ("attachment_id" = Uuid, Path)),
     responses((status = 200, description = "the file, as an attachment"), (status = 404, body = Problem)))]
 pub async fn get_attachment(
@@ -448,13 +446,15 @@ pub async fn get_attachment(
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct AttachmentMarking {
     /// Whether the file holds patient-identifiable data: then it travels on a share only with
     /// patient data (and its written reason).
+    #[schema(value_type = bool, required = true)]
     pub holds_patient_data: Option<bool>,
 }
 
-#[utoipa::path(patch, path = "/api/v1/cases/{id}/attachments/{attachment_id}", tag = "cases",
+#[utoipa::path(patch, operation_id = "update_case_attachment", path = "/api/v1/cases/{id}/attachments/{attachment_id}", tag = "cases",
     params(("id" = Uuid, Path), ("attachment_id" = Uuid, Path)), request_body = AttachmentMarking,
     description = "The holding CDAO team marks evidence as holding patient data (or not).",
     responses((status = 200, body = cdb::AttachmentInfo), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
@@ -483,7 +483,7 @@ pub struct ReturnList {
     pub items: Vec<rdb::OccurrenceReturn>,
 }
 
-#[utoipa::path(post, path = "/api/v1/occurrence-returns", tag = "returns", request_body = ReturnInput,
+#[utoipa::path(post, operation_id = "file_occurrence_return", path = "/api/v1/occurrence-returns", tag = "returns", request_body = ReturnInput,
     description = "Files the quarter's return, or corrects it (the earlier version is kept): 201 when new, 200 for a correction.",
     responses((status = 201, body = rdb::OccurrenceReturn), (status = 200, body = rdb::OccurrenceReturn),
               (status = 403, body = Problem), (status = 422, body = Problem)))]
@@ -503,8 +503,8 @@ pub async fn file_return(
     ))
 }
 
-#[utoipa::path(get, path = "/api/v1/occurrence-returns", tag = "returns",
-    params(("year" = Option<i32>, Query)),
+#[utoipa::path(get, operation_id = "list_occurrence_returns", path = "/api/v1/occurrence-returns", tag = "returns",
+    params(crate::web::api::params::ReturnQuery),
     responses((status = 200, body = ReturnList), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn list_returns(
     State(state): State<AppState>,

@@ -19,7 +19,7 @@ pub struct AreaList {
     pub items: Vec<dir::Area>,
 }
 
-#[utoipa::path(get, path = "/api/v1/areas", tag = "directory",
+#[utoipa::path(get, operation_id = "list_areas", path = "/api/v1/areas", tag = "directory",
     responses((status = 200, body = AreaList), (status = 401, body = Problem)))]
 pub async fn list_areas(State(state): State<AppState>, _actor: Actor) -> AppResult<Json<AreaList>> {
     Ok(Json(AreaList {
@@ -27,7 +27,7 @@ pub async fn list_areas(State(state): State<AppState>, _actor: Actor) -> AppResu
     }))
 }
 
-#[utoipa::path(post, path = "/api/v1/areas", tag = "directory", request_body = AreaInput,
+#[utoipa::path(post, operation_id = "create_area", path = "/api/v1/areas", tag = "directory", request_body = AreaInput,
     responses((status = 201, body = dir::Area), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn create_area(
     State(state): State<AppState>,
@@ -40,7 +40,7 @@ pub async fn create_area(
     ))
 }
 
-#[utoipa::path(get, path = "/api/v1/areas/{id}", tag = "directory", params(("id" = Uuid, Path)),
+#[utoipa::path(get, operation_id = "get_area", path = "/api/v1/areas/{id}", tag = "directory", params(("id" = Uuid, Path)),
     responses((status = 200, body = dir::Area), (status = 404, body = Problem)))]
 pub async fn get_area(
     State(state): State<AppState>,
@@ -54,7 +54,7 @@ pub async fn get_area(
     ))
 }
 
-#[utoipa::path(patch, path = "/api/v1/areas/{id}", tag = "directory", params(("id" = Uuid, Path)), request_body = AreaInput,
+#[utoipa::path(patch, operation_id = "update_area", path = "/api/v1/areas/{id}", tag = "directory", params(("id" = Uuid, Path)), request_body = AreaInput,
     responses((status = 200, body = dir::Area), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn patch_area(
     State(state): State<AppState>,
@@ -72,9 +72,8 @@ pub struct OrganisationList {
     pub items: Vec<dir::Organisation>,
 }
 
-#[utoipa::path(get, path = "/api/v1/organisations", tag = "directory",
-    params(("q" = Option<String>, Query, description = "name or ODS code contains"),
-           ("kind" = Option<String>, Query), ("area_id" = Option<Uuid>, Query)),
+#[utoipa::path(get, operation_id = "list_organisations", path = "/api/v1/organisations", tag = "directory",
+    params(crate::web::api::params::OrganisationQuery),
     responses((status = 200, body = OrganisationList), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn list_organisations(
     State(state): State<AppState>,
@@ -97,7 +96,7 @@ pub async fn list_organisations(
     }))
 }
 
-#[utoipa::path(post, path = "/api/v1/organisations", tag = "directory", request_body = OrganisationInput,
+#[utoipa::path(post, operation_id = "create_organisation", path = "/api/v1/organisations", tag = "directory", request_body = OrganisationInput,
     responses((status = 201, body = dir::Organisation), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn create_organisation(
     State(state): State<AppState>,
@@ -110,7 +109,7 @@ pub async fn create_organisation(
     ))
 }
 
-#[utoipa::path(get, path = "/api/v1/organisations/{id}", tag = "directory", params(("id" = Uuid, Path)),
+#[utoipa::path(get, operation_id = "get_organisation", path = "/api/v1/organisations/{id}", tag = "directory", params(("id" = Uuid, Path)),
     responses((status = 200, body = dir::Organisation), (status = 404, body = Problem)))]
 pub async fn get_organisation(
     State(state): State<AppState>,
@@ -125,7 +124,7 @@ pub async fn get_organisation(
     ))
 }
 
-#[utoipa::path(patch, path = "/api/v1/organisations/{id}", tag = "directory", params(("id" = Uuid, Path)),
+#[utoipa::path(patch, operation_id = "update_organisation", path = "/api/v1/organisations/{id}", tag = "directory", params(("id" = Uuid, Path)),
     request_body = OrganisationInput,
     responses((status = 200, body = dir::Organisation), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn patch_organisation(
@@ -144,9 +143,8 @@ pub struct UserList {
     pub items: Vec<dir::User>,
 }
 
-#[utoipa::path(get, path = "/api/v1/users", tag = "directory",
-    params(("q" = Option<String>, Query), ("role" = Option<String>, Query),
-           ("organisation_id" = Option<Uuid>, Query), ("status" = Option<String>, Query)),
+#[utoipa::path(get, operation_id = "list_users", path = "/api/v1/users", tag = "directory",
+    params(crate::web::api::params::UserQuery),
     responses((status = 200, body = UserList), (status = 422, body = Problem)))]
 pub async fn list_users(
     State(state): State<AppState>,
@@ -178,7 +176,7 @@ pub struct CreatedUser {
     pub invitation_url: String,
 }
 
-#[utoipa::path(post, path = "/api/v1/users", tag = "directory", request_body = UserInput,
+#[utoipa::path(post, operation_id = "create_user", path = "/api/v1/users", tag = "directory", request_body = UserInput,
     responses((status = 201, body = CreatedUser), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn create_user(
     State(state): State<AppState>,
@@ -195,7 +193,7 @@ pub async fn create_user(
     ))
 }
 
-#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "directory", params(("id" = Uuid, Path)),
+#[utoipa::path(get, operation_id = "get_user", path = "/api/v1/users/{id}", tag = "directory", params(("id" = Uuid, Path)),
     responses((status = 200, body = dir::User), (status = 404, body = Problem)))]
 pub async fn get_user(
     State(state): State<AppState>,
@@ -209,7 +207,7 @@ pub async fn get_user(
     ))
 }
 
-#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "directory", params(("id" = Uuid, Path)), request_body = UserInput,
+#[utoipa::path(patch, operation_id = "update_user", path = "/api/v1/users/{id}", tag = "directory", params(("id" = Uuid, Path)), request_body = UserInput,
     responses((status = 200, body = dir::User), (status = 403, body = Problem), (status = 404, body = Problem),
               (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn patch_user(
@@ -228,7 +226,7 @@ pub struct Invitation {
     pub invitation_url: String,
 }
 
-#[utoipa::path(post, path = "/api/v1/users/{id}/invitation", tag = "directory", params(("id" = Uuid, Path)),
+#[utoipa::path(post, operation_id = "reinvite_user", path = "/api/v1/users/{id}/invitation", tag = "directory", params(("id" = Uuid, Path)),
     description = "A new one-time link (72 hours) to set a first password; earlier unused links stop working. 409 for an account that has a password already (an active account): people reset their own password.",
     responses((status = 201, body = Invitation), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn reinvite_user(
@@ -240,7 +238,7 @@ pub async fn reinvite_user(
     Ok((StatusCode::CREATED, Json(Invitation { invitation_url })))
 }
 
-#[utoipa::path(post, path = "/api/v1/users/{id}/reset-mfa", tag = "directory", params(("id" = Uuid, Path)),
+#[utoipa::path(post, operation_id = "reset_user_mfa", path = "/api/v1/users/{id}/reset-mfa", tag = "directory", params(("id" = Uuid, Path)),
     responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn reset_mfa(
     State(state): State<AppState>,

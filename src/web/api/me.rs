@@ -24,7 +24,7 @@ pub struct Me {
     pub area_ids: Vec<Uuid>,
 }
 
-#[utoipa::path(get, path = "/api/v1/me", tag = "account",
+#[utoipa::path(get, operation_id = "get_me", path = "/api/v1/me", tag = "account",
     responses((status = 200, body = Me), (status = 401, body = Problem)))]
 pub async fn me(actor: Actor) -> Json<Me> {
     Json(Me {
@@ -39,7 +39,7 @@ pub async fn me(actor: Actor) -> Json<Me> {
 
 pub use crate::accounts::{CreatedToken, MAX_TOKEN_DAYS, NewToken};
 
-#[utoipa::path(post, path = "/api/v1/me/tokens", tag = "account", request_body = NewToken,
+#[utoipa::path(post, operation_id = "create_token", path = "/api/v1/me/tokens", tag = "account", request_body = NewToken,
     description = "Only from a signed-in browser session (a token cannot create tokens), and only with a fresh proof of identity: either the session proved it within the last 5 minutes (on the account page, or with an earlier request here), or this request carries `password` and, where the account has a second factor, `code` (a code from the authenticator app or a recovery code). Without either: 403. A wrong password or code: 422 naming `password` or `code`, counted towards the lockout.",
     responses((status = 201, body = CreatedToken), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn post_token(
@@ -59,7 +59,7 @@ pub struct TokenList {
     pub items: Vec<accounts::TokenInfo>,
 }
 
-#[utoipa::path(get, path = "/api/v1/me/tokens", tag = "account",
+#[utoipa::path(get, operation_id = "list_tokens", path = "/api/v1/me/tokens", tag = "account",
     responses((status = 200, body = TokenList), (status = 403, body = Problem)))]
 pub async fn list_tokens(
     State(state): State<AppState>,
@@ -70,7 +70,7 @@ pub async fn list_tokens(
     }))
 }
 
-#[utoipa::path(delete, path = "/api/v1/me/tokens/{id}", tag = "account",
+#[utoipa::path(delete, operation_id = "delete_token", path = "/api/v1/me/tokens/{id}", tag = "account",
     params(("id" = Uuid, Path)),
     responses((status = 204), (status = 404, body = Problem)))]
 pub async fn delete_token(

@@ -19,7 +19,7 @@ use crate::shares::{
 use crate::state::AppState;
 use crate::web::extract::{ApiJson, Params, PathId};
 
-#[utoipa::path(post, path = "/api/v1/cases/{id}/shares", tag = "sharing", params(("id" = Uuid, Path)), request_body = ShareInput,
+#[utoipa::path(post, operation_id = "create_share", path = "/api/v1/cases/{id}/shares", tag = "sharing", params(("id" = Uuid, Path)), request_body = ShareInput,
     description = "Routes the case to member organisations of its area. An identified share, or one with patient data, waits for a second CDAO of the area when the area's two-person rule is on.",
     responses((status = 201, body = Created), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn create(
@@ -34,7 +34,7 @@ pub async fn create(
     ))
 }
 
-#[utoipa::path(post, path = "/api/v1/cases/{id}/shares/preview", tag = "sharing", params(("id" = Uuid, Path)), request_body = ShareInput,
+#[utoipa::path(post, operation_id = "preview_share", path = "/api/v1/cases/{id}/shares/preview", tag = "sharing", params(("id" = Uuid, Path)), request_body = ShareInput,
     description = "Exactly what each recipient would see, without sharing anything.",
     responses((status = 200, body = AlertView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn preview(
@@ -51,7 +51,7 @@ pub struct ShareList {
     pub items: Vec<ShareDetail>,
 }
 
-#[utoipa::path(get, path = "/api/v1/cases/{id}/shares", tag = "sharing", params(("id" = Uuid, Path)),
+#[utoipa::path(get, operation_id = "list_case_shares", path = "/api/v1/cases/{id}/shares", tag = "sharing", params(("id" = Uuid, Path)),
     description = "The case's shares, their recipients and responses (the case's area CDAOs).",
     responses((status = 200, body = ShareList), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn list(
@@ -64,7 +64,7 @@ pub async fn list(
     }))
 }
 
-#[utoipa::path(post, path = "/api/v1/shares/{id}/approve", tag = "sharing", params(("id" = Uuid, Path)),
+#[utoipa::path(post, operation_id = "approve_share", path = "/api/v1/shares/{id}/approve", tag = "sharing", params(("id" = Uuid, Path)),
     description = "A second CDAO of the area approves (the creator may not: 403).",
     responses((status = 200, body = Created), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn approve(
@@ -75,7 +75,7 @@ pub async fn approve(
     Ok(Json(shares::approve(&state, &actor, id).await?))
 }
 
-#[utoipa::path(post, path = "/api/v1/shares/{id}/decline", tag = "sharing", params(("id" = Uuid, Path)),
+#[utoipa::path(post, operation_id = "decline_share", path = "/api/v1/shares/{id}/decline", tag = "sharing", params(("id" = Uuid, Path)),
     request_body = DeclineInput,
     description = "A second CDAO of the area declines a pending share, with a reason its author sees (the author may not: 403). A declined share cannot then be approved (409).",
     responses((status = 200, body = Created), (status = 403, body = Problem), (status = 404, body = Problem),
@@ -95,7 +95,7 @@ pub struct Revoked {
     pub revoked: bool,
 }
 
-#[utoipa::path(post, path = "/api/v1/shares/{id}/revoke", tag = "sharing", params(("id" = Uuid, Path)),
+#[utoipa::path(post, operation_id = "revoke_share", path = "/api/v1/shares/{id}/revoke", tag = "sharing", params(("id" = Uuid, Path)),
     description = "Members keep the alert, its reference and their responses, but lose identities, free text and attachments.",
     responses((status = 200, body = Revoked), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn revoke(
@@ -113,8 +113,8 @@ pub struct AlertList {
     pub unread: usize,
 }
 
-#[utoipa::path(get, path = "/api/v1/alerts", tag = "alerts",
-    params(("filter" = Option<String>, Query, description = "all (default), unread or unacknowledged")),
+#[utoipa::path(get, operation_id = "list_alerts", path = "/api/v1/alerts", tag = "alerts",
+    params(crate::web::api::params::AlertQuery),
     responses((status = 200, body = AlertList), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn alerts(
     State(state): State<AppState>,
@@ -141,7 +141,7 @@ pub async fn alerts(
     Ok(Json(AlertList { items, unread }))
 }
 
-#[utoipa::path(get, path = "/api/v1/alerts/{id}", tag = "alerts", params(("id" = Uuid, Path)),
+#[utoipa::path(get, operation_id = "get_alert", path = "/api/v1/alerts/{id}", tag = "alerts", params(("id" = Uuid, Path)),
     responses((status = 200, body = AlertView), (status = 404, body = Problem)))]
 pub async fn alert(
     State(state): State<AppState>,
@@ -156,7 +156,7 @@ pub struct Acknowledged {
     pub acknowledged_at: DateTime<Utc>,
 }
 
-#[utoipa::path(post, path = "/api/v1/alerts/{id}/acknowledge", tag = "alerts", params(("id" = Uuid, Path)),
+#[utoipa::path(post, operation_id = "acknowledge_alert", path = "/api/v1/alerts/{id}/acknowledge", tag = "alerts", params(("id" = Uuid, Path)),
     responses((status = 200, body = Acknowledged), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn acknowledge(
     State(state): State<AppState>,
@@ -168,7 +168,7 @@ pub async fn acknowledge(
     }))
 }
 
-#[utoipa::path(post, path = "/api/v1/alerts/{id}/responses", tag = "alerts", params(("id" = Uuid, Path)), request_body = ResponseInput,
+#[utoipa::path(post, operation_id = "respond_to_alert", path = "/api/v1/alerts/{id}/responses", tag = "alerts", params(("id" = Uuid, Path)), request_body = ResponseInput,
     responses((status = 201, body = sdb::Response), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn respond(
     State(state): State<AppState>,
@@ -182,7 +182,7 @@ pub async fn respond(
     ))
 }
 
-#[utoipa::path(get, path = "/api/v1/alerts/{id}/attachments/{attachment_id}", tag = "alerts",
+#[utoipa::path(get, operation_id = "download_alert_attachment", path = "/api/v1/alerts/{id}/attachments/{attachment_id}", tag = "alerts",
     params(("id" = Uuid, Path), ("attachment_id" = Uuid, Path)),
     description = "A file the alert's share names, while the share is live. Each download is audited (`alert.attachment_downloaded`).",
     responses((status = 200, description = "the file, as an attachment"), (status = 404, body = Problem)))]
@@ -203,7 +203,7 @@ pub struct ResponsivenessList {
     pub items: Vec<sdb::Responsiveness>,
 }
 
-#[utoipa::path(get, path = "/api/v1/stats/responsiveness", tag = "statistics",
+#[utoipa::path(get, operation_id = "get_member_responsiveness", path = "/api/v1/stats/responsiveness", tag = "statistics",
     description = "Per member organisation: alerts received, acknowledged on time, median hours to acknowledge and to respond. CDAOs: their areas; analysts: national.",
     responses((status = 200, body = ResponsivenessList), (status = 403, body = Problem)))]
 pub async fn responsiveness(

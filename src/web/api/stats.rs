@@ -146,9 +146,8 @@ pub async fn compute(state: &AppState, actor: &Actor, q: &StatsQuery) -> AppResu
     })
 }
 
-#[utoipa::path(get, path = "/api/v1/stats", tag = "statistics",
-    params(("group_by" = Option<String>, Query, description = "month, category, schedule, sector, harm, drug, kind or status (default category)"),
-           ("from" = Option<String>, Query), ("to" = Option<String>, Query), ("area_id" = Option<Uuid>, Query)),
+#[utoipa::path(get, operation_id = "get_stats", path = "/api/v1/stats", tag = "statistics",
+    params(crate::web::api::params::StatsParams),
     responses((status = 200, body = Stats), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn stats(
     State(state): State<AppState>,
@@ -183,8 +182,9 @@ pub fn csv_response(body: Vec<u8>, filename: &str) -> Response {
         .into_response()
 }
 
-#[utoipa::path(get, path = "/api/v1/cases.csv", tag = "cases",
+#[utoipa::path(get, operation_id = "export_cases_csv", path = "/api/v1/cases.csv", tag = "cases",
     description = "The filtered case list as CSV (same filters as GET /api/v1/cases), without identities or free text. CDAOs only.",
+    params(crate::web::api::params::CaseListQuery),
     responses((status = 200, content_type = "text/csv", description = "the CSV"), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn cases_csv(
     State(state): State<AppState>,

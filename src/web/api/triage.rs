@@ -17,7 +17,7 @@ use crate::triage::{
 };
 use crate::web::extract::{ApiJson, PathId};
 
-#[utoipa::path(post, path = "/api/v1/cases/{id}/triage", tag = "triage", params(("id" = uuid::Uuid, Path)),
+#[utoipa::path(post, operation_id = "triage_case", path = "/api/v1/cases/{id}/triage", tag = "triage", params(("id" = uuid::Uuid, Path)),
     request_body = TriageInput,
     responses((status = 200, body = CaseView), (status = 403, body = Problem), (status = 404, body = Problem),
               (status = 409, body = Problem), (status = 422, body = Problem)))]
@@ -31,7 +31,7 @@ pub async fn triage(
     Ok(Json(reports::view_case(&state, &actor, id).await?))
 }
 
-#[utoipa::path(post, path = "/api/v1/cases/{id}/messages", tag = "triage", params(("id" = uuid::Uuid, Path)),
+#[utoipa::path(post, operation_id = "send_case_message", path = "/api/v1/cases/{id}/messages", tag = "triage", params(("id" = uuid::Uuid, Path)),
     request_body = MessageInput,
     responses((status = 201, body = MessageSent), (status = 403, body = Problem), (status = 404, body = Problem),
               (status = 409, body = Problem), (status = 422, body = Problem)))]
@@ -47,7 +47,7 @@ pub async fn message(
     ))
 }
 
-#[utoipa::path(post, path = "/api/v1/cases/{id}/links", tag = "triage", params(("id" = uuid::Uuid, Path)),
+#[utoipa::path(post, operation_id = "link_case", path = "/api/v1/cases/{id}/links", tag = "triage", params(("id" = uuid::Uuid, Path)),
     request_body = LinkInput,
     responses((status = 201, body = CaseView), (status = 403, body = Problem), (status = 404, body = Problem),
               (status = 409, body = Problem), (status = 422, body = Problem)))]
@@ -64,7 +64,7 @@ pub async fn link(
     ))
 }
 
-#[utoipa::path(post, path = "/api/v1/cases/{id}/close", tag = "triage", params(("id" = uuid::Uuid, Path)),
+#[utoipa::path(post, operation_id = "close_case", path = "/api/v1/cases/{id}/close", tag = "triage", params(("id" = uuid::Uuid, Path)),
     request_body = CloseInput,
     responses((status = 200, body = CaseView), (status = 403, body = Problem), (status = 404, body = Problem),
               (status = 409, body = Problem), (status = 422, body = Problem)))]
@@ -78,7 +78,7 @@ pub async fn close(
     Ok(Json(reports::view_case(&state, &actor, id).await?))
 }
 
-#[utoipa::path(post, path = "/api/v1/cases/{id}/reopen", tag = "triage", params(("id" = uuid::Uuid, Path)),
+#[utoipa::path(post, operation_id = "reopen_case", path = "/api/v1/cases/{id}/reopen", tag = "triage", params(("id" = uuid::Uuid, Path)),
     request_body = ReopenInput,
     responses((status = 200, body = CaseView), (status = 403, body = Problem), (status = 404, body = Problem),
               (status = 409, body = Problem), (status = 422, body = Problem)))]
@@ -92,7 +92,7 @@ pub async fn reopen(
     Ok(Json(reports::view_case(&state, &actor, id).await?))
 }
 
-#[utoipa::path(get, path = "/api/v1/cases/{id}/matches", tag = "triage", params(("id" = uuid::Uuid, Path)),
+#[utoipa::path(get, operation_id = "list_case_matches", path = "/api/v1/cases/{id}/matches", tag = "triage", params(("id" = uuid::Uuid, Path)),
     responses((status = 200, body = MatchList), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn matches(
     State(state): State<AppState>,
@@ -107,7 +107,7 @@ pub struct AccessLog {
     pub items: Vec<tdb::AccessLogEntry>,
 }
 
-#[utoipa::path(get, path = "/api/v1/cases/{id}/access-log", tag = "triage", params(("id" = uuid::Uuid, Path)),
+#[utoipa::path(get, operation_id = "get_case_access_log", path = "/api/v1/cases/{id}/access-log", tag = "triage", params(("id" = uuid::Uuid, Path)),
     description = "Who viewed this case, from the audit trail (the case's area CDAOs).",
     responses((status = 200, body = AccessLog), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn access_log(
@@ -125,7 +125,7 @@ pub struct AccessRequestList {
     pub items: Vec<tdb::AccessRequest>,
 }
 
-#[utoipa::path(post, path = "/api/v1/access-requests", tag = "triage", request_body = AccessRequestInput,
+#[utoipa::path(post, operation_id = "request_access", path = "/api/v1/access-requests", tag = "triage", request_body = AccessRequestInput,
     responses((status = 201, body = tdb::AccessRequest), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn request_access(
     State(state): State<AppState>,
@@ -138,7 +138,7 @@ pub async fn request_access(
     ))
 }
 
-#[utoipa::path(get, path = "/api/v1/access-requests", tag = "triage",
+#[utoipa::path(get, operation_id = "list_access_requests", path = "/api/v1/access-requests", tag = "triage",
     description = "Requests made by the caller's areas and requests to them.",
     responses((status = 200, body = AccessRequestList), (status = 403, body = Problem)))]
 pub async fn list_access_requests(
@@ -150,7 +150,7 @@ pub async fn list_access_requests(
     }))
 }
 
-#[utoipa::path(post, path = "/api/v1/access-requests/{id}/decide", tag = "triage", params(("id" = uuid::Uuid, Path)),
+#[utoipa::path(post, operation_id = "decide_access_request", path = "/api/v1/access-requests/{id}/decide", tag = "triage", params(("id" = uuid::Uuid, Path)),
     request_body = DecisionInput,
     description = "The holding team decides. An approval creates one share per matched case to the requesting area's CDAO team (identified, the request's reason as purpose, 90 days, under the two-person rule); `share_ids` lists them.",
     responses((status = 200, body = triage::Decided), (status = 403, body = Problem), (status = 404, body = Problem),

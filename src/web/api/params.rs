@@ -1,0 +1,219 @@
+//! The query parameters of the API, declared once for the document (and so for the edge
+//! that checks them: `query.rs`). Enumerations are the server's own code enums, so the
+//! document cannot offer a code the handlers refuse. Handlers read the same names.
+
+use utoipa::IntoParams;
+use uuid::Uuid;
+
+use crate::domain::directory::{OrgKind, Role, Sector, UserStatus};
+use crate::domain::report::{CaseStatus, Harm, Schedule};
+use crate::domain::triage::Priority;
+
+/// The kind of a case.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseKind {
+    Incident,
+    PersonConcern,
+}
+
+/// The order of the case list.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseSort {
+    Newest,
+    Oldest,
+}
+
+/// Which alerts to list.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertFilter {
+    All,
+    Unread,
+    Unacknowledged,
+}
+
+/// Filters of the case list (`GET /api/v1/cases` and its CSV export). Lists are
+/// comma-separated (`status=new,in_review`) or repeated (`status=new&status=in_review`).
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct CaseListQuery {
+    /// One or more statuses.
+    #[param(style = Form, explode = false, max_items = 5)]
+    status: Option<Vec<CaseStatus>>,
+    /// One or more priorities (CDAOs only: 403 for reporters and organisation leads).
+    #[param(style = Form, explode = false, max_items = 4)]
+    priority: Option<Vec<Priority>>,
+    kind: Option<CaseKind>,
+    /// One or more incident or concern category codes.
+    #[param(style = Form, explode = false)]
+    category: Option<Vec<String>>,
+    /// One or more schedules.
+    #[param(style = Form, explode = false, max_items = 6)]
+    schedule: Option<Vec<Schedule>>,
+    /// One or more harm levels.
+    #[param(style = Form, explode = false, max_items = 5)]
+    harm: Option<Vec<Harm>>,
+    /// One or more sectors of the reporting organisation.
+    #[param(style = Form, explode = false)]
+    sector: Option<Vec<Sector>>,
+    organisation_id: Option<Uuid>,
+    /// A CDAO's id, or `none` for cases nobody is assigned to (CDAOs only).
+    #[param(value_type = Option<AssigneeFilter>)]
+    assignee_id: Option<String>,
+    /// Cases naming this catalogue drug.
+    drug_id: Option<Uuid>,
+    /// Only cases past their triage target (CDAOs only).
+    overdue: Option<bool>,
+    /// `newest` (default) or `oldest` first.
+    sort: Option<CaseSort>,
+    /// Submitted on or after this date.
+    #[param(format = Date, value_type = Option<String>)]
+    from: Option<String>,
+    /// Submitted on or before this date.
+    #[param(format = Date, value_type = Option<String>)]
+    to: Option<String>,
+    /// A reference (`CD-2026-000123`, or part of one), identifiers of a person, or words of
+    /// the description.
+    q: Option<String>,
+    /// 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    cursor: Option<String>,
+}
+
+/// `GET /api/v1/drugs`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct DrugQuery {
+    /// Part of a name or a brand name.
+    q: Option<String>,
+}
+
+/// `GET /api/v1/organisations`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct OrganisationQuery {
+    /// Name or ODS code contains.
+    q: Option<String>,
+    kind: Option<OrgKind>,
+    area_id: Option<Uuid>,
+}
+
+/// `GET /api/v1/users`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct UserQuery {
+    /// Name or email contains.
+    q: Option<String>,
+    role: Option<Role>,
+    organisation_id: Option<Uuid>,
+    status: Option<UserStatus>,
+}
+
+/// `GET /api/v1/alerts`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct AlertQuery {
+    /// `all` (default), `unread` or `unacknowledged`.
+    filter: Option<AlertFilter>,
+}
+
+/// `GET /api/v1/stats`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct StatsParams {
+    /// month, category, schedule, sector, harm, drug, kind or status (default category).
+    group_by: Option<String>,
+    #[param(format = Date, value_type = Option<String>)]
+    from: Option<String>,
+    #[param(format = Date, value_type = Option<String>)]
+    to: Option<String>,
+    area_id: Option<Uuid>,
+}
+
+/// An assignee's id, or `none`.
+pub struct AssigneeFilter;
+
+impl utoipa::PartialSchema for AssigneeFilter {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{
+            KnownFormat, ObjectBuilder, OneOfBuilder, SchemaFormat, Type,
+        };
+        OneOfBuilder::new()
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid))),
+            )
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .enum_values(Some(["none"])),
+            )
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for AssigneeFilter {}
+
+/// A date (`2026-11-21`) or an RFC 3339 time.
+pub struct DateOrTime;
+
+impl utoipa::PartialSchema for DateOrTime {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{
+            KnownFormat, ObjectBuilder, OneOfBuilder, SchemaFormat, Type,
+        };
+        let string = |f: KnownFormat| {
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(SchemaFormat::KnownFormat(f)))
+        };
+        OneOfBuilder::new()
+            .item(string(KnownFormat::Date))
+            .item(string(KnownFormat::DateTime))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for DateOrTime {}
+
+/// `GET /api/v1/audit`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct AuditQuery {
+    actor_id: Option<Uuid>,
+    case_id: Option<Uuid>,
+    subject_id: Option<Uuid>,
+    /// An action name, or a prefix ending in '.' such as `auth.`.
+    action: Option<String>,
+    /// From this date or time.
+    #[param(value_type = Option<DateOrTime>)]
+    from: Option<String>,
+    /// Up to this time, or to the end of this date.
+    #[param(value_type = Option<DateOrTime>)]
+    to: Option<String>,
+    /// 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
+    limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    cursor: Option<String>,
+}
+
+/// `GET /api/v1/occurrence-returns`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct ReturnQuery {
+    year: Option<i32>,
+}
