@@ -31,6 +31,8 @@ pub struct ErasureInput {
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+// Named apart from the case outcome (`domain::triage::Outcome`): one name, one schema.
+#[schema(as = ErasureOutcome)]
 pub struct Outcome {
     pub id: Uuid,
     /// `pending` (waiting for a second CDAO of the area), `approved` (removed) or `declined`.
