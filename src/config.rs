@@ -49,6 +49,10 @@ pub struct Config {
     pub db_max_connections: u32,
     /// Password for the seeded demo users (`demo` only); random when unset.
     pub demo_password: Option<Secret<String>>,
+    /// An opioid dose at or above this many mg oral morphine equivalent a day is "high dose"
+    /// (`CDC_HIGH_DOSE_OME_MG`; 120 by Opioids Aware, 90 in NHS England's 2024/25 medicines
+    /// optimisation opportunities).
+    pub high_dose_ome_mg: f64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -123,6 +127,20 @@ impl Config {
             },
             db_max_connections: parse_num(&get, "CDC_DB_MAX_CONNECTIONS", 32)?.max(2),
             demo_password: get("CDC_DEMO_PASSWORD").map(Secret::new),
+            high_dose_ome_mg: match get("CDC_HIGH_DOSE_OME_MG") {
+                None => crate::domain::ome::HIGH_DOSE_MG,
+                Some(v) => match v.trim().parse::<f64>() {
+                    Ok(mg) if mg.is_finite() && mg > 0.0 && mg <= 10_000.0 => mg,
+                    _ => {
+                        return Err(ConfigError::Invalid {
+                            name: "CDC_HIGH_DOSE_OME_MG",
+                            reason: format!(
+                                "'{v}': expected mg of oral morphine equivalent a day, such as 120 or 90"
+                            ),
+                        });
+                    }
+                },
+            },
         })
     }
 
@@ -198,6 +216,20 @@ mod tests {
     fn secrets_do_not_print() {
         let c = cfg(&[("DATABASE_URL", "postgres://u:hunter2@h/db")]).unwrap();
         assert!(!format!("{c:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn the_high_dose_threshold_is_120_mg_unless_set() {
+        assert_eq!(cfg(&[]).unwrap().high_dose_ome_mg, 120.0);
+        assert_eq!(
+            cfg(&[("CDC_HIGH_DOSE_OME_MG", "90")])
+                .unwrap()
+                .high_dose_ome_mg,
+            90.0
+        );
+        for bad in ["0", "-5", "ninety", "NaN", "1e9"] {
+            assert!(cfg(&[("CDC_HIGH_DOSE_OME_MG", bad)]).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -118,6 +118,9 @@ pub struct Submission {
     pub search_text: String,
     /// The subject of a person-of-concern report: (subject type, sealed identity, blind indexes).
     pub person: Option<PersonToStore>,
+    /// The overseas prescriber's registration of an online supply: sealed by `submit`, never
+    /// kept in `report`.
+    pub online_registration: Option<String>,
 }
 
 pub struct PersonToStore {
@@ -209,6 +212,11 @@ pub async fn submit(
             search_text: s.search_text,
             priority_suggested: suggested.code().to_string(),
             triage_due_at,
+            online_registration: s
+                .online_registration
+                .as_deref()
+                .map(|r| crate::oversight::seal_registration(state, case_id, r))
+                .transpose()?,
         },
         Uuid::now_v7(),
     )
@@ -259,9 +267,17 @@ pub async fn submit_incident(
 ) -> AppResult<(Submitted, bool)> {
     let organisation_id = policy::submit_report(actor)?;
     let cat = catalogue(state).await?;
-    let incident = input
-        .parse(uk_today(state), &|id| cat.find(id))
+    let mut incident = input
+        .parse_at(
+            uk_today(state),
+            &|id| cat.find(id),
+            state.config.high_dose_ome_mg,
+        )
         .map_err(AppError::Validation)?;
+    let online_registration = incident
+        .online_supply
+        .as_mut()
+        .and_then(|o| o.prescriber_registration.take());
     let s = Submission {
         kind: "incident",
         occurred_on: Some(incident.occurred_on),
@@ -277,6 +293,7 @@ pub async fn submit_incident(
         search_text: incident.search_text(),
         report: serde_json::to_value(&incident).map_err(|e| AppError::Internal(e.into()))?,
         person: None,
+        online_registration,
     };
     submit(
         state,
@@ -316,9 +333,13 @@ pub async fn submit_person_concern(
     } else {
         cdb::visible_ids(&state.db, &policy::case_scope(actor), &wanted).await?
     };
-    let (concern, identity) = input
+    let (mut concern, identity) = input
         .parse(uk_today(state), &linked_ok)
         .map_err(AppError::Validation)?;
+    let online_registration = concern
+        .online_supply
+        .as_mut()
+        .and_then(|o| o.prescriber_registration.take());
     let person_id = Uuid::now_v7();
     let sealed = state.sealer.seal(
         &serde_json::to_vec(&identity).map_err(|e| AppError::Internal(e.into()))?,
@@ -352,6 +373,7 @@ pub async fn submit_person_concern(
             identity_enc: sealed,
             identifiers,
         }),
+        online_registration,
     };
     submit(
         state,
@@ -439,7 +461,11 @@ pub async fn view_case(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<C
         cdb::attachments(&state.db, id),
         cdb::timeline(&state.db, id, !is_cdao),
     )?;
-    let action = if persons.is_empty() {
+    // The overseas prescriber's registration, sealed beside the report (everyone who reads a
+    // case here may see its identities).
+    let mut report = c.report;
+    let registration_shown = crate::oversight::reveal_registration(state, id, &mut report).await?;
+    let action = if persons.is_empty() && !registration_shown {
         audit::action::CASE_VIEWED
     } else {
         audit::action::IDENTITY_VIEWED
@@ -492,7 +518,7 @@ pub async fn view_case(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<C
         organisation_name: c.organisation_name,
         area_id: c.area_id,
         submitted_at: c.submitted_at,
-        report: c.report,
+        report,
         persons,
         amendments,
         attachments,

@@ -4,6 +4,7 @@
 pub mod cases;
 pub mod directory;
 pub mod drugs;
+pub mod oversight;
 pub mod retention;
 pub mod returns;
 pub mod sessions;

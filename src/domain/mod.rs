@@ -1,10 +1,14 @@
 //! Pure domain types and rules: no I/O.
 
+pub mod countries;
 pub mod directory;
 pub mod identifiers;
 pub mod ome;
+pub mod oversight;
 pub mod report;
 pub mod share;
+pub mod spc;
+pub mod stats;
 pub mod triage;
 pub mod validation;
 

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod access;
+mod aggregates;
 mod alert_pages;
 mod audit;
 mod auth;

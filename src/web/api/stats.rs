@@ -6,69 +6,16 @@ use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use serde::Serialize;
-use serde_json::json;
 use uuid::Uuid;
 
-use crate::audit::{self, Event};
-use crate::db::stats::{self as sdb, GroupBy, Period};
-use crate::domain::directory::Sector;
-use crate::domain::report::{CaseStatus, ConcernCategory, Harm, IncidentCategory, Schedule};
 use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult, Problem};
-use crate::policy::{self, Actor};
+use crate::policy::Actor;
 use crate::state::AppState;
+use crate::statistics::{self, GroupBy, Period, Population, Stats, StatsQuery};
 use crate::web::extract::Params;
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct StatItem {
-    pub key: String,
-    pub label: String,
-    /// Null when suppressed.
-    pub count: Option<i64>,
-    /// For national figures: a count from 1 to 4 is hidden so nobody can be identified.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub suppressed: bool,
-}
-
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct Stats {
-    pub group_by: String,
-    pub items: Vec<StatItem>,
-}
-
-/// A human label for a key of a grouping.
-pub fn label(group: GroupBy, key: &str) -> String {
-    let l = match group {
-        GroupBy::Category => IncidentCategory::parse(key)
-            .map(|c| c.label())
-            .or_else(|| ConcernCategory::parse(key).map(|c| c.label())),
-        GroupBy::Schedule => Schedule::parse(key).map(|s| s.label()),
-        GroupBy::Sector => Sector::parse(key).map(|s| s.label()),
-        GroupBy::Harm => Harm::parse(key)
-            .map(|h| h.label())
-            .or((key == "not_recorded").then_some("Not recorded")),
-        GroupBy::Status => CaseStatus::parse(key).map(|s| s.label()),
-        GroupBy::Kind => match key {
-            "incident" => Some("Incidents"),
-            "person_concern" => Some("Persons of concern"),
-            _ => None,
-        },
-        GroupBy::Month => {
-            return NaiveDate::parse_from_str(&format!("{key}-01"), "%Y-%m-%d")
-                .map(|d| d.format("%B %Y").to_string())
-                .unwrap_or_else(|_| key.to_string());
-        }
-        GroupBy::Drug => None,
-    };
-    l.map(str::to_string).unwrap_or_else(|| key.to_string())
-}
-
-pub struct StatsQuery {
-    pub group: GroupBy,
-    pub period: Period,
-    pub area_id: Option<Uuid>,
-}
-
+/// Reads `group_by`, `from`, `to` and `area_id` (and, for the dataset pages, `dataset`).
 pub fn parse_stats_query(params: &Params, default_group: GroupBy) -> AppResult<StatsQuery> {
     let mut e = FieldErrors::new();
     let group = match params.get("group_by") {
@@ -76,7 +23,7 @@ pub fn parse_stats_query(params: &Params, default_group: GroupBy) -> AppResult<S
         Some(g) => GroupBy::parse(g.trim()).unwrap_or_else(|| {
             e.add(
                 "group_by",
-                "group_by must be month, category, schedule, sector, harm, drug, kind or status",
+                format!("group_by must be {}", GroupBy::codes_text()),
             );
             default_group
         }),
@@ -84,7 +31,9 @@ pub fn parse_stats_query(params: &Params, default_group: GroupBy) -> AppResult<S
     let date = |key: &str, e: &mut FieldErrors| {
         params
             .get(key)
-            .and_then(|v| match NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d") {
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .and_then(|v| match NaiveDate::parse_from_str(v, "%Y-%m-%d") {
                 Ok(d) => Some(d),
                 Err(_) => {
                     e.add(key, format!("{key} must be a date like 2026-11-02"));
@@ -96,13 +45,22 @@ pub fn parse_stats_query(params: &Params, default_group: GroupBy) -> AppResult<S
     let to = date("to", &mut e);
     let area_id = params
         .get("area_id")
-        .and_then(|v| match Uuid::parse_str(v.trim()) {
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .and_then(|v| match Uuid::parse_str(v) {
             Ok(id) => Some(id),
             Err(_) => {
                 e.add("area_id", "area_id must be a UUID");
                 None
             }
         });
+    let population = match params.get("dataset").map(str::trim) {
+        None => Population::All,
+        Some(d) => Population::parse(d).unwrap_or_else(|| {
+            e.add("dataset", "dataset must be all, online or cbpm");
+            Population::All
+        }),
+    };
     if !e.is_empty() {
         return Err(AppError::Validation(e.into_vec()));
     }
@@ -110,47 +68,16 @@ pub fn parse_stats_query(params: &Params, default_group: GroupBy) -> AppResult<S
         group,
         period: Period { from, to },
         area_id,
-    })
-}
-
-/// Counts for the caller's scope, with small numbers suppressed for national analysts.
-pub async fn compute(state: &AppState, actor: &Actor, q: &StatsQuery) -> AppResult<Stats> {
-    let scope = policy::stats_scope(actor, q.area_id)?;
-    let suppress = policy::suppress_small_numbers(actor);
-    let mut rows = sdb::counts(&state.db, &scope, q.group, &q.period).await?;
-    if suppress && q.group != GroupBy::Month {
-        // Suppressed counts go last, in key order: their order must not tell which is larger.
-        rows.sort_by(|a, b| {
-            let hidden = |n: i64| (1..5).contains(&n);
-            hidden(a.1).cmp(&hidden(b.1)).then_with(|| {
-                if hidden(a.1) && hidden(b.1) {
-                    a.0.cmp(&b.0)
-                } else {
-                    std::cmp::Ordering::Equal
-                }
-            })
-        });
-    }
-    Ok(Stats {
-        group_by: q.group.code().to_string(),
-        items: rows
-            .into_iter()
-            .map(|(key, n)| {
-                let hidden = suppress && (1..5).contains(&n);
-                StatItem {
-                    label: label(q.group, &key),
-                    key,
-                    count: (!hidden).then_some(n),
-                    suppressed: hidden,
-                }
-            })
-            .collect(),
+        population,
     })
 }
 
 #[utoipa::path(get, path = "/api/v1/stats", tag = "statistics",
-    params(("group_by" = Option<String>, Query, description = "month, category, schedule, sector, harm, drug, kind or status (default category)"),
-           ("from" = Option<String>, Query), ("to" = Option<String>, Query), ("area_id" = Option<Uuid>, Query)),
+    description = "Counts of reports, grouped. CDAOs: their areas (or the one chosen); organisation leads and reporters: their organisation; national analysts: England, with counts from 1 to 4 given as null and `suppressed: true`, and dates widened to whole calendar months (`from` to the first day of its month, `to` to the last), so that two overlapping ranges cannot be differenced to single out a case; `from` and `to` in the answer are the dates applied. The oversight groupings (`online_service`: the registrable domain of the online service; `prescriber_country`: ISO 3166-1 alpha-2; `cbpm_issue`, `cbpm_prescriber_type`, `cbpm_setting`: the CBPM codes; `not_known` where not given) count the overseas online prescribing and CBPM datasets, for CDAOs and analysts only.",
+    params(("group_by" = Option<String>, Query, description = "month, category, schedule, sector, harm, drug, kind, status, online_service, prescriber_country, cbpm_issue, cbpm_prescriber_type or cbpm_setting (default category)"),
+           ("from" = Option<String>, Query, description = "first day submitted, like 2026-01-01 (analysts: whole calendar months)"),
+           ("to" = Option<String>, Query, description = "last day submitted, like 2026-12-31 (analysts: whole calendar months)"),
+           ("area_id" = Option<Uuid>, Query)),
     responses((status = 200, body = Stats), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn stats(
     State(state): State<AppState>,
@@ -158,7 +85,23 @@ pub async fn stats(
     params: Params,
 ) -> AppResult<Json<Stats>> {
     let q = parse_stats_query(&params, GroupBy::Category)?;
-    Ok(Json(compute(&state, &actor, &q).await?))
+    Ok(Json(statistics::stats(&state, &actor, &q).await?))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ResponsivenessList {
+    pub items: Vec<statistics::Responsiveness>,
+}
+
+#[utoipa::path(get, path = "/api/v1/stats/responsiveness", tag = "statistics",
+    description = "Per member organisation: alerts received, acknowledged, acknowledged on time, median hours to acknowledge and to respond. CDAOs: alerts of their areas; national analysts: England, with counts from 1 to 4 null and `suppressed: true`, and no median over fewer than 5 alerts.",
+    responses((status = 200, body = ResponsivenessList), (status = 403, body = Problem)))]
+pub async fn responsiveness(
+    State(state): State<AppState>,
+    actor: Actor,
+) -> AppResult<Json<ResponsivenessList>> {
+    let items = statistics::responsiveness(&state, &actor).await?;
+    Ok(Json(ResponsivenessList { items }))
 }
 
 /// The CSV of the filtered case list (no identities, no free text).
@@ -167,73 +110,9 @@ pub async fn cases_csv_body(
     actor: &Actor,
     params: &Params,
 ) -> AppResult<(Vec<u8>, usize)> {
-    policy::export_cases(actor)?;
-    let mut f = crate::web::api::cases::parse_case_filter(params)?;
-    f.limit = 100_000;
-    f.before = None;
-    f.now = Some(state.now());
-    let scope = policy::list_cases(actor)?;
-    let rows = crate::db::cases::list_cases(&state.db, &scope, &f).await?;
-    let areas = crate::db::directory::list_areas(&state.db).await?;
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let io = |e: csv::Error| AppError::Internal(e.into());
-    w.write_record([
-        "reference",
-        "kind",
-        "status",
-        "priority",
-        "submitted_at",
-        "organisation",
-        "sector",
-        "area",
-        "occurred_on",
-        "harm",
-        "categories",
-        "schedules",
-        "high_dose_opioid",
-        "triage_due_at",
-    ])
-    .map_err(io)?;
-    for c in &rows {
-        let area = areas
-            .iter()
-            .find(|a| a.id == c.area_id)
-            .map(|a| a.name.clone())
-            .unwrap_or_default();
-        w.write_record([
-            c.reference.clone(),
-            c.kind.clone(),
-            c.status.clone(),
-            c.priority.clone().unwrap_or_default(),
-            c.submitted_at.to_rfc3339(),
-            c.organisation_name.clone(),
-            c.sector.clone(),
-            area,
-            c.occurred_on.map(|d| d.to_string()).unwrap_or_default(),
-            c.harm.clone().unwrap_or_default(),
-            c.categories.join(";"),
-            c.schedules.join(";"),
-            c.high_dose.to_string(),
-            c.triage_due_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
-        ])
-        .map_err(io)?;
-    }
-    let body = w
-        .into_inner()
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("csv: {e}")))?;
-    audit::record_alone(
-        &state.db,
-        state.now(),
-        Event::new(
-            Some(actor.user_id),
-            crate::triage::action::EXPORTED,
-            "case_list",
-            None,
-        )
-        .details(json!({"rows": rows.len()})),
-    )
-    .await?;
-    Ok((body, rows.len()))
+    crate::policy::export_cases(actor)?;
+    let f = crate::web::api::cases::parse_case_filter(params)?;
+    statistics::cases_csv(state, actor, f).await
 }
 
 pub fn csv_response(body: Vec<u8>, filename: &str) -> Response {
