@@ -53,6 +53,13 @@ pub struct SharedReport {
     /// For a person of concern: alleged, corroborated, substantiated or unfounded.
     pub concern_status: Option<String>,
     pub provenance: Option<String>,
+    /// Online prescribing from outside the UK: the service, its domain and the prescriber's
+    /// country; the prescriber's registration only on an `identified` share.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub online_supply: Option<crate::domain::oversight::OnlineSupply>,
+    /// What a report about a cannabis-based product for medicinal use is about.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cbpm: Option<crate::domain::oversight::Cbpm>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -123,7 +130,7 @@ async fn disclose(
     }
     let r = &case.report;
     let text = |k: &str| r.get(k).and_then(|v| v.as_str()).map(str::to_string);
-    let report = SharedReport {
+    let mut report = SharedReport {
         kind: case.kind.clone(),
         categories: r
             .get("categories")
@@ -140,10 +147,20 @@ async fn disclose(
             .unwrap_or_default(),
         concern_status: text("status"),
         provenance: text("provenance"),
+        online_supply: r
+            .get("online_supply")
+            .and_then(|v| serde_json::from_value(v.clone()).ok()),
+        cbpm: r
+            .get("cbpm")
+            .and_then(|v| serde_json::from_value(v.clone()).ok()),
     };
     let mut persons = Vec::new();
     let mut attachments = Vec::new();
     if disclosure == Disclosure::Identified.code() {
+        // The overseas prescriber's registration is an identity: identified shares only.
+        if let Some(o) = report.online_supply.as_mut() {
+            o.prescriber_registration = crate::oversight::registration(state, case.id).await?;
+        }
         for p in cdb::persons(&state.db, case.id).await? {
             if person_is_patient(&p.subject_type) && !include_patient_data {
                 continue;
@@ -594,7 +611,11 @@ pub async fn view_alert(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<
     let responses = sdb::responses(&state.db, &[id]).await?;
     let mut tx = state.db.begin().await?;
     let first_read = sdb::mark_read(&mut tx, id, actor.user_id, now).await?;
-    let shows_identity = !persons.is_empty();
+    let shows_identity = !persons.is_empty()
+        || report
+            .as_ref()
+            .and_then(|r| r.online_supply.as_ref())
+            .is_some_and(|o| o.prescriber_registration.is_some());
     audit::record(
         &mut tx,
         now,

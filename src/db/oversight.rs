@@ -17,3 +17,66 @@ pub async fn sealed_registration(
     .await?;
     Ok(r.and_then(|r| r.online_registration_key_id.zip(r.online_registration_enc)))
 }
+
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct Initiative {
+    pub id: Uuid,
+    pub area_id: Uuid,
+    pub area_name: String,
+    pub measure: String,
+    pub name: String,
+    pub start_month: chrono::NaiveDate,
+    pub change: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+pub struct NewInitiative<'a> {
+    pub id: Uuid,
+    pub area_id: Uuid,
+    pub measure: &'a str,
+    pub name: &'a str,
+    pub start_month: chrono::NaiveDate,
+    pub change: &'a str,
+    pub created_by: Uuid,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+pub async fn insert_initiative(
+    conn: &mut sqlx::PgConnection,
+    i: &NewInitiative<'_>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "INSERT INTO improvement_initiatives (id, area_id, measure, name, start_month, change, created_by, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        i.id,
+        i.area_id,
+        i.measure,
+        i.name,
+        i.start_month,
+        i.change,
+        i.created_by,
+        i.created_at
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Initiatives of these areas for a measure, oldest first.
+pub async fn initiatives(
+    pool: &PgPool,
+    areas: &[Uuid],
+    measure: &str,
+) -> Result<Vec<Initiative>, sqlx::Error> {
+    sqlx::query_as!(
+        Initiative,
+        r#"SELECT i.id, i.area_id, a.name AS area_name, i.measure, i.name, i.start_month, i.change, i.created_at
+           FROM improvement_initiatives i JOIN areas a ON a.id = i.area_id
+           WHERE i.area_id = ANY($1) AND i.measure = $2
+           ORDER BY i.start_month, i.created_at"#,
+        areas,
+        measure
+    )
+    .fetch_all(pool)
+    .await
+}

@@ -3,6 +3,27 @@
 
 use chrono::NaiveDate;
 
+use super::code_enum;
+
+code_enum!(
+    /// An opioid outcome measure (issue 12), counted per month of `occurred_on`.
+    Measure {
+        HighDoseOpioid => ("high_dose_opioid", "Incidents with a high-dose opioid"),
+        OpioidHarm => ("opioid_harm", "Opioid incidents with moderate harm or worse"),
+        OstSeriousHarm => ("ost_serious_harm", "Opioid substitution treatment incidents with severe harm or death"),
+        AllIncidents => ("all_incidents", "All incidents"),
+    }
+);
+
+/// A drug of opioid substitution treatment (methadone, buprenorphine other than the pain
+/// patches, diamorphine), by its catalogue entry.
+pub fn is_ost(name: &str, patch: Option<&str>) -> bool {
+    let n = name.to_lowercase();
+    n.starts_with("methadone")
+        || n.starts_with("diamorphine")
+        || (n.starts_with("buprenorphine") && patch.is_none())
+}
+
 /// What a statistic is grouped by.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum GroupBy {
@@ -129,6 +150,20 @@ pub struct Period {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn opioid_substitution_treatment_is_methadone_buprenorphine_and_diamorphine() {
+        assert!(is_ost("Methadone hydrochloride", None));
+        assert!(is_ost("Buprenorphine (sublingual)", None));
+        assert!(is_ost("Buprenorphine with naloxone", None));
+        assert!(is_ost("Diamorphine hydrochloride", None));
+        assert!(!is_ost(
+            "Buprenorphine 7-day transdermal patch",
+            Some("buprenorphine_7day")
+        ));
+        assert!(!is_ost("Morphine sulfate", None));
+        assert_eq!(Measure::parse("opioid_harm"), Some(Measure::OpioidHarm));
+    }
 
     #[test]
     fn codes_round_trip_and_oversight_groupings_count_their_dataset() {

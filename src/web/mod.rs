@@ -170,7 +170,24 @@ pub fn build_router(state: AppState) -> Router {
         .route("/access-requests", get(pages::cdao::access_requests))
         .route("/access-requests/{id}/decide", post(pages::cdao::decide))
         .route("/statistics", get(pages::stats::statistics))
-        .route("/statistics.csv", get(pages::stats::csv));
+        .route("/statistics.csv", get(pages::stats::csv))
+        // What the regulators ask for (issue 12).
+        .route(
+            "/statistics/online-prescribing",
+            get(pages::oversight::online_prescribing),
+        )
+        .route("/statistics/cbpm", get(pages::oversight::cbpm))
+        .route("/statistics/cdlo", get(pages::oversight::cdlo))
+        .route("/statistics/cdlo.csv", get(pages::oversight::cdlo_csv))
+        .route("/statistics/opioids", get(pages::oversight::opioids))
+        .route(
+            "/statistics/opioids.csv",
+            get(pages::oversight::opioids_csv),
+        )
+        .route(
+            "/statistics/opioids/initiatives",
+            post(pages::oversight::record_initiative),
+        );
 
     let app = Router::new()
         .merge(pages)

@@ -68,6 +68,7 @@ fn share_body(org: uuid::Uuid) -> serde_json::Value {
 const ADMIN_ONLY_201: [u16; 7] = [403, 403, 403, 403, 201, 403, 403];
 const ADMIN_ONLY_200: [u16; 7] = [403, 403, 403, 403, 200, 403, 403];
 const AUDITOR_ONLY: [u16; 7] = [403, 403, 403, 403, 403, 200, 403];
+const CDAO_ANALYST_200: [u16; 7] = [403, 403, 200, 403, 403, 403, 200];
 
 #[tokio::test]
 async fn every_route_answers_every_role_as_the_access_matrix_says() {
@@ -406,6 +407,45 @@ async fn every_route_answers_every_role_as_the_access_matrix_says() {
             "/api/v1/stats/responsiveness".into(),
             None,
             [403, 403, 200, 403, 403, 403, 200],
+        ),
+        // Oversight (issue 12): the lead CDAO team and national analysts.
+        api(
+            Method::GET,
+            "/api/v1/stats?group_by=online_service".into(),
+            None,
+            CDAO_ANALYST_200,
+        ),
+        api(
+            Method::GET,
+            "/api/v1/stats?group_by=cbpm_issue".into(),
+            None,
+            CDAO_ANALYST_200,
+        ),
+        api(
+            Method::GET,
+            "/api/v1/stats/cdlo".into(),
+            None,
+            CDAO_ANALYST_200,
+        ),
+        api(
+            Method::GET,
+            "/api/v1/stats/spc?measure=all_incidents".into(),
+            None,
+            CDAO_ANALYST_200,
+        ),
+        page("/statistics/online-prescribing".into(), CDAO_ANALYST_200),
+        page("/statistics/cbpm".into(), CDAO_ANALYST_200),
+        page("/statistics/cdlo".into(), CDAO_ANALYST_200),
+        page("/statistics/cdlo.csv".into(), CDAO_ANALYST_200),
+        page("/statistics/opioids".into(), CDAO_ANALYST_200),
+        page(
+            "/statistics/opioids.csv?measure=opioid_harm".into(),
+            CDAO_ANALYST_200,
+        ),
+        form(
+            "/statistics/opioids/initiatives".into(),
+            vec![],
+            [403, 403, 422, 403, 403, 403, 403],
         ),
         // The case is closed last (what follows does not depend on it).
         api(

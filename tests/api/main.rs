@@ -13,6 +13,7 @@ mod directory;
 mod errors;
 mod harness;
 mod harness_db;
+mod oversight;
 mod report_pages;
 mod reports;
 mod serving;

@@ -94,6 +94,8 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(stats::stats))
         .routes(routes!(stats::cases_csv))
         .routes(routes!(stats::responsiveness))
+        .routes(routes!(stats::cdlo))
+        .routes(routes!(stats::spc))
         .routes(routes!(shares::create, shares::list))
         .routes(routes!(shares::preview))
         .routes(routes!(shares::approve))

@@ -104,6 +104,99 @@ pub async fn responsiveness(
     Ok(Json(ResponsivenessList { items }))
 }
 
+/// `area_id`, when given: a UUID.
+fn area_param(params: &Params, e: &mut FieldErrors) -> Option<Uuid> {
+    params
+        .get("area_id")
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .and_then(|v| match Uuid::parse_str(v) {
+            Ok(id) => Some(id),
+            Err(_) => {
+                e.add("area_id", "area_id must be a UUID");
+                None
+            }
+        })
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CdloList {
+    pub items: Vec<statistics::CdloItem>,
+}
+
+#[utoipa::path(get, path = "/api/v1/stats/cdlo", tag = "statistics",
+    description = "Police CD liaison (CDLO) cover: per area and police force member organisation, active member users, alerts received, the percentage acknowledged within target, median hours to acknowledge and to respond, and alerts past their respond-by date with no response; an area with no police force has one row with a null organisation, and `uncovered` marks areas with no active police member user. CDAOs: their areas (or the one chosen); national analysts: every area, by region, with counts from 1 to 4 null and `suppressed: true`, and no percentage or median over fewer than 5 alerts.",
+    params(("area_id" = Option<Uuid>, Query)),
+    responses((status = 200, body = CdloList), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn cdlo(
+    State(state): State<AppState>,
+    actor: Actor,
+    params: Params,
+) -> AppResult<Json<CdloList>> {
+    let mut e = FieldErrors::new();
+    let area_id = area_param(&params, &mut e);
+    if !e.is_empty() {
+        return Err(AppError::Validation(e.into_vec()));
+    }
+    Ok(Json(CdloList {
+        items: statistics::cdlo(&state, &actor, area_id).await?,
+    }))
+}
+
+/// Reads `measure` (required), `area_id` and `sector`.
+pub fn parse_spc_query(params: &Params) -> AppResult<statistics::SpcQuery> {
+    let mut e = FieldErrors::new();
+    let measure = crate::domain::report::required_code(
+        &mut e,
+        "measure",
+        params.get("measure"),
+        statistics::Measure::parse,
+        "measure is required: high_dose_opioid, opioid_harm, ost_serious_harm or all_incidents",
+        "measure must be high_dose_opioid, opioid_harm, ost_serious_harm or all_incidents",
+    );
+    let area_id = area_param(params, &mut e);
+    let sector = match params
+        .get("sector")
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+    {
+        None => None,
+        Some(v) => {
+            let s = crate::domain::directory::Sector::parse(v);
+            if s.is_none() {
+                e.add(
+                    "sector",
+                    "sector must be one of the sector codes, like community_pharmacy",
+                );
+            }
+            s
+        }
+    };
+    match measure {
+        Some(measure) if e.is_empty() => Ok(statistics::SpcQuery {
+            measure,
+            area_id,
+            sector,
+        }),
+        _ => Err(AppError::Validation(e.into_vec())),
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/stats/spc", tag = "statistics",
+    description = "An XmR statistical process control chart of an opioid outcome measure, per month of the date incidents happened (complete months, up to the last 24, from the first month with an incident): `high_dose_opioid` (incidents with an opioid item at or above CDC_HIGH_DOSE_OME_MG mg oral morphine equivalent a day), `opioid_harm` (opioid incidents with moderate harm or worse), `ost_serious_harm` (incidents involving opioid substitution treatment, methadone, buprenorphine or diamorphine, with severe harm or death), `all_incidents`. As NHS England's Making Data Count draws it: the mean, and process limits at the mean ± 2.66 × the mean moving range (the lower floored at 0); `signal` is `outside_limits`, `run_above` or `run_below` (7 or more points on one side of the mean), `trend_up` or `trend_down` (6 or more points each higher or lower than the last), or null. On one area's chart its improvement initiatives for the measure recalculate the limits from their start month (`phase_start`), and each says whether a signal followed. CDAOs: their areas (or the one chosen); national analysts: England or any area, with counts from 1 to 4 null and `suppressed: true`.",
+    params(("measure" = String, Query, description = "high_dose_opioid, opioid_harm, ost_serious_harm or all_incidents"),
+           ("area_id" = Option<Uuid>, Query),
+           ("sector" = Option<String>, Query, description = "the reporting organisations' sector, like community_pharmacy")),
+    responses((status = 200, body = statistics::SpcChart), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn spc(
+    State(state): State<AppState>,
+    actor: Actor,
+    params: Params,
+) -> AppResult<Json<statistics::SpcChart>> {
+    let q = parse_spc_query(&params)?;
+    Ok(Json(statistics::spc(&state, &actor, &q).await?))
+}
+
 /// The CSV of the filtered case list (no identities, no free text).
 pub async fn cases_csv_body(
     state: &AppState,

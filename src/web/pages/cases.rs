@@ -898,6 +898,10 @@ async fn render(
         alleged = pc.status == crate::domain::report::ConcernStatus::Alleged;
         concern_status = pc.status.label().to_string();
     }
+    // Online prescribing from outside the UK and CBPM facts (issue 12).
+    for (key, lines) in crate::web::pages::report_facts::report_rows(&c.report) {
+        report_rows.push(row(&key, lines));
+    }
     if report_rows.is_empty() {
         report_rows.push(row(
             "Report",

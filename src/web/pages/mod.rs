@@ -9,6 +9,7 @@ pub mod cases;
 pub mod cdao;
 pub mod home;
 pub mod info;
+pub mod oversight;
 pub mod report_facts;
 pub mod reports;
 pub mod returns;

@@ -173,3 +173,27 @@ pub fn sections(
     }
     out
 }
+
+/// The parts as summary-list rows of one line each (a member's alert and the share preview).
+pub fn flat_rows(online: Option<&OnlineSupply>, cbpm: Option<&Cbpm>) -> Vec<(String, String)> {
+    sections(online, cbpm)
+        .into_iter()
+        .flat_map(|(_, rows)| rows)
+        .map(|(key, lines, _)| (key, lines.join(", ")))
+        .collect()
+}
+
+/// The parts of a report as submitted (JSON), as rows of the case page.
+pub fn report_rows(report: &serde_json::Value) -> Vec<(String, Vec<String>)> {
+    let online: Option<OnlineSupply> = report
+        .get("online_supply")
+        .and_then(|v| serde_json::from_value(v.clone()).ok());
+    let cbpm: Option<Cbpm> = report
+        .get("cbpm")
+        .and_then(|v| serde_json::from_value(v.clone()).ok());
+    sections(online.as_ref(), cbpm.as_ref())
+        .into_iter()
+        .flat_map(|(_, rows)| rows)
+        .map(|(key, lines, _)| (key, lines))
+        .collect()
+}

@@ -77,16 +77,20 @@ struct StatisticsPage {
     returns_summary: String,
     /// Member organisations' responsiveness to alerts (CDAOs: their areas; analysts: national).
     responsiveness: Vec<Vec<String>>,
+    /// Links to the oversight pages (CDAOs and analysts).
+    show_oversight: bool,
+    /// A link to the prescriber look-up (CDAOs).
+    show_prescribers: bool,
 }
 
-fn count_text(n: Option<i64>) -> String {
+pub(crate) fn count_text(n: Option<i64>) -> String {
     match n {
         Some(n) => n.to_string(),
         None => "fewer than 5".into(),
     }
 }
 
-fn short_month(key: &str) -> String {
+pub(crate) fn short_month(key: &str) -> String {
     NaiveDate::parse_from_str(&format!("{key}-01"), "%Y-%m-%d")
         .map(|d| d.format("%b %Y").to_string())
         .unwrap_or_else(|_| key.to_string())
@@ -122,11 +126,11 @@ fn quarter_text((year, quarter): (i32, i16)) -> String {
     format!("Q{quarter} {year} ({months})")
 }
 
-struct GroupSpec {
-    group: GroupBy,
-    heading: &'static str,
-    item: &'static str,
-    orientation: Orientation,
+pub(crate) struct GroupSpec {
+    pub group: GroupBy,
+    pub heading: &'static str,
+    pub item: &'static str,
+    pub orientation: Orientation,
 }
 
 const GROUPS: &[GroupSpec] = &[
@@ -170,7 +174,7 @@ const GROUPS: &[GroupSpec] = &[
 
 /// The items of a grouping, with suppressed counts last and in alphabetical order: the
 /// query sorts by count, and that order would tell which suppressed count is larger.
-fn neutral_order(stats: &Stats, group: GroupBy) -> Vec<StatItem> {
+pub(crate) fn neutral_order(stats: &Stats, group: GroupBy) -> Vec<StatItem> {
     if group == GroupBy::Month {
         return stats.items.clone();
     }
@@ -181,7 +185,7 @@ fn neutral_order(stats: &Stats, group: GroupBy) -> Vec<StatItem> {
     shown
 }
 
-fn section(spec: &GroupSpec, stats: &Stats, keep: &str) -> Section {
+pub(crate) fn section(spec: &GroupSpec, stats: &Stats, keep: &str) -> Section {
     let mut items = neutral_order(stats, spec.group);
     let mut note = String::new();
     if spec.group == GroupBy::Drug && items.len() > TOP_DRUGS {
@@ -247,7 +251,7 @@ fn section(spec: &GroupSpec, stats: &Stats, keep: &str) -> Section {
 }
 
 /// What the statistics page's form says about a bad value.
-fn stats_error(field: &str, message: &str) -> (String, String) {
+pub(crate) fn stats_error(field: &str, message: &str) -> (String, String) {
     let text = match field {
         "from" => "From must be a real date, like 2026-01-01".to_string(),
         "to" => "To must be a real date, like 2026-12-31".to_string(),
@@ -452,6 +456,8 @@ pub async fn statistics(
             returns,
             returns_summary,
             responsiveness,
+            show_oversight: policy::dataset_scope(&actor, policy::Dataset::Oversight, None).is_ok(),
+            show_prescribers: policy::view_prescriber(&actor).is_ok(),
         },
     )
 }
