@@ -5,6 +5,7 @@
 use serde_json::json;
 use uuid::Uuid;
 
+use crate::access::{self, View};
 use crate::audit::{self, Event};
 use crate::db::cases as cdb;
 use crate::error::{AppError, AppResult};
@@ -139,10 +140,9 @@ pub async fn add(
     filename: &str,
     data: &[u8],
 ) -> AppResult<cdb::AttachmentInfo> {
-    let c = cdb::get_case(&state.db, &policy::case_scope(actor), case_id)
+    let case = access::case(actor, &state.db, case_id, state.now())
         .await?
-        .ok_or(AppError::NotFound)?;
-    policy::amend_report(actor, c.reporter_id, c.organisation_id)?;
+        .reporting()?;
     let (name, kind) = check(filename, data)?;
     let id = Uuid::now_v7();
     let sealed = state.sealer.seal(data, &context(id))?;
@@ -152,7 +152,7 @@ pub async fn add(
     cdb::insert_attachment(
         &mut tx,
         id,
-        case_id,
+        &case,
         actor.user_id,
         &name,
         kind.content_type(),
@@ -165,7 +165,7 @@ pub async fn add(
     .await?;
     cdb::insert_event(
         &mut tx,
-        case_id,
+        &case,
         now,
         Some(actor.user_id),
         "attachment_added",
@@ -194,23 +194,38 @@ pub async fn add(
         size_bytes: size,
         uploaded_by: actor.user_id,
         created_at: now,
+        holds_patient_data: false,
     })
 }
 
-/// The file, for someone who may see the case; the download is recorded.
+/// Opens a file of a case its holder may download.
+pub async fn open(
+    state: &AppState,
+    case: &impl access::CaseRef,
+    id: Uuid,
+) -> AppResult<(String, String, Vec<u8>)> {
+    let a = cdb::attachment(&state.db, case, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let data = state.sealer.open(a.key_id, &a.data_enc, &context(a.id))?;
+    Ok((a.filename, a.content_type, data))
+}
+
+/// The file, for someone who may see the case (through a share: only the files it names);
+/// the download is recorded.
 pub async fn get(
     state: &AppState,
     actor: &Actor,
     case_id: Uuid,
     id: Uuid,
 ) -> AppResult<(String, String, Vec<u8>)> {
-    cdb::get_case(&state.db, &policy::case_scope(actor), case_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let a = cdb::attachment(&state.db, case_id, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let data = state.sealer.open(a.key_id, &a.data_enc, &context(a.id))?;
+    let case = access::case(actor, &state.db, case_id, state.now()).await?;
+    let details = match case.view() {
+        View::Shared(t) if !t.attachment_ids.contains(&id) => return Err(AppError::NotFound),
+        View::Shared(t) => json!({"purpose": "shared case review", "share_id": t.share_id}),
+        _ => json!({"purpose": policy::identity_view_purpose(actor)}),
+    };
+    let file = open(state, &case, id).await?;
     audit::record_alone(
         &state.db,
         state.now(),
@@ -221,10 +236,48 @@ pub async fn get(
             Some(id),
         )
         .case(case_id)
-        .details(json!({"purpose": policy::identity_view_purpose(actor)})),
+        .details(details),
     )
     .await?;
-    Ok((a.filename, a.content_type, data))
+    Ok(file)
+}
+
+/// The holding team marks evidence as holding patient data (or not): such a file travels on
+/// a share only with patient data.
+pub async fn mark_patient_data(
+    state: &AppState,
+    actor: &Actor,
+    case_id: Uuid,
+    id: Uuid,
+    holds: bool,
+) -> AppResult<cdb::AttachmentInfo> {
+    let now = state.now();
+    let mut tx = state.db.begin().await?;
+    let case = access::case_locked(actor, &mut tx, case_id, now)
+        .await?
+        .triage()?;
+    if !cdb::mark_patient_data(&mut tx, &case, id, holds).await? {
+        return Err(AppError::NotFound);
+    }
+    audit::record(
+        &mut tx,
+        now,
+        Event::new(
+            Some(actor.user_id),
+            audit::action::ATTACHMENT_MARKED,
+            "attachment",
+            Some(id),
+        )
+        .case(case_id)
+        .details(json!({"holds_patient_data": holds})),
+    )
+    .await?;
+    tx.commit().await?;
+    cdb::attachments(&state.db, &case)
+        .await?
+        .into_iter()
+        .find(|a| a.id == id)
+        .ok_or(AppError::NotFound)
 }
 
 #[cfg(test)]

@@ -45,6 +45,8 @@ pub mod action {
     pub const REPORT_AMENDED: &str = "case.amended";
     pub const ATTACHMENT_ADDED: &str = "case.attachment_added";
     pub const ATTACHMENT_DOWNLOADED: &str = "case.attachment_downloaded";
+    pub const ATTACHMENT_MARKED: &str = "case.attachment_marked";
+    pub const ACCESS_REFUSED: &str = "access.refused";
     pub const CASE_VIEWED: &str = "case.viewed";
     pub const IDENTITY_VIEWED: &str = "case.identity_viewed";
     pub const RETURN_FILED: &str = "occurrence_return.filed";
@@ -191,6 +193,79 @@ pub async fn record_alone(
     let id = record(&mut tx, at, event).await?;
     tx.commit().await?;
     Ok(id)
+}
+
+/// Records a refused access (an invisible thing's 404, a 403): who, which route (its
+/// template, never the raw path), which subject. At most one per actor and subject a minute,
+/// so a client retrying in a loop cannot flood the trail.
+pub async fn record_refusal(
+    pool: &PgPool,
+    at: DateTime<Utc>,
+    actor_id: Uuid,
+    route: &str,
+    method: &str,
+    status: u16,
+    subject_id: Option<Uuid>,
+) -> Result<bool, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    // Refusals of one actor and subject queue here, so the check below sees the last one.
+    let key = format!(
+        "access.refused:{actor_id}:{}",
+        subject_id.unwrap_or_default()
+    );
+    sqlx::query!("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", key)
+        .execute(&mut *tx)
+        .await?;
+    let recent = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM audit_events
+                          WHERE actor_id = $1 AND at > $2 AND action = 'access.refused'
+                            AND subject_id IS NOT DISTINCT FROM $3) AS "e!""#,
+        actor_id,
+        at - chrono::TimeDelta::minutes(1),
+        subject_id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    if recent {
+        tx.rollback().await?;
+        return Ok(false);
+    }
+    let subject_type = subject_type_of(route);
+    record(
+        &mut tx,
+        at,
+        Event::new(
+            Some(actor_id),
+            action::ACCESS_REFUSED,
+            subject_type,
+            subject_id,
+        )
+        .details(json!({"route": route, "method": method, "status": status})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// What kind of thing a route template is about, from its first named segment.
+fn subject_type_of(route: &str) -> &'static str {
+    let parts: Vec<&str> = route
+        .trim_start_matches("/api/v1")
+        .split('/')
+        .filter(|p| !p.is_empty())
+        .collect();
+    match parts.first().copied() {
+        Some("cases" | "reports") => "case",
+        Some("alerts") => "alert",
+        Some("shares") => "share",
+        Some("users") | Some("admin") if route.contains("/users") => "user",
+        Some("organisations") => "organisation",
+        Some("areas") => "area",
+        Some("access-requests") => "access_request",
+        Some("returns" | "occurrence-returns") => "occurrence_return",
+        Some("me") => "api_token",
+        _ => "route",
+    }
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
@@ -382,4 +457,19 @@ pub async fn search(pool: &PgPool, f: &AuditFilter) -> Result<Vec<AuditItem>, sq
     )
     .fetch_all(pool)
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::subject_type_of;
+
+    #[test]
+    fn refusals_name_what_the_route_is_about() {
+        assert_eq!(subject_type_of("/api/v1/cases/{id}"), "case");
+        assert_eq!(subject_type_of("/reports/{id}"), "case");
+        assert_eq!(subject_type_of("/api/v1/alerts/{id}/acknowledge"), "alert");
+        assert_eq!(subject_type_of("/admin/users/{id}"), "user");
+        assert_eq!(subject_type_of("/api/v1/users/{id}"), "user");
+        assert_eq!(subject_type_of("/statistics"), "route");
+    }
 }

@@ -85,6 +85,18 @@ fn compose(kind: &str, base: &str) -> (&'static str, String) {
                 "The NHS England controlled drugs team has asked for more information about a report you made.\n\nSign in to answer: {base}/reports\n"
             ),
         ),
+        "case_shared_with_team" => (
+            "A case has been shared with your team in CD Concerns",
+            format!(
+                "Another area's controlled drugs team has shared a case with your team in answer to its access request.\n\nSign in to read it: {base}/cases\n"
+            ),
+        ),
+        "access_request_received" => (
+            "An access request in CD Concerns is waiting for your team",
+            format!(
+                "Another area's controlled drugs team has asked to see a case your team holds.\n\nSign in to decide: {base}/access-requests\n"
+            ),
+        ),
         _ => (
             "A share in CD Concerns is waiting for your approval",
             format!(

@@ -1,5 +1,6 @@
 //! CD Concerns: reporting, triage and routing of controlled-drug concerns (see README.md).
 
+pub mod access;
 pub mod attachments;
 pub mod audit;
 pub mod auth;
@@ -8,6 +9,7 @@ pub mod crypto;
 pub mod db;
 pub mod demo;
 pub mod directory;
+pub mod disclosure;
 pub mod domain;
 pub mod error;
 pub mod jobs;

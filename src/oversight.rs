@@ -6,6 +6,7 @@
 use serde_json::Value;
 use uuid::Uuid;
 
+use crate::access::CaseRef;
 use crate::db;
 use crate::db::cases::SealedIdentifier;
 use crate::domain::oversight::normalise_registration;
@@ -40,13 +41,13 @@ pub fn seal_registration(
 }
 
 /// The registration of a case's online supply, opened.
-pub async fn registration(state: &AppState, case_id: Uuid) -> AppResult<Option<String>> {
-    let Some((key_id, enc)) = db::oversight::sealed_registration(&state.db, case_id).await? else {
+pub async fn registration(state: &AppState, case: &impl CaseRef) -> AppResult<Option<String>> {
+    let Some((key_id, enc)) = db::oversight::sealed_registration(&state.db, case).await? else {
         return Ok(None);
     };
     let plain = state
         .sealer
-        .open(key_id, &enc, &registration_context(case_id))?;
+        .open(key_id, &enc, &registration_context(case.case_id()))?;
     String::from_utf8(plain)
         .map(Some)
         .map_err(|e| AppError::Internal(e.into()))
@@ -56,7 +57,7 @@ pub async fn registration(state: &AppState, case_id: Uuid) -> AppResult<Option<S
 /// who may see identities (the caller decides that). True when there was one to show.
 pub async fn reveal_registration(
     state: &AppState,
-    case_id: Uuid,
+    case: &impl CaseRef,
     report: &mut Value,
 ) -> AppResult<bool> {
     let Some(online) = report
@@ -65,7 +66,7 @@ pub async fn reveal_registration(
     else {
         return Ok(false);
     };
-    let registration = registration(state, case_id).await?;
+    let registration = registration(state, case).await?;
     let shown = registration.is_some();
     online.insert(
         "prescriber_registration".into(),

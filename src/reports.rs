@@ -9,54 +9,16 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use crate::access::{self, View, VisibleCase};
 use crate::audit::{self, Event};
 use crate::crypto;
 use crate::db::{self, cases as cdb};
-use crate::domain::report::{Drug, IncidentInput};
+use crate::domain::report::IncidentInput;
 use crate::error::{AppError, AppResult};
 use crate::policy::{self, Actor};
 use crate::state::AppState;
 
-/// The drug catalogue (migration data), loaded once.
-pub struct Catalogue {
-    pub drugs: Vec<Drug>,
-}
-
-impl Catalogue {
-    pub fn find(&self, id: Uuid) -> Option<Drug> {
-        self.drugs.iter().find(|d| d.id == id).cloned()
-    }
-
-    /// Drugs whose name or a synonym contains `q` (case-insensitive), those starting with it first.
-    pub fn search(&self, q: &str, limit: usize) -> Vec<Drug> {
-        let q = q.trim().to_lowercase();
-        if q.is_empty() {
-            return self.drugs.iter().take(limit).cloned().collect();
-        }
-        let mut hits: Vec<(u8, &Drug)> = self
-            .drugs
-            .iter()
-            .filter_map(|d| {
-                let name = d.name.to_lowercase();
-                let syn = d.synonyms.iter().map(|s| s.to_lowercase());
-                if name.starts_with(&q) {
-                    Some((0, d))
-                } else if syn.clone().any(|s| s.starts_with(&q)) {
-                    Some((1, d))
-                } else if name.contains(&q) || syn.clone().any(|s| s.contains(&q)) {
-                    Some((2, d))
-                } else {
-                    None
-                }
-            })
-            .collect();
-        hits.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.name.cmp(&b.1.name)));
-        hits.into_iter()
-            .take(limit)
-            .map(|(_, d)| d.clone())
-            .collect()
-    }
-}
+pub use crate::domain::catalogue::Catalogue;
 
 pub async fn catalogue(state: &AppState) -> AppResult<Arc<Catalogue>> {
     let c = state
@@ -71,10 +33,7 @@ pub async fn catalogue(state: &AppState) -> AppResult<Arc<Catalogue>> {
 
 /// Today's date in the UK (dates in reports are UK dates).
 pub fn uk_today(state: &AppState) -> NaiveDate {
-    state
-        .now()
-        .with_timezone(&chrono_tz::Europe::London)
-        .date_naive()
+    state.uk_today()
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -175,18 +134,12 @@ pub async fn submit(
                 ));
             }
             // The key belongs to this user, so the case is theirs.
-            let c = cdb::get_case(
-                &state.db,
-                &policy::CaseScope::Reporter(actor.user_id),
-                prior.case_id,
-            )
-            .await?
-            .ok_or(AppError::NotFound)?;
+            let c = access::case(actor, &state.db, prior.case_id, now).await?;
             return Ok((
                 Submitted {
-                    id: c.id,
-                    reference: c.reference,
-                    status: c.status,
+                    id: c.id(),
+                    reference: c.reference().to_string(),
+                    status: c.row().status.clone(),
                 },
                 false,
             ));
@@ -306,10 +259,7 @@ pub async fn submit_incident(
     .await
 }
 
-/// The bytes an identity is sealed under: bound to its person row.
-pub fn identity_context(person_id: Uuid) -> Vec<u8> {
-    format!("persons.identity_enc:{person_id}").into_bytes()
-}
+pub use crate::disclosure::identity_context;
 
 /// HMAC of a normalised identifier under the index key, tagged with its kind.
 pub fn blind_index(state: &AppState, kind: &str, value: &str) -> Vec<u8> {
@@ -328,11 +278,11 @@ pub async fn submit_person_concern(
 ) -> AppResult<(Submitted, bool)> {
     let organisation_id = policy::submit_report(actor)?;
     let wanted = input.linked_case_ids.clone().unwrap_or_default();
-    let linked_ok = if wanted.is_empty() {
-        vec![]
-    } else {
-        cdb::visible_ids(&state.db, &policy::case_scope(actor), &wanted).await?
-    };
+    let linked_ok: Vec<Uuid> = access::visible_cases(actor, &state.db, &wanted, state.now())
+        .await?
+        .iter()
+        .map(|c| c.id())
+        .collect();
     let (mut concern, identity) = input
         .parse(uk_today(state), &linked_ok)
         .map_err(AppError::Validation)?;
@@ -386,13 +336,18 @@ pub async fn submit_person_concern(
     .await
 }
 
-/// A person named in a case, as the viewer may see them.
+pub use crate::disclosure::PersonView;
+
+/// What a share to the reader's team says about the case they read through it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct PersonView {
-    pub id: Uuid,
-    pub subject_type: String,
-    #[serde(flatten)]
-    pub identity: crate::domain::report::Identity,
+pub struct ShareOfCase {
+    pub share_id: Uuid,
+    pub disclosure: String,
+    pub include_patient_data: bool,
+    pub lawful_basis: String,
+    pub purpose: String,
+    pub summary: String,
+    pub expires_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// A case as the viewer may see it (SPEC §7.1 "Case").
@@ -404,11 +359,16 @@ pub struct CaseView {
     pub status: String,
     /// Set by the CDAO team; shown to them only.
     pub priority: Option<String>,
-    pub organisation_id: Uuid,
-    pub organisation_name: String,
+    /// The priority the case's facts suggest (SPEC §4); for the CDAO team holding it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suggested_priority: Option<String>,
+    /// Null where a share to the reader's team does not name the reporting organisation.
+    pub organisation_id: Option<Uuid>,
+    pub organisation_name: Option<String>,
     pub area_id: Uuid,
     pub submitted_at: chrono::DateTime<chrono::Utc>,
-    /// The report exactly as submitted (identities are under `persons`).
+    /// The report exactly as submitted (identities are under `persons`). Read through a
+    /// share: only the facts the share carries, no free text.
     #[schema(value_type = Object)]
     pub report: Value,
     pub persons: Vec<PersonView>,
@@ -418,6 +378,21 @@ pub struct CaseView {
     /// The CDAO team's triage (their own areas' cases only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub triage: Option<TriageView>,
+    /// Read through a share to the reader's team: its terms.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub share: Option<ShareOfCase>,
+    /// How the reader sees it (for pages).
+    #[serde(skip)]
+    pub seen_as: SeenAs,
+}
+
+/// How a reader sees a case: [`access::View`] without its terms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SeenAs {
+    Holding,
+    #[default]
+    Reporting,
+    Shared,
 }
 
 /// What the CDAO team sees of triage on a case.
@@ -436,86 +411,167 @@ pub struct TriageView {
 /// Reads a case the actor may see (404 otherwise), recording the view and, where it shows
 /// identities, why.
 pub async fn view_case(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<CaseView> {
-    let scope = policy::case_scope(actor);
-    let c = cdb::get_case(&state.db, &scope, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    // Internal (triage) facts are for the CDAO team of the case's own area only, not for a
-    // team of another area that was granted access.
-    let is_cdao =
-        actor.role == crate::domain::directory::Role::Cdao && actor.area_ids.contains(&c.area_id);
-    let mut persons = Vec::new();
-    for p in cdb::persons(&state.db, id).await? {
-        let plain = state
-            .sealer
-            .open(p.key_id, &p.identity_enc, &identity_context(p.id))?;
-        let identity = serde_json::from_slice(&plain).map_err(|e| AppError::Internal(e.into()))?;
-        persons.push(PersonView {
-            id: p.id,
-            subject_type: p.subject_type,
-            identity,
-        });
-    }
-    let (amendments, attachments, timeline) = tokio::try_join!(
-        cdb::amendments(&state.db, id),
-        cdb::attachments(&state.db, id),
-        cdb::timeline(&state.db, id, !is_cdao),
-    )?;
-    // The overseas prescriber's registration, sealed beside the report (everyone who reads a
-    // case here may see its identities).
-    let mut report = c.report;
-    let registration_shown = crate::oversight::reveal_registration(state, id, &mut report).await?;
+    let case = access::case(actor, &state.db, id, state.now()).await?;
+    view(state, actor, case).await
+}
+
+/// A case as its handle's view allows: in full for the holding team; as submitted, with the
+/// reporting side's part of the timeline, for the reporting side; exactly what the share
+/// discloses for another area's team reading it through a share.
+pub async fn view(state: &AppState, actor: &Actor, case: VisibleCase) -> AppResult<CaseView> {
+    let c = case.row().clone();
+    let (persons, amendments, attachments, timeline, share, report, organisation) =
+        match case.view() {
+            View::Shared(t) => {
+                let terms = crate::disclosure::Terms {
+                    disclosure: &t.disclosure,
+                    include_patient_data: t.include_patient_data,
+                    include_organisation_name: t.include_organisation_name,
+                };
+                let persons = crate::disclosure::shared_persons(
+                    crate::disclosure::open_persons(state, &case).await?,
+                    terms,
+                );
+                let attachments = crate::disclosure::shared_attachments(
+                    cdb::attachments(&state.db, &case).await?,
+                    &t.attachment_ids,
+                );
+                let mut report =
+                    serde_json::to_value(crate::disclosure::shared_report(&c.kind, &c.report))
+                        .map_err(|e| AppError::Internal(e.into()))?;
+                // The overseas prescriber's registration is an identity: identified shares only.
+                if t.disclosure == crate::domain::share::Disclosure::Identified.code() {
+                    crate::oversight::reveal_registration(state, &case, &mut report).await?;
+                }
+                let share = ShareOfCase {
+                    share_id: t.share_id,
+                    disclosure: t.disclosure.clone(),
+                    include_patient_data: t.include_patient_data,
+                    lawful_basis: t.lawful_basis.clone(),
+                    purpose: t.purpose.clone(),
+                    summary: t.summary.clone(),
+                    expires_at: t.expires_at,
+                };
+                let organisation = t
+                    .include_organisation_name
+                    .then(|| (c.organisation_id, c.organisation_name.clone()));
+                (
+                    persons,
+                    vec![],
+                    attachments,
+                    vec![],
+                    Some(share),
+                    report,
+                    organisation,
+                )
+            }
+            view => {
+                let holding = *view == View::Holding;
+                let (persons, amendments, attachments, mut timeline) = tokio::try_join!(
+                    crate::disclosure::open_persons(state, &case),
+                    async { Ok(cdb::amendments(&state.db, &case).await?) },
+                    async { Ok(cdb::attachments(&state.db, &case).await?) },
+                    async { Ok(cdb::timeline(&state.db, &case, !holding).await?) },
+                )?;
+                if !holding {
+                    // The reporting side sees "CDAO team", not who in the team it was.
+                    for e in &mut timeline {
+                        if !e.from_reporting_side && e.actor_id.is_some() {
+                            e.actor_id = None;
+                            e.actor_label = Some("CDAO team".into());
+                        }
+                    }
+                }
+                let organisation = Some((c.organisation_id, c.organisation_name.clone()));
+                (
+                    persons,
+                    amendments,
+                    attachments,
+                    timeline,
+                    None,
+                    c.report.clone(),
+                    organisation,
+                )
+            }
+        };
+    let (report, registration_shown) = match case.view() {
+        // Put back beside the report for the holding team and the reporting side, who may see
+        // its identities; a share's report has it already if the share allows.
+        View::Shared(_) => {
+            let shown = report
+                .pointer("/online_supply/prescriber_registration")
+                .is_some_and(|v| !v.is_null());
+            (report, shown)
+        }
+        _ => {
+            let mut report = report;
+            let shown = crate::oversight::reveal_registration(state, &case, &mut report).await?;
+            (report, shown)
+        }
+    };
     let action = if persons.is_empty() && !registration_shown {
         audit::action::CASE_VIEWED
     } else {
         audit::action::IDENTITY_VIEWED
     };
+    let details = match &share {
+        Some(s) => {
+            json!({"purpose": "shared case review", "share_id": s.share_id, "persons": persons.len()})
+        }
+        None => json!({"purpose": policy::identity_view_purpose(actor), "persons": persons.len()}),
+    };
     audit::record_alone(
         &state.db,
         state.now(),
-        Event::new(Some(actor.user_id), action, "case", Some(id))
-            .case(id)
-            .details(
-                json!({"purpose": policy::identity_view_purpose(actor), "persons": persons.len()}),
-            ),
+        Event::new(Some(actor.user_id), action, "case", Some(c.id))
+            .case(c.id)
+            .details(details),
     )
     .await?;
-    let triage = if is_cdao {
-        // Independent reads, at once.
-        let (facts, links, shares) = tokio::try_join!(
-            async { Ok::<_, AppError>(crate::db::triage::facts(&state.db, id).await?) },
-            async {
-                Ok::<_, AppError>(crate::db::triage::links(&state.db, id, &actor.area_ids).await?)
-            },
-            crate::shares::shares_of_case(state, id),
-        )?;
-        let risk = match (facts.risk_consequence, facts.risk_likelihood) {
-            (Some(cq), Some(lk)) => crate::domain::triage::risk_grade(
-                u8::try_from(cq).unwrap_or(0),
-                u8::try_from(lk).unwrap_or(0),
-            ),
-            _ => None,
-        };
-        let overdue = c.status == "new" && facts.triage_due_at.is_some_and(|d| d < state.now());
-        Some(TriageView {
-            risk,
-            overdue,
-            links,
-            shares,
-            facts,
-        })
-    } else {
-        None
+    let triage = match case.clone().triage() {
+        Ok(t) => {
+            let areas = access::cdao_areas(actor)?;
+            // Independent reads, at once.
+            let (facts, links, shares) = tokio::try_join!(
+                async { Ok::<_, AppError>(crate::db::triage::facts(&state.db, &t).await?) },
+                async { Ok::<_, AppError>(crate::db::triage::links(&state.db, &t, &areas).await?) },
+                crate::shares::shares_of_case(state, &t),
+            )?;
+            let risk = match (facts.risk_consequence, facts.risk_likelihood) {
+                (Some(cq), Some(lk)) => crate::domain::triage::risk_grade(
+                    u8::try_from(cq).unwrap_or(0),
+                    u8::try_from(lk).unwrap_or(0),
+                ),
+                _ => None,
+            };
+            let overdue = c.status == "new" && facts.triage_due_at.is_some_and(|d| d < state.now());
+            Some(TriageView {
+                risk,
+                overdue,
+                links,
+                shares,
+                facts,
+            })
+        }
+        Err(_) => None,
+    };
+    let holding = triage.is_some();
+    let seen_as = match case.view() {
+        View::Holding => SeenAs::Holding,
+        View::Reporting => SeenAs::Reporting,
+        View::Shared(_) => SeenAs::Shared,
     };
     Ok(CaseView {
+        seen_as,
         triage,
         id: c.id,
         reference: c.reference,
         kind: c.kind,
         status: c.status,
-        priority: if is_cdao { c.priority } else { None },
-        organisation_id: c.organisation_id,
-        organisation_name: c.organisation_name,
+        priority: if holding { c.priority } else { None },
+        suggested_priority: if holding { c.priority_suggested } else { None },
+        organisation_id: organisation.as_ref().map(|o| o.0),
+        organisation_name: organisation.map(|o| o.1),
         area_id: c.area_id,
         submitted_at: c.submitted_at,
         report,
@@ -523,6 +579,7 @@ pub async fn view_case(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<C
         amendments,
         attachments,
         timeline,
+        share,
     })
 }
 
@@ -533,10 +590,9 @@ pub async fn amend(
     case_id: Uuid,
     text: Option<&str>,
 ) -> AppResult<cdb::Amendment> {
-    let c = cdb::get_case(&state.db, &policy::case_scope(actor), case_id)
+    let case = access::case(actor, &state.db, case_id, state.now())
         .await?
-        .ok_or(AppError::NotFound)?;
-    policy::amend_report(actor, c.reporter_id, c.organisation_id)?;
+        .reporting()?;
     let mut e = crate::domain::validation::FieldErrors::new();
     let text = e.text(
         "text",
@@ -555,10 +611,10 @@ pub async fn amend(
         created_at: now,
     };
     let mut tx = state.db.begin().await?;
-    cdb::insert_amendment(&mut tx, &a, case_id).await?;
+    cdb::insert_amendment(&mut tx, &a, &case).await?;
     cdb::insert_event(
         &mut tx,
-        case_id,
+        &case,
         now,
         Some(actor.user_id),
         "amended",
@@ -580,4 +636,149 @@ pub async fn amend(
     .await?;
     tx.commit().await?;
     Ok(a)
+}
+
+/// One page of the caller's cases (at most `f.limit`), and whether there are more. What the
+/// list shows of each case follows the scope: triage facts only where the caller's team holds
+/// the case, never for cases seen through a share or by the reporting side.
+pub async fn list_cases(
+    state: &AppState,
+    actor: &Actor,
+    f: &cdb::CaseFilter,
+) -> AppResult<(Vec<cdb::CaseSummary>, bool)> {
+    let scope = access::case_scope(actor)?;
+    access::check_case_filters(actor, f)?;
+    let mut probe = f.clone();
+    probe.limit = f.limit + 1;
+    probe.now = Some(state.now());
+    let mut items = cdb::list_cases(&state.db, &scope, &probe).await?;
+    for c in &mut items {
+        if !c.holding || !scope.holds(c.area_id) {
+            c.priority = None;
+            c.suggested_priority = None;
+            c.assignee_id = None;
+            c.triage_due_at = None;
+        }
+    }
+    let more = items.len() as i64 > f.limit;
+    items.truncate(usize::try_from(f.limit).unwrap_or(0));
+    Ok((items, more))
+}
+
+/// The CSV of the filtered case list (no identities, no free text, no triage facts of cases
+/// seen through a share): the CDAO team. The export is audited.
+pub async fn export_cases(
+    state: &AppState,
+    actor: &Actor,
+    f: &cdb::CaseFilter,
+) -> AppResult<(Vec<u8>, usize)> {
+    let areas = access::cdao_areas(actor)
+        .map_err(|_| AppError::Forbidden("Your role does not allow you to export cases.".into()))?;
+    let mut f = f.clone();
+    f.limit = 100_000;
+    f.before = None;
+    let (rows, _) = list_cases(state, actor, &f).await?;
+    let names = db::directory::list_areas(&state.db).await?;
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let io = |e: csv::Error| AppError::Internal(e.into());
+    w.write_record([
+        "reference",
+        "kind",
+        "status",
+        "priority",
+        "submitted_at",
+        "organisation",
+        "sector",
+        "area",
+        "occurred_on",
+        "harm",
+        "categories",
+        "schedules",
+        "high_dose_opioid",
+        "triage_due_at",
+    ])
+    .map_err(io)?;
+    for c in &rows {
+        let area = names
+            .iter()
+            .find(|a| a.id == c.area_id)
+            .map(|a| a.name.clone())
+            .unwrap_or_default();
+        w.write_record([
+            c.reference.clone(),
+            c.kind.clone(),
+            c.status.clone(),
+            c.priority.clone().unwrap_or_default(),
+            c.submitted_at.to_rfc3339(),
+            c.organisation_name.clone(),
+            c.sector.clone(),
+            area,
+            c.occurred_on.map(|d| d.to_string()).unwrap_or_default(),
+            c.harm.clone().unwrap_or_default(),
+            c.categories.join(";"),
+            c.schedules.join(";"),
+            c.high_dose.to_string(),
+            c.triage_due_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
+        ])
+        .map_err(io)?;
+    }
+    let body = w
+        .into_inner()
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("csv: {e}")))?;
+    audit::record_alone(
+        &state.db,
+        state.now(),
+        Event::new(
+            Some(actor.user_id),
+            crate::triage::action::EXPORTED,
+            "case_list",
+            None,
+        )
+        .details(json!({"rows": rows.len(), "areas": areas.ids().len()})),
+    )
+    .await?;
+    Ok((body, rows.len()))
+}
+
+/// What a list or a link shows of a case the actor may see.
+#[derive(Debug, Clone)]
+pub struct Brief {
+    pub id: Uuid,
+    pub reference: String,
+    pub status: String,
+    pub submitted_at: chrono::DateTime<chrono::Utc>,
+    /// Null where a share to the actor's team does not name the reporting organisation.
+    pub organisation_name: Option<String>,
+}
+
+/// Briefs of those of `ids` the actor may see (the others are left out), in the order given.
+pub async fn briefs(state: &AppState, actor: &Actor, ids: &[Uuid]) -> AppResult<Vec<Brief>> {
+    let seen = access::visible_cases(actor, &state.db, ids, state.now()).await?;
+    Ok(ids
+        .iter()
+        .filter_map(|id| seen.iter().find(|c| c.id() == *id))
+        .map(|c| {
+            let r = c.row();
+            let named = match c.view() {
+                View::Shared(t) => t.include_organisation_name,
+                _ => true,
+            };
+            Brief {
+                id: r.id,
+                reference: r.reference.clone(),
+                status: r.status.clone(),
+                submitted_at: r.submitted_at,
+                organisation_name: named.then(|| r.organisation_name.clone()),
+            }
+        })
+        .collect())
+}
+
+/// 404 unless the actor may see the case, 403 unless they are its reporting side (before a
+/// page reads an upload's body).
+pub async fn check_reporting_side(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<()> {
+    access::case(actor, &state.db, id, state.now())
+        .await?
+        .reporting()
+        .map(|_| ())
 }

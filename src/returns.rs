@@ -170,3 +170,14 @@ pub async fn file(
     tx.commit().await?;
     Ok((next, is_new))
 }
+
+/// The occurrence returns the actor may read (an org lead their organisation's, a CDAO their
+/// areas'), of one year or all.
+pub async fn list(
+    state: &AppState,
+    actor: &Actor,
+    year: Option<i32>,
+) -> AppResult<Vec<crate::db::returns::OccurrenceReturn>> {
+    let scope = crate::policy::read_occurrence_returns(actor)?;
+    Ok(crate::db::returns::list(&state.db, &scope, year).await?)
+}

@@ -1,73 +1,35 @@
-//! Routing cases to LIN members (SPEC §3, §4 "Share"): shares with a preview of exactly
-//! what each member will see, the two-person rule, expiry and revocation enforced on every
-//! read, the member's alerts, acknowledgements and responses flowing back to the case.
+//! Routing cases (SPEC §3, §4 "Share"): shares to LIN members with a preview of exactly what
+//! each member will see, or to another area's CDAO team in answer to an access request; the
+//! two-person rule, decline with a reason, expiry and revocation enforced on every read; the
+//! member's alerts, acknowledgements and responses flowing back to the case; the evidence a
+//! share names, and no other.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
 
+use crate::access::{self, Alert, AlertState, CaseRef, LiveAlert, TriageCase};
 use crate::audit::{self, Event};
 use crate::db::{cases as cdb, shares as sdb};
-use crate::domain::directory::Role;
-use crate::domain::report::{DrugItem, Identity};
-use crate::domain::share::{ActionTaken, Disclosure, ShareInput, ShareSpec};
+use crate::disclosure::{self, ReportingOrganisation, SharedPerson, SharedReport, Terms};
+use crate::domain::share::{ActionTaken, Evidence, ShareInput, ShareSpec};
 use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
-use crate::policy::{self, Actor};
+use crate::policy::Actor;
 use crate::state::AppState;
 
 pub mod action {
     pub const SHARE_CREATED: &str = "share.created";
+    pub const SHARE_PREVIEWED: &str = "share.previewed";
     pub const SHARE_APPROVED: &str = "share.approved";
+    pub const SHARE_DECLINED: &str = "share.declined";
     pub const SHARE_REVOKED: &str = "share.revoked";
     pub const ALERT_VIEWED: &str = "alert.viewed";
     pub const ALERT_IDENTITY_VIEWED: &str = "alert.identity_viewed";
     pub const ALERT_ACKNOWLEDGED: &str = "alert.acknowledged";
     pub const ALERT_RESPONDED: &str = "alert.responded";
-}
-
-/// A person as a share discloses them.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct SharedPerson {
-    pub subject_type: String,
-    pub full_name: String,
-    pub date_of_birth: Option<NaiveDate>,
-    pub registrations: Vec<crate::domain::report::RegistrationOut>,
-    pub prescriber_code: Option<String>,
-    pub job_role: Option<String>,
-    pub work_addresses: Vec<String>,
-    /// Only when the share includes patient data.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub nhs_number: Option<String>,
-}
-
-/// The facts of the report a live share carries (never free text, never the reporter).
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct SharedReport {
-    pub kind: String,
-    pub categories: Vec<String>,
-    pub occurred_on: Option<NaiveDate>,
-    pub harm: Option<String>,
-    pub drugs: Vec<DrugItem>,
-    /// For a person of concern: alleged, corroborated, substantiated or unfounded.
-    pub concern_status: Option<String>,
-    pub provenance: Option<String>,
-    /// Online prescribing from outside the UK: the service, its domain and the prescriber's
-    /// country; the prescriber's registration only on an `identified` share.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub online_supply: Option<crate::domain::oversight::OnlineSupply>,
-    /// What a report about a cannabis-based product for medicinal use is about.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cbpm: Option<crate::domain::oversight::Cbpm>,
-}
-
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct ReportingOrganisation {
-    pub sector: String,
-    pub area: String,
-    /// Only when the CDAO chose to include it.
-    pub name: Option<String>,
+    pub const ALERT_ATTACHMENT_DOWNLOADED: &str = "alert.attachment_downloaded";
 }
 
 /// Exactly what a member sees of an alert (and what the CDAO's preview shows).
@@ -87,7 +49,8 @@ pub struct AlertView {
     /// `live`, `expired` or `revoked`: only a live alert shows its content.
     pub state: String,
     pub lawful_basis: String,
-    pub purpose: String,
+    /// The CDAO's purpose for sharing: free text, so shown only while the alert is live.
+    pub purpose: Option<String>,
     pub summary: Option<String>,
     pub reporting_organisation: ReportingOrganisation,
     pub report: Option<SharedReport>,
@@ -96,136 +59,91 @@ pub struct AlertView {
     pub responses: Vec<sdb::Response>,
 }
 
-fn person_is_patient(subject_type: &str) -> bool {
-    matches!(subject_type, "patient" | "member_of_public")
-}
-
-/// What a share of `case` discloses, given the share's terms.
-#[allow(clippy::too_many_arguments)]
+/// What a live share of `case` discloses, given its terms.
 async fn disclose(
     state: &AppState,
-    case: &cdb::CaseRow,
-    sector: &str,
-    area_name: &str,
-    disclosure: &str,
-    include_patient_data: bool,
-    include_organisation_name: bool,
-    live: bool,
-) -> AppResult<(
-    Option<SharedReport>,
-    Vec<SharedPerson>,
-    Vec<cdb::AttachmentInfo>,
-    ReportingOrganisation,
-)> {
-    let org = ReportingOrganisation {
-        sector: crate::domain::directory::Sector::parse(sector)
-            .map(|s| s.label())
-            .unwrap_or(sector)
-            .to_string(),
-        area: area_name.to_string(),
-        name: (live && include_organisation_name).then(|| case.organisation_name.clone()),
-    };
-    if !live {
-        return Ok((None, vec![], vec![], org));
+    case: &impl CaseRef,
+    kind: &str,
+    report: &serde_json::Value,
+    t: Terms<'_>,
+    attachment_ids: &[Uuid],
+) -> AppResult<(SharedReport, Vec<SharedPerson>, Vec<cdb::AttachmentInfo>)> {
+    let mut report = disclosure::shared_report(kind, report);
+    // The overseas prescriber's registration is an identity: identified shares only.
+    if t.disclosure == crate::domain::share::Disclosure::Identified.code()
+        && let Some(o) = report.online_supply.as_mut()
+    {
+        o.prescriber_registration = crate::oversight::registration(state, case).await?;
     }
-    let r = &case.report;
-    let text = |k: &str| r.get(k).and_then(|v| v.as_str()).map(str::to_string);
-    let mut report = SharedReport {
-        kind: case.kind.clone(),
-        categories: r
-            .get("categories")
-            .or_else(|| r.get("concern_categories"))
-            .and_then(|v| serde_json::from_value(v.clone()).ok())
-            .unwrap_or_default(),
-        occurred_on: r
-            .get("occurred_on")
-            .and_then(|v| serde_json::from_value(v.clone()).ok()),
-        harm: text("harm"),
-        drugs: r
-            .get("drugs")
-            .and_then(|v| serde_json::from_value(v.clone()).ok())
-            .unwrap_or_default(),
-        concern_status: text("status"),
-        provenance: text("provenance"),
-        online_supply: r
-            .get("online_supply")
-            .and_then(|v| serde_json::from_value(v.clone()).ok()),
-        cbpm: r
-            .get("cbpm")
-            .and_then(|v| serde_json::from_value(v.clone()).ok()),
+    let persons = disclosure::shared_persons(disclosure::open_persons(state, case).await?, t)
+        .into_iter()
+        .map(SharedPerson::from)
+        .collect();
+    let attachments = if attachment_ids.is_empty() {
+        vec![]
+    } else {
+        disclosure::shared_attachments(cdb::attachments(&state.db, case).await?, attachment_ids)
     };
-    let mut persons = Vec::new();
-    let mut attachments = Vec::new();
-    if disclosure == Disclosure::Identified.code() {
-        // The overseas prescriber's registration is an identity: identified shares only.
-        if let Some(o) = report.online_supply.as_mut() {
-            o.prescriber_registration = crate::oversight::registration(state, case.id).await?;
-        }
-        for p in cdb::persons(&state.db, case.id).await? {
-            if person_is_patient(&p.subject_type) && !include_patient_data {
-                continue;
-            }
-            let plain = state.sealer.open(
-                p.key_id,
-                &p.identity_enc,
-                &crate::reports::identity_context(p.id),
-            )?;
-            let i: Identity =
-                serde_json::from_slice(&plain).map_err(|e| AppError::Internal(e.into()))?;
-            persons.push(SharedPerson {
-                subject_type: p.subject_type,
-                full_name: i.full_name,
-                date_of_birth: i.date_of_birth,
-                registrations: i.registrations,
-                prescriber_code: i.prescriber_code,
-                job_role: i.job_role,
-                work_addresses: i.work_addresses,
-                nhs_number: if include_patient_data {
-                    i.nhs_number
-                } else {
-                    None
-                },
-            });
-        }
-        attachments = cdb::attachments(&state.db, case.id).await?;
-    }
-    Ok((Some(report), persons, attachments, org))
+    Ok((report, persons, attachments))
 }
 
-async fn area_name(state: &AppState, id: Uuid) -> AppResult<String> {
-    Ok(crate::db::directory::get_area(&state.db, id)
-        .await?
-        .map(|a| a.name)
-        .unwrap_or_default())
-}
-
-async fn case_sector(state: &AppState, case_id: Uuid) -> AppResult<String> {
-    Ok(crate::db::triage::facts(&state.db, case_id).await?.sector)
-}
-
-/// Checks a share request for a case the CDAO triages.
+/// Checks a share request for a case the CDAO's team holds.
 async fn checked(
     state: &AppState,
     actor: &Actor,
     case_id: Uuid,
     input: &ShareInput,
-) -> AppResult<(cdb::CaseRow, ShareSpec)> {
-    let case = cdb::get_case(&state.db, &policy::case_scope(actor), case_id)
+) -> AppResult<(TriageCase, ShareSpec)> {
+    let case = access::case(actor, &state.db, case_id, state.now())
         .await?
-        .ok_or(AppError::NotFound)?;
-    policy::triage_case(actor, case.area_id)?;
-    let allowed: Vec<Uuid> = sdb::member_organisations(&state.db, case.area_id)
+        .triage()?;
+    let allowed: Vec<Uuid> = sdb::member_organisations(&state.db, case.area_id())
         .await?
         .into_iter()
         .map(|o| o.0)
         .collect();
+    let evidence: Vec<Evidence> = cdb::attachments(&state.db, &case)
+        .await?
+        .into_iter()
+        .map(|a| Evidence {
+            id: a.id,
+            holds_patient_data: a.holds_patient_data,
+        })
+        .collect();
     let spec = input
-        .parse(state.now(), crate::reports::uk_today(state), &allowed)
+        .parse(state.now(), state.uk_today(), &allowed, &evidence)
         .map_err(AppError::Validation)?;
     Ok((case, spec))
 }
 
-/// Exactly what each recipient would see, before anything is shared.
+/// What the share form offers for a case the actor's team holds.
+pub struct FormFacts {
+    pub reference: String,
+    /// Member organisations of the case's area: (id, name, sector).
+    pub members: Vec<(Uuid, String, String)>,
+    pub evidence: Vec<cdb::AttachmentInfo>,
+    pub two_person_rule: bool,
+}
+
+pub async fn form_facts(state: &AppState, actor: &Actor, case_id: Uuid) -> AppResult<FormFacts> {
+    let case = access::case(actor, &state.db, case_id, state.now())
+        .await?
+        .triage()?;
+    let (members, evidence, two_person_rule) = tokio::try_join!(
+        sdb::member_organisations(&state.db, case.area_id()),
+        cdb::attachments(&state.db, &case),
+        sdb::two_person_rule(&state.db, case.area_id()),
+    )?;
+    Ok(FormFacts {
+        reference: case.reference().to_string(),
+        members,
+        evidence,
+        two_person_rule,
+    })
+}
+
+/// Exactly what each recipient would see, before anything is shared. Showing identities to
+/// the CDAO is itself a view of them, so it is audited (`share.previewed`).
 pub async fn preview(
     state: &AppState,
     actor: &Actor,
@@ -233,23 +151,35 @@ pub async fn preview(
     input: &ShareInput,
 ) -> AppResult<AlertView> {
     let (case, spec) = checked(state, actor, case_id, input).await?;
-    let sector = case_sector(state, case.id).await?;
-    let area = area_name(state, case.area_id).await?;
-    let (report, persons, attachments, org) = disclose(
-        state,
-        &case,
-        &sector,
-        &area,
-        spec.disclosure.code(),
-        spec.include_patient_data,
-        spec.include_organisation_name,
-        true,
+    let c = case.row();
+    let t = Terms {
+        disclosure: spec.disclosure.code(),
+        include_patient_data: spec.include_patient_data,
+        include_organisation_name: spec.include_organisation_name,
+    };
+    let (report, persons, attachments) =
+        disclose(state, &case, &c.kind, &c.report, t, &spec.attachment_ids).await?;
+    audit::record_alone(
+        &state.db,
+        state.now(),
+        Event::new(
+            Some(actor.user_id),
+            action::SHARE_PREVIEWED,
+            "case",
+            Some(case.id()),
+        )
+        .case(case.id())
+        .details(
+            json!({"purpose": "share preview", "disclosure": spec.disclosure.code(),
+                        "patient_data": spec.include_patient_data, "persons": persons.len(),
+                        "attachments": attachments.len()}),
+        ),
     )
     .await?;
     Ok(AlertView {
         id: None,
         share_id: None,
-        case_reference: case.reference,
+        case_reference: c.reference.clone(),
         received_at: None,
         read_at: None,
         acknowledged_at: None,
@@ -260,10 +190,15 @@ pub async fn preview(
         expires_at: spec.expires_at,
         state: "live".into(),
         lawful_basis: spec.lawful_basis.code().to_string(),
-        purpose: spec.purpose,
+        purpose: Some(spec.purpose),
         summary: Some(spec.summary),
-        reporting_organisation: org,
-        report,
+        reporting_organisation: disclosure::reporting_organisation(
+            &c.sector,
+            &c.area_name,
+            &c.organisation_name,
+            t,
+        ),
+        report: Some(report),
         persons,
         attachments,
         responses: vec![],
@@ -277,8 +212,19 @@ pub struct Created {
     pub approval: String,
 }
 
-/// Delivers an approved share: alerts received now, members told (without content).
-async fn deliver(tx: &mut sqlx::PgConnection, share_id: Uuid, now: DateTime<Utc>) -> AppResult<()> {
+/// Delivers an approved share: to members, alerts received now and their users told; to
+/// another area's team, its CDAOs told. Never with content.
+async fn deliver(
+    tx: &mut sqlx::PgConnection,
+    share_id: Uuid,
+    recipient_area: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    if let Some(area) = recipient_area {
+        let users = sdb::area_cdaos(tx, area).await?;
+        sdb::enqueue(tx, "case_shared_with_team", &users, Some(share_id), now).await?;
+        return Ok(());
+    }
     let due = crate::domain::triage::add_working_days(now, 2);
     let orgs = sdb::deliver(tx, share_id, now, due).await?;
     let alerts = sdb::alerts_of_share(tx, share_id).await?;
@@ -289,24 +235,32 @@ async fn deliver(tx: &mut sqlx::PgConnection, share_id: Uuid, now: DateTime<Utc>
     Ok(())
 }
 
-pub async fn create(
+/// Writes a checked share of a case the actor's team holds, under the area's two-person
+/// rule, with its timeline entry and audit event, in the caller's transaction.
+pub(crate) async fn insert(
+    tx: &mut sqlx::PgConnection,
     state: &AppState,
     actor: &Actor,
-    case_id: Uuid,
-    input: &ShareInput,
+    case: &TriageCase,
+    spec: &ShareSpec,
+    recipient: Recipient,
 ) -> AppResult<Created> {
-    let (case, spec) = checked(state, actor, case_id, input).await?;
-    let rule = sdb::two_person_rule(&state.db, case.area_id).await?;
+    let rule = sdb::two_person_rule(&state.db, case.area_id()).await?;
     let approved = !spec.needs_second_approval(rule);
     let now = state.now();
     let id = Uuid::now_v7();
-    let mut tx = state.db.begin().await?;
+    let (recipient_area_id, access_request_id) = match recipient {
+        Recipient::Members => (None, None),
+        Recipient::Team {
+            area_id,
+            access_request_id,
+        } => (Some(area_id), Some(access_request_id)),
+    };
     sdb::insert_share(
-        &mut tx,
+        tx,
+        case,
         &sdb::NewShare {
             id,
-            case_id,
-            area_id: case.area_id,
             created_by: actor.user_id,
             disclosure: spec.disclosure.code(),
             include_patient_data: spec.include_patient_data,
@@ -320,65 +274,78 @@ pub async fn create(
             expires_at: spec.expires_at,
             approved,
             now,
+            recipient_area_id,
+            access_request_id,
         },
         &spec.organisation_ids,
+        &spec.attachment_ids,
     )
     .await?;
     if approved {
-        deliver(&mut tx, id, now).await?;
+        deliver(tx, id, recipient_area_id, now).await?;
     } else {
-        let others = sdb::other_cdaos(&mut tx, case.area_id, actor.user_id).await?;
-        sdb::enqueue(&mut tx, "share_awaiting_approval", &others, Some(id), now).await?;
+        let others = sdb::other_cdaos(tx, case.area_id(), actor.user_id).await?;
+        sdb::enqueue(tx, "share_awaiting_approval", &others, Some(id), now).await?;
     }
     cdb::insert_event(
-        &mut tx,
-        case_id,
+        tx,
+        case,
         now,
         Some(actor.user_id),
         "shared",
         "cdao",
-        json!({"share_id": id, "organisation_ids": spec.organisation_ids, "disclosure": spec.disclosure.code(),
-               "include_patient_data": spec.include_patient_data, "approval": if approved { "approved" } else { "pending" }}),
+        json!({"share_id": id, "organisation_ids": spec.organisation_ids, "recipient_area_id": recipient_area_id,
+               "disclosure": spec.disclosure.code(), "include_patient_data": spec.include_patient_data,
+               "attachments": spec.attachment_ids.len(),
+               "approval": if approved { "approved" } else { "pending" }}),
     )
     .await?;
     audit::record(
-        &mut tx,
+        tx,
         now,
         Event::new(Some(actor.user_id), action::SHARE_CREATED, "share", Some(id))
-            .case(case_id)
+            .case(case.id())
             .details(json!({"disclosure": spec.disclosure.code(), "patient_data": spec.include_patient_data,
-                            "recipients": spec.organisation_ids.len(), "lawful_basis": spec.lawful_basis.code()})),
+                            "recipients": spec.organisation_ids.len(), "recipient_area_id": recipient_area_id,
+                            "attachments": spec.attachment_ids.len(), "lawful_basis": spec.lawful_basis.code()})),
     )
     .await?;
-    tx.commit().await?;
     Ok(Created {
         id,
         approval: if approved { "approved" } else { "pending" }.into(),
     })
 }
 
-/// A share the actor can see (the case's area CDAOs), locked.
-async fn lock_share(
-    tx: &mut sqlx::PgConnection,
-    state: &AppState,
-    actor: &Actor,
-    id: Uuid,
-) -> AppResult<sdb::ShareRow> {
-    let s = sdb::lock_share(tx, id).await?.ok_or(AppError::NotFound)?;
-    if actor.role != Role::Cdao {
-        return Err(AppError::NotFound);
-    }
-    cdb::get_case(&state.db, &policy::case_scope(actor), s.case_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    policy::triage_case(actor, s.area_id)?;
-    Ok(s)
+/// Who a share goes to.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Recipient {
+    /// The member organisations named in the spec (one alert each).
+    Members,
+    /// Another area's CDAO team, in answer to its access request.
+    Team {
+        area_id: Uuid,
+        access_request_id: Uuid,
+    },
 }
 
-/// The second CDAO of the area approves: the members are told.
+pub async fn create(
+    state: &AppState,
+    actor: &Actor,
+    case_id: Uuid,
+    input: &ShareInput,
+) -> AppResult<Created> {
+    let (case, spec) = checked(state, actor, case_id, input).await?;
+    let mut tx = state.db.begin().await?;
+    let created = insert(&mut tx, state, actor, &case, &spec, Recipient::Members).await?;
+    tx.commit().await?;
+    Ok(created)
+}
+
+/// The second CDAO of the area approves: the recipients are told.
 pub async fn approve(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<Created> {
     let mut tx = state.db.begin().await?;
-    let s = lock_share(&mut tx, state, actor, id).await?;
+    let share = access::managed_share(actor, &mut tx, id).await?;
+    let s = share.row().clone();
     if s.created_by == actor.user_id {
         return Err(AppError::Forbidden(
             "The CDAO who created a share cannot approve it: a second CDAO of the area must."
@@ -388,8 +355,10 @@ pub async fn approve(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<Cre
     if s.revoked_at.is_some() {
         return Err(AppError::Conflict("The share was revoked.".into()));
     }
-    if s.approval == "approved" {
-        return Err(AppError::Conflict("The share is already approved.".into()));
+    match s.approval.as_str() {
+        "approved" => return Err(AppError::Conflict("The share is already approved.".into())),
+        "declined" => return Err(AppError::Conflict("The share was declined.".into())),
+        _ => {}
     }
     let now = state.now();
     if s.expires_at <= now {
@@ -397,11 +366,11 @@ pub async fn approve(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<Cre
             "The share expired before it was approved.".into(),
         ));
     }
-    sdb::approve(&mut tx, id, actor.user_id, now).await?;
-    deliver(&mut tx, id, now).await?;
+    sdb::approve(&mut tx, &share, actor.user_id, now).await?;
+    deliver(&mut tx, id, s.recipient_area_id, now).await?;
     cdb::insert_event(
         &mut tx,
-        s.case_id,
+        &share,
         now,
         Some(actor.user_id),
         "share_approved",
@@ -428,17 +397,84 @@ pub async fn approve(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<Cre
     })
 }
 
+#[derive(Debug, Default, Clone, serde::Deserialize, utoipa::ToSchema)]
+pub struct DeclineInput {
+    /// Why the share should not go ahead: its author sees it.
+    pub reason: Option<String>,
+}
+
+/// A second CDAO of the area declines a pending share, with a reason its author sees.
+pub async fn decline(
+    state: &AppState,
+    actor: &Actor,
+    id: Uuid,
+    input: &DeclineInput,
+) -> AppResult<Created> {
+    let mut e = FieldErrors::new();
+    let reason = e.text(
+        "reason",
+        input.reason.as_deref(),
+        "why you are declining the share",
+        2_000,
+    );
+    let mut tx = state.db.begin().await?;
+    let share = access::managed_share(actor, &mut tx, id).await?;
+    let s = share.row().clone();
+    if s.created_by == actor.user_id {
+        return Err(AppError::Forbidden(
+            "The CDAO who created a share cannot decline it: withdraw it by revoking it.".into(),
+        ));
+    }
+    if !e.is_empty() {
+        return Err(AppError::Validation(e.into_vec()));
+    }
+    if s.approval != "pending" || s.revoked_at.is_some() {
+        return Err(AppError::Conflict(
+            "Only a share waiting for approval can be declined.".into(),
+        ));
+    }
+    let now = state.now();
+    sdb::decline(&mut tx, &share, actor.user_id, &reason, now).await?;
+    cdb::insert_event(
+        &mut tx,
+        &share,
+        now,
+        Some(actor.user_id),
+        "share_declined",
+        "cdao",
+        json!({"share_id": id, "reason": reason}),
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        now,
+        Event::new(
+            Some(actor.user_id),
+            action::SHARE_DECLINED,
+            "share",
+            Some(id),
+        )
+        .case(s.case_id),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Created {
+        id,
+        approval: "declined".into(),
+    })
+}
+
 pub async fn revoke(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<()> {
     let mut tx = state.db.begin().await?;
-    let s = lock_share(&mut tx, state, actor, id).await?;
-    if s.revoked_at.is_some() {
+    let share = access::managed_share(actor, &mut tx, id).await?;
+    if share.row().revoked_at.is_some() {
         return Err(AppError::Conflict("The share is already revoked.".into()));
     }
     let now = state.now();
-    sdb::revoke(&mut tx, id, actor.user_id, now).await?;
+    sdb::revoke(&mut tx, &share, actor.user_id, now).await?;
     cdb::insert_event(
         &mut tx,
-        s.case_id,
+        &share,
         now,
         Some(actor.user_id),
         "share_revoked",
@@ -455,11 +491,19 @@ pub async fn revoke(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<()> 
             "share",
             Some(id),
         )
-        .case(s.case_id),
+        .case(share.case_id()),
     )
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// The case a share is about, for pages that go back to it after acting on the share.
+pub async fn case_of_share(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<Uuid> {
+    let mut tx = state.db.begin().await?;
+    let share = access::managed_share(actor, &mut tx, id).await?;
+    tx.rollback().await?;
+    Ok(share.case_id())
 }
 
 /// A share with its recipients and their responses, for the CDAO's case page.
@@ -471,8 +515,8 @@ pub struct ShareDetail {
     pub responses: Vec<sdb::Response>,
 }
 
-pub async fn shares_of_case(state: &AppState, case_id: Uuid) -> AppResult<Vec<ShareDetail>> {
-    let shares = sdb::shares_for_case(&state.db, case_id).await?;
+pub async fn shares_of_case(state: &AppState, case: &TriageCase) -> AppResult<Vec<ShareDetail>> {
+    let shares = sdb::shares_for_case(&state.db, case).await?;
     let ids: Vec<Uuid> = shares.iter().map(|s| s.id).collect();
     let recipients = sdb::recipients(&state.db, &ids).await?;
     let alert_ids: Vec<Uuid> = recipients.iter().map(|(_, r)| r.alert_id).collect();
@@ -499,6 +543,18 @@ pub async fn shares_of_case(state: &AppState, case_id: Uuid) -> AppResult<Vec<Sh
         .collect())
 }
 
+/// A case's shares: its holding team.
+pub async fn list_for_case(
+    state: &AppState,
+    actor: &Actor,
+    case_id: Uuid,
+) -> AppResult<Vec<ShareDetail>> {
+    let case = access::case(actor, &state.db, case_id, state.now())
+        .await?
+        .triage()?;
+    shares_of_case(state, &case).await
+}
+
 /// One line of a member's inbox.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AlertItem {
@@ -517,34 +573,15 @@ pub struct AlertItem {
     pub overdue: bool,
 }
 
-fn alert_state(r: &sdb::AlertRow, now: DateTime<Utc>) -> &'static str {
-    if r.revoked_at.is_some() {
-        "revoked"
-    } else if r.expires_at <= now {
-        "expired"
-    } else {
-        "live"
-    }
-}
-
-fn member_org(actor: &Actor) -> AppResult<Uuid> {
-    match (actor.role, actor.organisation_id) {
-        (Role::Member, Some(org)) => Ok(org),
-        _ => Err(AppError::Forbidden(
-            "Alerts are for members of the local intelligence network.".into(),
-        )),
-    }
-}
-
 /// The member's inbox: `filter` is `all`, `unread` or `unacknowledged`.
 pub async fn list_alerts(
     state: &AppState,
     actor: &Actor,
     filter: &str,
 ) -> AppResult<Vec<AlertItem>> {
-    let org = member_org(actor)?;
+    let inbox = access::inbox(actor)?;
     let now = state.now();
-    Ok(sdb::alerts_of(&state.db, org, None)
+    Ok(sdb::inbox(&state.db, &inbox)
         .await?
         .into_iter()
         .filter(|r| match filter {
@@ -552,86 +589,94 @@ pub async fn list_alerts(
             "unacknowledged" => r.acknowledged_at.is_none(),
             _ => true,
         })
-        .map(|r| AlertItem {
-            state: alert_state(&r, now).to_string(),
-            overdue: r.acknowledged_at.is_none()
-                && r.ack_due_at.is_some_and(|d| d < now)
-                && alert_state(&r, now) == "live",
-            id: r.id,
-            share_id: r.share_id,
-            case_reference: r.case_reference,
-            received_at: r.received_at,
-            disclosure: r.disclosure,
-            action_required: r.action_required,
-            respond_by: r.respond_by,
-            read_at: r.read_at,
-            acknowledged_at: r.acknowledged_at,
-            expires_at: r.expires_at,
+        .map(|r| {
+            let st = AlertState::of(r.revoked_at, r.expires_at, now);
+            AlertItem {
+                state: st.code().to_string(),
+                overdue: r.acknowledged_at.is_none()
+                    && r.ack_due_at.is_some_and(|d| d < now)
+                    && st == AlertState::Live,
+                id: r.id,
+                share_id: r.share_id,
+                case_reference: r.case_reference,
+                received_at: r.received_at,
+                disclosure: r.disclosure,
+                action_required: r.action_required,
+                respond_by: r.respond_by,
+                read_at: r.read_at,
+                acknowledged_at: r.acknowledged_at,
+                expires_at: r.expires_at,
+            }
         })
         .collect())
 }
 
-async fn alert_row(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<(Uuid, sdb::AlertRow)> {
-    // Anyone but a member of the recipient organisation: there is no such alert.
-    let org = match (actor.role, actor.organisation_id) {
-        (Role::Member, Some(org)) => org,
-        _ => return Err(AppError::NotFound),
-    };
-    let row = sdb::alerts_of(&state.db, org, Some(id))
-        .await?
-        .into_iter()
-        .next()
-        .ok_or(AppError::NotFound)?;
-    Ok((org, row))
-}
-
 /// Exactly what the share discloses, while it is live; its existence, reference and the
 /// organisation's own responses once it has expired or been revoked. The first view is the
-/// read receipt; every view is audited, naming the share and its purpose.
+/// read receipt; every view is audited, naming the share (whose purpose it was).
 pub async fn view_alert(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<AlertView> {
-    let (org, r) = alert_row(state, actor, id).await?;
     let now = state.now();
-    let st = alert_state(&r, now);
-    let live = st == "live";
-    // The alert row is the member's access decision: the share, not the case scope.
-    let case = cdb::case_for_share(&state.db, r.share_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let (report, persons, attachments, reporting_org) = disclose(
-        state,
-        &case,
-        &r.case_sector,
-        &r.case_area_name,
-        &r.disclosure,
-        r.include_patient_data,
-        r.include_organisation_name,
-        live,
-    )
-    .await?;
+    let alert = access::alert(actor, &state.db, id, now).await?;
+    let r = alert.row().clone();
+    let st = alert.state();
+    let t = Terms {
+        disclosure: &r.disclosure,
+        include_patient_data: r.include_patient_data,
+        include_organisation_name: r.include_organisation_name,
+    };
+    let (report, persons, attachments, reporting_org) = match alert.clone().live() {
+        Ok(live) => {
+            let case = crate::db::shares::case_report(&state.db, &live).await?;
+            let (report, persons, attachments) =
+                disclose(state, &live, &r.case_kind, &case, t, &r.attachment_ids).await?;
+            let org = disclosure::reporting_organisation(
+                &r.case_sector,
+                &r.case_area_name,
+                &r.case_organisation_name,
+                t,
+            );
+            (Some(report), persons, attachments, org)
+        }
+        Err(_) => {
+            let ended = Terms {
+                include_organisation_name: false,
+                ..t
+            };
+            let org =
+                disclosure::reporting_organisation(&r.case_sector, &r.case_area_name, "", ended);
+            (None, vec![], vec![], org)
+        }
+    };
     let responses = sdb::responses(&state.db, &[id]).await?;
+    let live = st == AlertState::Live;
     let mut tx = state.db.begin().await?;
-    let first_read = sdb::mark_read(&mut tx, id, actor.user_id, now).await?;
-    let shows_identity = !persons.is_empty()
-        || report
-            .as_ref()
-            .and_then(|r| r.online_supply.as_ref())
-            .is_some_and(|o| o.prescriber_registration.is_some());
+    let first_read = sdb::mark_read(&mut tx, &alert, actor.user_id, now).await?;
     audit::record(
         &mut tx,
         now,
         Event::new(
             Some(actor.user_id),
-            if shows_identity { action::ALERT_IDENTITY_VIEWED } else { action::ALERT_VIEWED },
+            if persons.is_empty()
+                && report
+                    .as_ref()
+                    .and_then(|r| r.online_supply.as_ref())
+                    .is_none_or(|o| o.prescriber_registration.is_none())
+            {
+                action::ALERT_VIEWED
+            } else {
+                action::ALERT_IDENTITY_VIEWED
+            },
             "alert",
             Some(id),
         )
         .case(r.case_id)
-        .details(json!({"share_id": r.share_id, "purpose": r.purpose, "state": st, "first_read": first_read,
-                        "patient_data": live && r.include_patient_data})),
+        .details(
+            json!({"share_id": r.share_id, "lawful_basis": r.lawful_basis, "state": st.code(),
+                        "first_read": first_read, "patient_data": live && r.include_patient_data}),
+        ),
     )
     .await?;
     tx.commit().await?;
-    let _ = org;
     Ok(AlertView {
         id: Some(r.id),
         share_id: Some(r.share_id),
@@ -644,9 +689,9 @@ pub async fn view_alert(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<
         action_required: r.action_required,
         respond_by: r.respond_by,
         expires_at: r.expires_at,
-        state: st.to_string(),
+        state: st.code().to_string(),
         lawful_basis: r.lawful_basis,
-        purpose: r.purpose,
+        purpose: live.then_some(r.purpose),
         summary: live.then_some(r.summary),
         reporting_organisation: reporting_org,
         report,
@@ -656,20 +701,53 @@ pub async fn view_alert(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<
     })
 }
 
-pub async fn acknowledge(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<DateTime<Utc>> {
-    let (_, r) = alert_row(state, actor, id).await?;
+/// A file the alert's share names, while the share is live; each download is audited
+/// (`alert.attachment_downloaded`, naming the share and the file).
+pub async fn alert_attachment(
+    state: &AppState,
+    actor: &Actor,
+    id: Uuid,
+    attachment_id: Uuid,
+) -> AppResult<(String, String, Vec<u8>)> {
     let now = state.now();
-    if alert_state(&r, now) != "live" {
-        return Err(AppError::Conflict(
-            "This alert has expired or been revoked.".into(),
-        ));
+    let alert = access::alert(actor, &state.db, id, now)
+        .await?
+        .live()
+        .map_err(|_| AppError::NotFound)?;
+    let r = alert.row();
+    if !r.attachment_ids.contains(&attachment_id) {
+        return Err(AppError::NotFound);
     }
+    let file = crate::attachments::open(state, &alert, attachment_id).await?;
+    audit::record_alone(
+        &state.db,
+        now,
+        Event::new(
+            Some(actor.user_id),
+            action::ALERT_ATTACHMENT_DOWNLOADED,
+            "attachment",
+            Some(attachment_id),
+        )
+        .case(r.case_id)
+        .details(
+            json!({"alert_id": id, "share_id": r.share_id, "attachment_id": attachment_id,
+                        "lawful_basis": r.lawful_basis}),
+        ),
+    )
+    .await?;
+    Ok(file)
+}
+
+pub async fn acknowledge(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<DateTime<Utc>> {
+    let now = state.now();
+    let alert: LiveAlert = access::alert(actor, &state.db, id, now).await?.live()?;
+    let r = alert.row().clone();
     let mut tx = state.db.begin().await?;
-    let (at, first) = sdb::acknowledge(&mut tx, id, actor.user_id, now).await?;
+    let (at, first) = sdb::acknowledge(&mut tx, &alert, actor.user_id, now).await?;
     if first {
         cdb::insert_event(
             &mut tx,
-            r.case_id,
+            &alert,
             now,
             Some(actor.user_id),
             "alert_acknowledged",
@@ -708,7 +786,8 @@ pub async fn respond(
     id: Uuid,
     input: &ResponseInput,
 ) -> AppResult<sdb::Response> {
-    let (org, r) = alert_row(state, actor, id).await?;
+    let now = state.now();
+    let alert: Alert = access::alert(actor, &state.db, id, now).await?;
     let mut e = FieldErrors::new();
     let body = e.text("body", input.body.as_deref(), "your response", 10_000);
     let action_taken = match input
@@ -729,18 +808,15 @@ pub async fn respond(
     if !e.is_empty() {
         return Err(AppError::Validation(e.into_vec()));
     }
-    let now = state.now();
-    if alert_state(&r, now) != "live" {
-        return Err(AppError::Conflict(
-            "This alert has expired or been revoked.".into(),
-        ));
-    }
+    let alert = alert.live()?;
+    let org = alert.row().organisation_id;
+    let case_id = alert.case_id();
     let rid = Uuid::now_v7();
     let mut tx = state.db.begin().await?;
     sdb::insert_response(
         &mut tx,
         rid,
-        id,
+        &alert,
         actor.user_id,
         &body,
         action_taken.map(|a| a.code()),
@@ -749,7 +825,7 @@ pub async fn respond(
     .await?;
     cdb::insert_event(
         &mut tx,
-        r.case_id,
+        &alert,
         now,
         Some(actor.user_id),
         "member_response",
@@ -766,7 +842,7 @@ pub async fn respond(
             "alert",
             Some(id),
         )
-        .case(r.case_id)
+        .case(case_id)
         .details(json!({"action_taken": action_taken.map(|a| a.code())})),
     )
     .await?;
@@ -780,4 +856,16 @@ pub async fn respond(
         action_taken: action_taken.map(|a| a.code().to_string()),
         created_at: now,
     })
+}
+
+/// Shares of the actor's areas waiting for a second CDAO (not their own).
+pub async fn pending(state: &AppState, actor: &Actor) -> AppResult<Vec<sdb::PendingShare>> {
+    let areas = access::cdao_areas(actor)?;
+    Ok(sdb::pending_for(&state.db, &areas, actor.user_id).await?)
+}
+
+/// Alerts of the actor's areas not acknowledged by their target.
+pub async fn late(state: &AppState, actor: &Actor) -> AppResult<Vec<crate::db::stats::LateAlert>> {
+    let areas = access::cdao_areas(actor)?;
+    Ok(crate::db::stats::late_alerts(&state.db, areas.ids(), state.now()).await?)
 }

@@ -57,7 +57,7 @@ pub struct Inner {
     pub signin_limiter: RateLimiter,
     pub api_limiter: RateLimiter,
     /// The drug catalogue, loaded on first use.
-    pub catalogue: tokio::sync::OnceCell<std::sync::Arc<crate::reports::Catalogue>>,
+    pub catalogue: tokio::sync::OnceCell<std::sync::Arc<crate::domain::catalogue::Catalogue>>,
 }
 
 impl std::ops::Deref for AppState {
@@ -91,5 +91,12 @@ impl AppState {
 
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
+    }
+
+    /// Today's date in the UK (dates in reports are UK dates).
+    pub fn uk_today(&self) -> chrono::NaiveDate {
+        self.now()
+            .with_timezone(&chrono_tz::Europe::London)
+            .date_naive()
     }
 }

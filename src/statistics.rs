@@ -14,7 +14,6 @@ use uuid::Uuid;
 
 use crate::audit::{self, Event};
 use crate::db;
-use crate::db::cases::CaseFilter;
 use crate::domain::directory::Sector;
 use crate::domain::report::{CaseStatus, ConcernCategory, Harm, IncidentCategory, Schedule};
 use crate::error::{AppError, AppResult};
@@ -270,76 +269,6 @@ pub async fn area_names(state: &AppState) -> AppResult<std::collections::HashMap
         .into_iter()
         .map(|a| (a.id, a.name))
         .collect())
-}
-
-/// The filtered case list as CSV (no identities, no free text), and its number of rows:
-/// CDAOs only; the export is audited.
-pub async fn cases_csv(
-    state: &AppState,
-    actor: &Actor,
-    mut f: CaseFilter,
-) -> AppResult<(Vec<u8>, usize)> {
-    policy::export_cases(actor)?;
-    f.limit = 100_000;
-    f.before = None;
-    f.now = Some(state.now());
-    let scope = policy::list_cases(actor)?;
-    let rows = db::cases::list_cases(&state.db, &scope, &f).await?;
-    let areas = area_names(state).await?;
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let io = |e: csv::Error| AppError::Internal(e.into());
-    w.write_record([
-        "reference",
-        "kind",
-        "status",
-        "priority",
-        "submitted_at",
-        "organisation",
-        "sector",
-        "area",
-        "occurred_on",
-        "harm",
-        "categories",
-        "schedules",
-        "high_dose_opioid",
-        "triage_due_at",
-    ])
-    .map_err(io)?;
-    for c in &rows {
-        w.write_record([
-            c.reference.clone(),
-            c.kind.clone(),
-            c.status.clone(),
-            c.priority.clone().unwrap_or_default(),
-            c.submitted_at.to_rfc3339(),
-            c.organisation_name.clone(),
-            c.sector.clone(),
-            areas.get(&c.area_id).cloned().unwrap_or_default(),
-            c.occurred_on.map(|d| d.to_string()).unwrap_or_default(),
-            c.harm.clone().unwrap_or_default(),
-            c.categories.join(";"),
-            c.schedules.join(";"),
-            c.high_dose.to_string(),
-            c.triage_due_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
-        ])
-        .map_err(io)?;
-    }
-    let body = w
-        .into_inner()
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("csv: {e}")))?;
-    audit::record_alone(
-        &state.db,
-        state.now(),
-        Event::new(
-            Some(actor.user_id),
-            crate::triage::action::EXPORTED,
-            "case_list",
-            None,
-        )
-        .details(json!({"rows": rows.len()})),
-    )
-    .await?;
-    Ok((body, rows.len()))
 }
 
 /// Rows of figures as CSV: a header, then each row.

@@ -6,14 +6,15 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
 
+use crate::access::{self, TriageCase};
 use crate::audit::{self, Event};
 use crate::db::{cases as cdb, triage as tdb};
-use crate::domain::directory::Role;
 use crate::domain::report::CaseStatus;
+use crate::domain::share::{ActionRequired, Disclosure, LawfulBasis, ShareSpec};
 use crate::domain::triage::{self as rules, LinkRelation, Outcome, Priority, WellFounded};
 use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
-use crate::policy::{self, Actor};
+use crate::policy::Actor;
 use crate::state::AppState;
 
 pub mod action {
@@ -54,26 +55,17 @@ fn status_of(s: &str) -> AppResult<CaseStatus> {
     CaseStatus::parse(s).ok_or_else(|| AppError::Internal(anyhow::anyhow!("unknown status {s}")))
 }
 
-async fn lock(
-    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
-    actor: &Actor,
-    case_id: Uuid,
-) -> AppResult<tdb::TriageState> {
-    tdb::lock_case(tx, &policy::case_scope(actor), case_id)
-        .await?
-        .ok_or(AppError::NotFound)
-}
-
 /// The case, locked, once the actor is known to be a CDAO of its area (404 if they cannot
 /// see it, 403 if they can but may not triage it).
 async fn lock_for_triage(
     tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    state: &AppState,
     actor: &Actor,
     case_id: Uuid,
-) -> AppResult<tdb::TriageState> {
-    let c = lock(tx, actor, case_id).await?;
-    policy::triage_case(actor, c.area_id)?;
-    Ok(c)
+) -> AppResult<TriageCase> {
+    access::case_locked(actor, tx, case_id, state.now())
+        .await?
+        .triage()
 }
 
 /// Any of status, priority, assignee, risk grade and an internal note.
@@ -84,7 +76,8 @@ pub async fn triage(
     input: &TriageInput,
 ) -> AppResult<()> {
     let mut tx = state.db.begin().await?;
-    let c = lock_for_triage(&mut tx, actor, case_id).await?;
+    let case = lock_for_triage(&mut tx, state, actor, case_id).await?;
+    let c = case.row().clone();
     let current = status_of(&c.status)?;
     if current == CaseStatus::Closed {
         return Err(AppError::Conflict(
@@ -179,7 +172,7 @@ pub async fn triage(
     let triaged_at = c.triaged_at.or((status != CaseStatus::New).then_some(now));
     tdb::update(
         &mut tx,
-        case_id,
+        &case,
         status.code(),
         priority.as_deref(),
         assignee_id,
@@ -192,11 +185,7 @@ pub async fn triage(
         && let Some(p) = priority.as_deref().and_then(Priority::parse)
     {
         // An urgent case is due in one working day from when it arrived.
-        let submitted = cdb::get_case(&state.db, &policy::case_scope(actor), case_id)
-            .await?
-            .map(|x| x.submitted_at)
-            .unwrap_or(now);
-        tdb::set_triage_due(&mut tx, case_id, rules::triage_due(submitted, p)).await?;
+        tdb::set_triage_due(&mut tx, &case, rules::triage_due(c.submitted_at, p)).await?;
     }
     let mut changes = serde_json::Map::new();
     if status != current {
@@ -234,7 +223,7 @@ pub async fn triage(
         };
         cdb::insert_event(
             &mut tx,
-            case_id,
+            &case,
             now,
             Some(actor.user_id),
             "status_changed",
@@ -245,7 +234,7 @@ pub async fn triage(
         if audience == "reporter" && changes.len() > 1 {
             cdb::insert_event(
                 &mut tx,
-                case_id,
+                &case,
                 now,
                 Some(actor.user_id),
                 "triaged",
@@ -258,7 +247,7 @@ pub async fn triage(
     if let Some(n) = &note {
         cdb::insert_event(
             &mut tx,
-            case_id,
+            &case,
             now,
             Some(actor.user_id),
             "note",
@@ -307,9 +296,11 @@ pub async fn message(
     input: &MessageInput,
 ) -> AppResult<MessageSent> {
     let mut tx = state.db.begin().await?;
-    let c = lock(&mut tx, actor, case_id).await?;
-    policy::message_case(actor, c.area_id, c.reporter_id, c.organisation_id)?;
-    let from_cdao = actor.role == Role::Cdao;
+    let conv = access::case_locked(actor, &mut tx, case_id, state.now())
+        .await?
+        .conversation()?;
+    let c = conv.row().clone();
+    let from_cdao = conv.from_cdao();
     let mut e = FieldErrors::new();
     let body = e.text("body", input.body.as_deref(), "your message", 10_000);
     if input.request_information && !from_cdao {
@@ -343,21 +334,11 @@ pub async fn message(
     let id = Uuid::now_v7();
     if next != current {
         let triaged_at = c.triaged_at.or(Some(now));
-        tdb::update(
-            &mut tx,
-            case_id,
-            next.code(),
-            c.priority.as_deref(),
-            c.assignee_id,
-            None,
-            triaged_at,
-            now,
-        )
-        .await?;
+        tdb::set_status(&mut tx, &conv, next.code(), triaged_at, now).await?;
     }
     cdb::insert_event(
         &mut tx,
-        case_id,
+        &conv,
         now,
         Some(actor.user_id),
         "message",
@@ -373,7 +354,7 @@ pub async fn message(
     if next != current {
         cdb::insert_event(
             &mut tx,
-            case_id,
+            &conv,
             now,
             Some(actor.user_id),
             "status_changed",
@@ -430,7 +411,7 @@ pub async fn link(
     input: &LinkInput,
 ) -> AppResult<()> {
     let mut tx = state.db.begin().await?;
-    lock_for_triage(&mut tx, actor, case_id).await?;
+    let case = lock_for_triage(&mut tx, state, actor, case_id).await?;
     let mut e = FieldErrors::new();
     let relation = crate::domain::report::required_code(
         &mut e,
@@ -449,26 +430,35 @@ pub async fn link(
             e.add("case_id", "A case cannot be linked to itself");
             None
         }
-        Some(o) => {
-            let visible = cdb::visible_ids(&state.db, &policy::case_scope(actor), &[o]).await?;
-            if visible.is_empty() {
+        Some(o) => match access::case(actor, &state.db, o, state.now()).await {
+            Ok(other) => Some(other),
+            Err(AppError::NotFound) => {
                 e.add("case_id", "There is no case with this id that you can see");
                 None
-            } else {
-                Some(o)
             }
-        }
+            Err(err) => return Err(err),
+        },
     };
-    let (Some(relation), Some(other)) = (relation, other) else {
+    let (Some(relation), Some(other_case)) = (relation, other) else {
         return Err(AppError::Validation(e.into_vec()));
     };
+    let other = other_case.id();
     let now = state.now();
-    if !tdb::insert_link(&mut tx, case_id, other, relation.code(), actor.user_id, now).await? {
+    if !tdb::insert_link(
+        &mut tx,
+        &case,
+        &other_case,
+        relation.code(),
+        actor.user_id,
+        now,
+    )
+    .await?
+    {
         return Err(AppError::Conflict("These cases are already linked.".into()));
     }
     cdb::insert_event(
         &mut tx,
-        case_id,
+        &case,
         now,
         Some(actor.user_id),
         "linked",
@@ -502,7 +492,8 @@ pub async fn close(
     input: &CloseInput,
 ) -> AppResult<()> {
     let mut tx = state.db.begin().await?;
-    let c = lock_for_triage(&mut tx, actor, case_id).await?;
+    let case = lock_for_triage(&mut tx, state, actor, case_id).await?;
+    let c = case.row().clone();
     let mut e = FieldErrors::new();
     let outcome = crate::domain::report::required_code(
         &mut e,
@@ -531,10 +522,10 @@ pub async fn close(
         return Err(AppError::Conflict("The case is already closed.".into()));
     }
     let now = state.now();
-    tdb::close(&mut tx, case_id, outcome.code(), well_founded.code(), now).await?;
+    tdb::close(&mut tx, &case, outcome.code(), well_founded.code(), now).await?;
     cdb::insert_event(
         &mut tx,
-        case_id,
+        &case,
         now,
         Some(actor.user_id),
         "closed",
@@ -544,7 +535,7 @@ pub async fn close(
     .await?;
     cdb::insert_event(
         &mut tx,
-        case_id,
+        &case,
         now,
         Some(actor.user_id),
         "outcome",
@@ -576,7 +567,8 @@ pub async fn reopen(
     input: &ReopenInput,
 ) -> AppResult<()> {
     let mut tx = state.db.begin().await?;
-    let c = lock_for_triage(&mut tx, actor, case_id).await?;
+    let case = lock_for_triage(&mut tx, state, actor, case_id).await?;
+    let c = case.row().clone();
     let mut e = FieldErrors::new();
     let reason = e.text(
         "reason",
@@ -593,10 +585,10 @@ pub async fn reopen(
         ));
     }
     let now = state.now();
-    tdb::reopen(&mut tx, case_id, now).await?;
+    tdb::reopen(&mut tx, &case, now).await?;
     cdb::insert_event(
         &mut tx,
-        case_id,
+        &case,
         now,
         Some(actor.user_id),
         "reopened",
@@ -606,7 +598,7 @@ pub async fn reopen(
     .await?;
     cdb::insert_event(
         &mut tx,
-        case_id,
+        &case,
         now,
         Some(actor.user_id),
         "note",
@@ -642,18 +634,22 @@ pub struct MatchList {
     pub items: Vec<Match>,
 }
 
-/// Other reports naming the same person: in full inside the caller's areas (and cases granted
-/// to them); elsewhere only "a possible match is held by the <area> CDAO team".
+/// Other reports naming the same person: in full inside the caller's areas (and cases shared
+/// with their team); elsewhere only "a possible match is held by the <area> CDAO team".
 pub async fn matches(state: &AppState, actor: &Actor, case_id: Uuid) -> AppResult<MatchList> {
-    let scope = policy::case_scope(actor);
-    let c = cdb::get_case(&state.db, &scope, case_id)
+    let now = state.now();
+    let case = access::case(actor, &state.db, case_id, now)
         .await?
-        .ok_or(AppError::NotFound)?;
-    policy::see_matches(actor)?;
-    let rows = tdb::matches(&state.db, c.id).await?;
+        .triage()?;
+    let areas = access::cdao_areas(actor)?;
+    let rows = tdb::matches(&state.db, &case).await?;
     let others: Vec<Uuid> = rows.iter().map(|r| r.case_id).collect();
-    let visible = cdb::visible_ids(&state.db, &scope, &others).await?;
-    let requests = tdb::access_requests(&state.db, &actor.area_ids, None).await?;
+    let visible: Vec<Uuid> = access::visible_cases(actor, &state.db, &others, now)
+        .await?
+        .iter()
+        .map(|c| c.id())
+        .collect();
+    let requests = tdb::access_requests(&state.db, &areas, None).await?;
     let mut items: Vec<Match> = Vec::new();
     for r in rows {
         if visible.contains(&r.case_id) {
@@ -715,7 +711,10 @@ pub struct AccessRequestInput {
     pub case_id: Option<Uuid>,
     /// The area whose CDAO team holds the match.
     pub area_id: Option<Uuid>,
+    /// Why the team needs to see it: the purpose of the shares an approval makes.
     pub reason: Option<String>,
+    /// The requesting team's lawful basis (default `public_task_health_care`).
+    pub lawful_basis: Option<String>,
 }
 
 pub async fn request_access(
@@ -723,7 +722,8 @@ pub async fn request_access(
     actor: &Actor,
     input: &AccessRequestInput,
 ) -> AppResult<tdb::AccessRequest> {
-    policy::see_matches(actor)?;
+    access::cdao_areas(actor)?;
+    let now = state.now();
     let mut e = FieldErrors::new();
     let reason = e.text(
         "reason",
@@ -731,55 +731,80 @@ pub async fn request_access(
         "why your team needs to see the matched case",
         5_000,
     );
+    let lawful_basis = match input
+        .lawful_basis
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        None => Some(LawfulBasis::PublicTaskHealthCare),
+        Some(b) => {
+            let parsed = LawfulBasis::parse(b);
+            if parsed.is_none() {
+                e.add("lawful_basis", "Select a lawful basis from the list");
+            }
+            parsed
+        }
+    };
     let case = match input.case_id {
         None => {
             e.add("case_id", "Enter your case whose person matched");
             None
         }
-        Some(id) => cdb::get_case(&state.db, &policy::case_scope(actor), id).await?,
+        // Only a case the team holds can ask on its own behalf.
+        Some(id) => match access::case(actor, &state.db, id, now).await {
+            Ok(c) => match c.triage() {
+                Ok(t) => Some(t),
+                Err(_) => {
+                    e.add("case_id", "Enter a case of your own area");
+                    None
+                }
+            },
+            Err(AppError::NotFound) => {
+                e.add("case_id", "Enter a case of your own area");
+                None
+            }
+            Err(err) => return Err(err),
+        },
     };
-    if input.case_id.is_some()
-        && case
-            .as_ref()
-            .is_none_or(|c| !actor.area_ids.contains(&c.area_id))
-    {
-        e.add("case_id", "Enter a case of your own area");
-    }
     let holding = input.area_id;
     if holding.is_none() {
         e.add("area_id", "Enter the area holding the match");
     }
-    let (Some(case), Some(holding)) = (case, holding) else {
+    let (Some(case), Some(holding), Some(lawful_basis)) = (case, holding, lawful_basis) else {
         return Err(AppError::Validation(e.into_vec()));
     };
     if !e.is_empty() {
         return Err(AppError::Validation(e.into_vec()));
     }
     // There must be a match held there that the caller cannot already see.
-    let hidden_there = tdb::matches(&state.db, case.id)
+    let hidden_there = tdb::matches(&state.db, &case)
         .await?
         .into_iter()
         .filter(|m| m.area_id == holding)
         .map(|m| m.case_id)
         .collect::<Vec<_>>();
-    let visible = cdb::visible_ids(&state.db, &policy::case_scope(actor), &hidden_there).await?;
+    let visible: Vec<Uuid> = access::visible_cases(actor, &state.db, &hidden_there, now)
+        .await?
+        .iter()
+        .map(|c| c.id())
+        .collect();
     if hidden_there.iter().all(|id| visible.contains(id)) {
         return Err(AppError::validation(
             "area_id",
             "That area holds no match you cannot already see",
         ));
     }
-    let now = state.now();
     let id = Uuid::now_v7();
     let mut tx = state.db.begin().await?;
     tdb::insert_access_request(
         &mut tx,
         id,
-        case.id,
+        &case,
         actor.user_id,
-        case.area_id,
         holding,
         &reason,
+        lawful_basis.code(),
         now,
     )
     .await
@@ -791,7 +816,7 @@ pub async fn request_access(
     })?;
     cdb::insert_event(
         &mut tx,
-        case.id,
+        &case,
         now,
         Some(actor.user_id),
         "access_requested",
@@ -799,6 +824,9 @@ pub async fn request_access(
         json!({"access_request_id": id, "holding_area_id": holding}),
     )
     .await?;
+    // The holding team is told there is a request to decide (without its content).
+    let holders = crate::db::shares::area_cdaos(&mut tx, holding).await?;
+    crate::db::shares::enqueue(&mut tx, "access_request_received", &holders, Some(id), now).await?;
     audit::record(
         &mut tx,
         now,
@@ -808,15 +836,14 @@ pub async fn request_access(
             "access_request",
             Some(id),
         )
-        .case(case.id),
+        .case(case.id()),
     )
     .await?;
     tx.commit().await?;
-    tdb::access_requests(&state.db, &actor.area_ids, Some(id))
+    Ok(access::access_request(actor, &state.db, id)
         .await?
-        .into_iter()
-        .next()
-        .ok_or(AppError::NotFound)
+        .row()
+        .clone())
 }
 
 #[derive(Debug, Default, Clone, Deserialize, utoipa::ToSchema)]
@@ -827,23 +854,30 @@ pub struct DecisionInput {
     pub reason: Option<String>,
 }
 
+/// The decision, and the shares an approval made (one per matched case).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Decided {
+    #[serde(flatten)]
+    pub request: tdb::AccessRequest,
+    pub share_ids: Vec<Uuid>,
+}
+
+/// How long a share made by approving an access request lasts.
+pub const ACCESS_SHARE_DAYS: i64 = 90;
+
+/// The holding team decides. An approval creates one share per matched case to the
+/// requesting area's CDAO team: identified, the request's reason as its purpose, the
+/// requester's lawful basis, 90 days, revocable, under the holding area's two-person rule.
 pub async fn decide_access(
     state: &AppState,
     actor: &Actor,
     id: Uuid,
     input: &DecisionInput,
-) -> AppResult<tdb::AccessRequest> {
-    policy::see_matches(actor)?;
-    let r = tdb::access_requests(&state.db, &actor.area_ids, Some(id))
+) -> AppResult<Decided> {
+    let request = access::access_request(actor, &state.db, id)
         .await?
-        .into_iter()
-        .next()
-        .ok_or(AppError::NotFound)?;
-    if !actor.area_ids.contains(&r.holding_area_id) {
-        return Err(AppError::Forbidden(
-            "Only the team holding the match can decide.".into(),
-        ));
-    }
+        .decision(actor)?;
+    let r = request.row().clone();
     let mut e = FieldErrors::new();
     let approve = match input.decision.as_deref().map(str::trim) {
         Some("approve") => Some(true),
@@ -866,33 +900,68 @@ pub async fn decide_access(
     let now = state.now();
     let mut tx = state.db.begin().await?;
     let status = if approve { "approved" } else { "declined" };
-    if !tdb::decide(&mut tx, id, status, actor.user_id, reason.as_deref(), now).await? {
+    if !tdb::decide(
+        &mut tx,
+        &request,
+        status,
+        actor.user_id,
+        reason.as_deref(),
+        now,
+    )
+    .await?
+    {
         return Err(AppError::Conflict(
             "This request has already been decided.".into(),
         ));
     }
-    let granted = if approve {
-        tdb::grant_matches(
-            &mut tx,
-            id,
-            r.case_id,
-            r.holding_area_id,
-            r.requester_area_id,
-            actor.user_id,
-            now,
-        )
-        .await?
-    } else {
-        vec![]
-    };
+    let mut share_ids = Vec::new();
+    if approve {
+        let lawful_basis =
+            LawfulBasis::parse(&r.lawful_basis).unwrap_or(LawfulBasis::PublicTaskHealthCare);
+        for case_id in tdb::matched_cases(&mut tx, &request).await? {
+            let case = access::case_on(actor, &mut tx, case_id, now)
+                .await?
+                .triage()?;
+            let spec = ShareSpec {
+                organisation_ids: vec![],
+                disclosure: Disclosure::Identified,
+                include_patient_data: false,
+                patient_data_reason: None,
+                include_organisation_name: true,
+                lawful_basis,
+                purpose: r.reason.clone(),
+                summary: format!(
+                    "Shared with the {} CDAO team in answer to its access request about a possible match with its case {}.",
+                    r.requester_area_name, r.case_reference
+                ),
+                action_required: ActionRequired::ForInformation,
+                respond_by: None,
+                expires_at: now + chrono::TimeDelta::days(ACCESS_SHARE_DAYS),
+                attachment_ids: vec![],
+            };
+            let created = crate::shares::insert(
+                &mut tx,
+                state,
+                actor,
+                &case,
+                &spec,
+                crate::shares::Recipient::Team {
+                    area_id: r.requester_area_id,
+                    access_request_id: id,
+                },
+            )
+            .await?;
+            share_ids.push(created.id);
+        }
+    }
     cdb::insert_event(
         &mut tx,
-        r.case_id,
+        &request,
         now,
         Some(actor.user_id),
         "access_decided",
         "cdao",
-        json!({"access_request_id": id, "decision": status, "reason": reason, "cases": granted.len()}),
+        json!({"access_request_id": id, "decision": status, "reason": reason, "share_ids": share_ids}),
     )
     .await?;
     audit::record(
@@ -909,15 +978,15 @@ pub async fn decide_access(
             Some(id),
         )
         .case(r.case_id)
-        .details(json!({"cases_granted": granted.len()})),
+        .details(json!({"shares": share_ids.len()})),
     )
     .await?;
     tx.commit().await?;
-    tdb::access_requests(&state.db, &actor.area_ids, Some(id))
+    let request = access::access_request(actor, &state.db, id)
         .await?
-        .into_iter()
-        .next()
-        .ok_or(AppError::NotFound)
+        .row()
+        .clone();
+    Ok(Decided { request, share_ids })
 }
 
 /// The access log of a case (who viewed it, from the audit trail): its area's CDAOs.
@@ -926,9 +995,37 @@ pub async fn access_log(
     actor: &Actor,
     case_id: Uuid,
 ) -> AppResult<Vec<tdb::AccessLogEntry>> {
-    let c = cdb::get_case(&state.db, &policy::case_scope(actor), case_id)
+    let case = access::case(actor, &state.db, case_id, state.now())
         .await?
-        .ok_or(AppError::NotFound)?;
-    policy::triage_case(actor, c.area_id)?;
-    Ok(tdb::access_log(&state.db, case_id).await?)
+        .triage()?;
+    Ok(tdb::access_log(&state.db, &case).await?)
+}
+
+/// Access requests made by the actor's areas and to them.
+pub async fn list_access_requests(
+    state: &AppState,
+    actor: &Actor,
+) -> AppResult<Vec<tdb::AccessRequest>> {
+    let areas = access::cdao_areas(actor)?;
+    Ok(tdb::access_requests(&state.db, &areas, None).await?)
+}
+
+/// What approving a pending request would share: the holding team's cases naming the same
+/// person as the requester's case (reference and id).
+pub async fn would_share(
+    state: &AppState,
+    actor: &Actor,
+    request_id: Uuid,
+) -> AppResult<Vec<(Uuid, String)>> {
+    let request = access::access_request(actor, &state.db, request_id)
+        .await?
+        .decision(actor)?;
+    let mut conn = state.db.acquire().await?;
+    let ids = tdb::matched_cases(&mut conn, &request).await?;
+    drop(conn);
+    Ok(crate::reports::briefs(state, actor, &ids)
+        .await?
+        .into_iter()
+        .map(|b| (b.id, b.reference))
+        .collect())
 }

@@ -1,5 +1,6 @@
 //! Cases: their reports as submitted, persons, identifiers, timeline, amendments, evidence.
-//! Every read takes a `CaseScope` from `policy`.
+//! Reads and changes of a case take a handle from `access` (a `CaseRef`), never a bare id;
+//! lists take the opaque `CaseScope` that `access` hands out.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
@@ -7,7 +8,7 @@ use serde_json::Value;
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
-use crate::policy::CaseScope;
+use crate::access::{Branch, CaseRef, CaseScope, ReportingCase};
 
 pub struct NewCase {
     pub id: Uuid,
@@ -91,7 +92,7 @@ pub async fn insert_case(
 
 pub async fn insert_event(
     conn: &mut PgConnection,
-    case_id: Uuid,
+    case: &impl CaseRef,
     at: DateTime<Utc>,
     actor_id: Option<Uuid>,
     kind: &str,
@@ -101,7 +102,7 @@ pub async fn insert_event(
     sqlx::query!(
         "INSERT INTO case_events (id, case_id, at, actor_id, kind, audience, data) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         Uuid::now_v7(),
-        case_id,
+        case.case_id(),
         at,
         actor_id,
         kind,
@@ -206,85 +207,6 @@ pub async fn claim_idempotency(
         == 1)
 }
 
-#[derive(Debug, Clone)]
-pub struct CaseRow {
-    pub id: Uuid,
-    pub reference: String,
-    pub kind: String,
-    pub status: String,
-    pub priority: Option<String>,
-    pub organisation_id: Uuid,
-    pub organisation_name: String,
-    pub area_id: Uuid,
-    pub reporter_id: Uuid,
-    pub submitted_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    pub report: Value,
-}
-
-pub async fn get_case(
-    pool: &PgPool,
-    scope: &CaseScope,
-    id: Uuid,
-) -> Result<Option<CaseRow>, sqlx::Error> {
-    let (kind, one, areas) = scope.binds();
-    sqlx::query_as!(
-        CaseRow,
-        r#"SELECT c.id, c.reference, c.kind, c.status, c.priority, c.organisation_id, o.name AS organisation_name,
-                  c.area_id, c.reporter_id, c.submitted_at, c.updated_at, c.report
-           FROM cases c JOIN organisations o ON o.id = c.organisation_id
-           WHERE c.id = $4
-             AND (($1 = 'reporter' AND c.reporter_id = $2)
-                  OR ($1 = 'organisation' AND c.organisation_id = $2)
-                  OR ($1 = 'areas' AND (c.area_id = ANY($3) OR EXISTS (
-                        SELECT 1 FROM case_access_grants g WHERE g.case_id = c.id AND g.area_id = ANY($3)))))"#,
-        kind,
-        one,
-        &areas,
-        id
-    )
-    .fetch_optional(pool)
-    .await
-}
-
-/// The case a share is about. Only for code that has already decided, through the share,
-/// what its reader may see of it (`shares::view_alert`).
-pub async fn case_for_share(pool: &PgPool, share_id: Uuid) -> Result<Option<CaseRow>, sqlx::Error> {
-    sqlx::query_as!(
-        CaseRow,
-        r#"SELECT c.id, c.reference, c.kind, c.status, c.priority, c.organisation_id, o.name AS organisation_name,
-                  c.area_id, c.reporter_id, c.submitted_at, c.updated_at, c.report
-           FROM shares s JOIN cases c ON c.id = s.case_id JOIN organisations o ON o.id = c.organisation_id
-           WHERE s.id = $1"#,
-        share_id
-    )
-    .fetch_optional(pool)
-    .await
-}
-
-/// Which of `ids` the scope can see (for links between cases).
-pub async fn visible_ids(
-    pool: &PgPool,
-    scope: &CaseScope,
-    ids: &[Uuid],
-) -> Result<Vec<Uuid>, sqlx::Error> {
-    let (kind, one, areas) = scope.binds();
-    sqlx::query_scalar!(
-        r#"SELECT c.id FROM cases c
-           WHERE c.id = ANY($4)
-             AND (($1 = 'reporter' AND c.reporter_id = $2)
-                  OR ($1 = 'organisation' AND c.organisation_id = $2)
-                  OR ($1 = 'areas' AND (c.area_id = ANY($3) OR EXISTS (
-                        SELECT 1 FROM case_access_grants g WHERE g.case_id = c.id AND g.area_id = ANY($3)))))"#,
-        kind,
-        one,
-        &areas,
-        ids
-    )
-    .fetch_all(pool)
-    .await
-}
-
 #[derive(Debug, Clone, Default)]
 pub struct CaseFilter {
     pub statuses: Vec<String>,
@@ -296,6 +218,8 @@ pub struct CaseFilter {
     pub priorities: Vec<String>,
     pub sectors: Vec<String>,
     pub assignee_id: Option<Uuid>,
+    /// Only cases nobody is assigned to.
+    pub unassigned: bool,
     pub drug_id: Option<Uuid>,
     /// Only cases still new after their triage target.
     pub overdue: bool,
@@ -329,6 +253,11 @@ pub struct CaseSummary {
     pub assignee_id: Option<Uuid>,
     pub sector: String,
     pub triage_due_at: Option<DateTime<Utc>>,
+    /// The CDAO team's suggested priority (SPEC §4), for the team holding the case.
+    pub suggested_priority: Option<String>,
+    /// Whether the caller's team holds the case (not only sees it through a share).
+    #[serde(skip)]
+    pub holding: bool,
 }
 
 /// `column = value` for one value (so an index can be walked in order), `= ANY` for several.
@@ -367,6 +296,9 @@ fn push_filters(qb: &mut QueryBuilder<Postgres>, f: &CaseFilter) {
     push_in(qb, "c.sector", &f.sectors);
     if let Some(a) = f.assignee_id {
         qb.push(" AND c.assignee_id = ").push_bind(a);
+    }
+    if f.unassigned {
+        qb.push(" AND c.assignee_id IS NULL");
     }
     if let Some(d) = f.drug_id {
         qb.push(" AND c.drug_ids @> ARRAY[")
@@ -411,52 +343,23 @@ fn push_filters(qb: &mut QueryBuilder<Postgres>, f: &CaseFilter) {
     }
 }
 
-/// One branch of a case list: the cases of one area, one reporter, one organisation, or a
-/// few ids (granted to the team).
-enum Branch {
-    Area(Uuid),
-    Reporter(Uuid),
-    Organisation(Uuid),
-    Ids(Vec<Uuid>),
-}
-
 /// Newest (or oldest) first, scoped and filtered. Each branch of the scope is its own
 /// ordered, limited query, so PostgreSQL walks an index in order and stops after `limit`
 /// rows (an `area_id = ANY(...)` would make it sort every match); the branches are then
-/// merged. Every value is bound.
+/// merged. Every value is bound. `holding` on each row says whether the scope holds the case
+/// (rather than seeing it through a share).
 pub async fn list_cases(
     pool: &PgPool,
     scope: &CaseScope,
     f: &CaseFilter,
 ) -> Result<Vec<CaseSummary>, sqlx::Error> {
-    let mut branches: Vec<Branch> = match scope {
-        CaseScope::Reporter(id) => vec![Branch::Reporter(*id)],
-        CaseScope::Organisation(id) => vec![Branch::Organisation(*id)],
-        CaseScope::Areas(ids) | CaseScope::AreasAndGranted(ids, _) => {
-            ids.iter().map(|a| Branch::Area(*a)).collect()
-        }
-        CaseScope::Nothing => return Ok(vec![]),
-    };
-    if let CaseScope::Areas(ids) | CaseScope::AreasAndGranted(ids, _) = scope {
-        // Cases of other areas the team was granted are few.
-        let granted: Vec<Uuid> = sqlx::query_scalar!(
-            "SELECT case_id FROM case_access_grants WHERE area_id = ANY($1)",
-            ids
-        )
-        .fetch_all(pool)
-        .await?;
-        if !granted.is_empty() {
-            branches.push(Branch::Ids(granted));
-        }
-    }
-    if branches.is_empty() {
-        return Ok(vec![]);
-    }
+    let branches = scope.branches();
     let order = if f.oldest_first {
         " ORDER BY submitted_at ASC, id ASC LIMIT "
     } else {
         " ORDER BY submitted_at DESC, id DESC LIMIT "
     };
+    let now = f.now.unwrap_or_else(Utc::now);
     let mut qb: QueryBuilder<Postgres> = QueryBuilder::new("SELECT * FROM (");
     for (i, b) in branches.iter().enumerate() {
         if i > 0 {
@@ -465,14 +368,27 @@ pub async fn list_cases(
         qb.push(
             "(SELECT c.id, c.reference, c.kind, c.status, c.organisation_id, o.name AS organisation_name, c.area_id,
                      c.submitted_at, c.occurred_on, c.harm, c.categories, c.schedules, c.high_dose,
-                     c.priority, c.assignee_id, c.sector, c.triage_due_at
-              FROM cases c JOIN organisations o ON o.id = c.organisation_id WHERE ",
-        );
+                     c.priority, c.priority_suggested AS suggested_priority, c.assignee_id, c.sector, c.triage_due_at, ",
+        )
+        .push(if matches!(b, Branch::SharedWith(_)) {
+            "false"
+        } else {
+            "true"
+        })
+        .push(" AS holding FROM cases c JOIN organisations o ON o.id = c.organisation_id WHERE ");
         match b {
             Branch::Area(a) => qb.push("c.area_id = ").push_bind(*a),
             Branch::Reporter(r) => qb.push("c.reporter_id = ").push_bind(*r),
             Branch::Organisation(o) => qb.push("c.organisation_id = ").push_bind(*o),
-            Branch::Ids(ids) => qb.push("c.id = ANY(").push_bind(ids.clone()).push(")"),
+            // Cases of other areas shared with the team are few.
+            Branch::SharedWith(areas) => qb
+                .push("c.id IN (SELECT s.case_id FROM shares s WHERE s.recipient_area_id = ANY(")
+                .push_bind(areas.clone())
+                .push(") AND s.approval = 'approved' AND s.revoked_at IS NULL AND s.expires_at > ")
+                .push_bind(now)
+                .push(") AND NOT c.area_id = ANY(")
+                .push_bind(areas.clone())
+                .push(")"),
         };
         push_filters(&mut qb, f);
         qb.push(
@@ -494,11 +410,11 @@ pub struct PersonRow {
     pub identity_enc: Vec<u8>,
 }
 
-pub async fn persons(pool: &PgPool, case_id: Uuid) -> Result<Vec<PersonRow>, sqlx::Error> {
+pub async fn persons(pool: &PgPool, case: &impl CaseRef) -> Result<Vec<PersonRow>, sqlx::Error> {
     sqlx::query_as!(
         PersonRow,
         "SELECT id, subject_type, key_id, identity_enc FROM persons WHERE case_id = $1 ORDER BY created_at, id",
-        case_id
+        case.case_id()
     )
     .fetch_all(pool)
     .await
@@ -512,11 +428,11 @@ pub struct Amendment {
     pub created_at: DateTime<Utc>,
 }
 
-pub async fn amendments(pool: &PgPool, case_id: Uuid) -> Result<Vec<Amendment>, sqlx::Error> {
+pub async fn amendments(pool: &PgPool, case: &impl CaseRef) -> Result<Vec<Amendment>, sqlx::Error> {
     sqlx::query_as!(
         Amendment,
         "SELECT id, author_id, text, created_at FROM case_amendments WHERE case_id = $1 ORDER BY created_at, id",
-        case_id
+        case.case_id()
     )
     .fetch_all(pool)
     .await
@@ -525,8 +441,9 @@ pub async fn amendments(pool: &PgPool, case_id: Uuid) -> Result<Vec<Amendment>, 
 pub async fn insert_amendment(
     conn: &mut PgConnection,
     a: &Amendment,
-    case_id: Uuid,
+    case: &ReportingCase,
 ) -> Result<(), sqlx::Error> {
+    let case_id = case.case_id();
     sqlx::query!(
         "INSERT INTO case_amendments (id, case_id, author_id, text, created_at) VALUES ($1, $2, $3, $4, $5)",
         a.id,
@@ -551,23 +468,32 @@ pub async fn insert_amendment(
 pub struct TimelineEvent {
     pub id: Uuid,
     pub at: DateTime<Utc>,
+    /// Who did it; null on the reporting side's view where it was the CDAO team.
     pub actor_id: Option<Uuid>,
+    /// "CDAO team" where the reporting side's view hides who in the team it was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actor_label: Option<String>,
     pub kind: String,
     #[schema(value_type = Object)]
     pub data: Value,
+    /// Whether its actor belongs to the reporting organisation.
+    #[serde(skip)]
+    pub from_reporting_side: bool,
 }
 
 /// The timeline; with `reporter_only`, just the events the reporter's side may see.
 pub async fn timeline(
     pool: &PgPool,
-    case_id: Uuid,
+    case: &impl CaseRef,
     reporter_only: bool,
 ) -> Result<Vec<TimelineEvent>, sqlx::Error> {
     sqlx::query_as!(
         TimelineEvent,
-        "SELECT id, at, actor_id, kind, data FROM case_events
-         WHERE case_id = $1 AND (NOT $2 OR audience = 'reporter') ORDER BY at, id",
-        case_id,
+        r#"SELECT e.id, e.at, e.actor_id, NULL::text AS actor_label, e.kind, e.data,
+                  COALESCE(u.organisation_id = c.organisation_id, false) AS "from_reporting_side!"
+           FROM case_events e JOIN cases c ON c.id = e.case_id LEFT JOIN users u ON u.id = e.actor_id
+           WHERE e.case_id = $1 AND (NOT $2 OR e.audience = 'reporter') ORDER BY e.at, e.id"#,
+        case.case_id(),
         reporter_only
     )
     .fetch_all(pool)
@@ -582,14 +508,19 @@ pub struct AttachmentInfo {
     pub size_bytes: i32,
     pub uploaded_by: Uuid,
     pub created_at: DateTime<Utc>,
+    /// Marked by the CDAO team: it travels on a share only with patient data.
+    pub holds_patient_data: bool,
 }
 
-pub async fn attachments(pool: &PgPool, case_id: Uuid) -> Result<Vec<AttachmentInfo>, sqlx::Error> {
+pub async fn attachments(
+    pool: &PgPool,
+    case: &impl CaseRef,
+) -> Result<Vec<AttachmentInfo>, sqlx::Error> {
     sqlx::query_as!(
         AttachmentInfo,
-        "SELECT id, filename, content_type, size_bytes, uploaded_by, created_at FROM attachments
+        "SELECT id, filename, content_type, size_bytes, uploaded_by, created_at, holds_patient_data FROM attachments
          WHERE case_id = $1 ORDER BY created_at, id",
-        case_id
+        case.case_id()
     )
     .fetch_all(pool)
     .await
@@ -605,13 +536,13 @@ pub struct AttachmentData {
 
 pub async fn attachment(
     pool: &PgPool,
-    case_id: Uuid,
+    case: &impl CaseRef,
     id: Uuid,
 ) -> Result<Option<AttachmentData>, sqlx::Error> {
     sqlx::query_as!(
         AttachmentData,
         "SELECT id, filename, content_type, key_id, data_enc FROM attachments WHERE case_id = $1 AND id = $2",
-        case_id,
+        case.case_id(),
         id
     )
     .fetch_optional(pool)
@@ -622,7 +553,7 @@ pub async fn attachment(
 pub async fn insert_attachment(
     conn: &mut PgConnection,
     id: Uuid,
-    case_id: Uuid,
+    case: &ReportingCase,
     uploaded_by: Uuid,
     filename: &str,
     content_type: &str,
@@ -636,7 +567,7 @@ pub async fn insert_attachment(
         "INSERT INTO attachments (id, case_id, uploaded_by, filename, content_type, size_bytes, sha256, key_id, data_enc, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         id,
-        case_id,
+        case.case_id(),
         uploaded_by,
         filename,
         content_type,
@@ -649,4 +580,23 @@ pub async fn insert_attachment(
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// Marks (or unmarks) evidence as holding patient data: the holding team's call.
+pub async fn mark_patient_data(
+    conn: &mut PgConnection,
+    case: &crate::access::TriageCase,
+    id: Uuid,
+    holds: bool,
+) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query!(
+        "UPDATE attachments SET holds_patient_data = $3 WHERE case_id = $1 AND id = $2",
+        case.case_id(),
+        id,
+        holds
+    )
+    .execute(conn)
+    .await?
+    .rows_affected()
+        == 1)
 }

@@ -5,6 +5,8 @@ use serde::Serialize;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
+use crate::access::{Alert, AreaScope, CaseRef, Inbox, LiveAlert, ManagedShare, TriageCase};
+
 /// Member organisations of an area (who a case of that area may be shared with).
 pub async fn member_organisations(
     pool: &PgPool,
@@ -33,8 +35,6 @@ pub async fn two_person_rule(pool: &PgPool, area_id: Uuid) -> Result<bool, sqlx:
 
 pub struct NewShare<'a> {
     pub id: Uuid,
-    pub case_id: Uuid,
-    pub area_id: Uuid,
     pub created_by: Uuid,
     pub disclosure: &'a str,
     pub include_patient_data: bool,
@@ -48,23 +48,30 @@ pub struct NewShare<'a> {
     pub expires_at: DateTime<Utc>,
     pub approved: bool,
     pub now: DateTime<Utc>,
+    /// A share to another area's CDAO team (an approved access request) instead of members.
+    pub recipient_area_id: Option<Uuid>,
+    pub access_request_id: Option<Uuid>,
 }
 
+/// A share of a case its holding team acts on, to member organisations (one alert each) or
+/// to another area's CDAO team, carrying the evidence it names.
 pub async fn insert_share(
     conn: &mut PgConnection,
+    case: &TriageCase,
     s: &NewShare<'_>,
     organisation_ids: &[Uuid],
+    attachment_ids: &[Uuid],
 ) -> Result<(), sqlx::Error> {
     sqlx::query!(
         "INSERT INTO shares (id, case_id, area_id, created_by, disclosure, include_patient_data, patient_data_reason,
                              include_organisation_name, lawful_basis, purpose, summary, action_required, respond_by,
-                             expires_at, approval, approved_by, approved_at, created_at)
+                             expires_at, approval, approved_by, approved_at, created_at, recipient_area_id, access_request_id)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
                  CASE WHEN $15 THEN 'approved' ELSE 'pending' END,
-                 CASE WHEN $15 THEN $4::uuid END, CASE WHEN $15 THEN $16::timestamptz END, $16)",
+                 CASE WHEN $15 THEN $4::uuid END, CASE WHEN $15 THEN $16::timestamptz END, $16, $17, $18)",
         s.id,
-        s.case_id,
-        s.area_id,
+        case.case_id(),
+        case.area_id(),
         s.created_by,
         s.disclosure,
         s.include_patient_data,
@@ -77,7 +84,9 @@ pub async fn insert_share(
         s.respond_by,
         s.expires_at,
         s.approved,
-        s.now
+        s.now,
+        s.recipient_area_id,
+        s.access_request_id
     )
     .execute(&mut *conn)
     .await?;
@@ -86,6 +95,15 @@ pub async fn insert_share(
          SELECT gen_random_uuid(), $1, unnest($2::uuid[])",
         s.id,
         organisation_ids
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        "INSERT INTO share_attachments (share_id, attachment_id)
+         SELECT $1, a.id FROM attachments a WHERE a.case_id = $2 AND a.id = ANY($3)",
+        s.id,
+        case.case_id(),
+        attachment_ids
     )
     .execute(conn)
     .await?;
@@ -109,6 +127,7 @@ pub async fn deliver(
     .await
 }
 
+#[derive(Debug, Clone)]
 pub struct ShareRow {
     pub id: Uuid,
     pub case_id: Uuid,
@@ -118,15 +137,18 @@ pub struct ShareRow {
     pub revoked_at: Option<DateTime<Utc>>,
     pub expires_at: DateTime<Utc>,
     pub disclosure: String,
+    pub recipient_area_id: Option<Uuid>,
 }
 
+/// A share, locked until the transaction ends (for `access::managed_share` only).
 pub async fn lock_share(
     conn: &mut PgConnection,
     id: Uuid,
 ) -> Result<Option<ShareRow>, sqlx::Error> {
     sqlx::query_as!(
         ShareRow,
-        "SELECT id, case_id, area_id, created_by, approval, revoked_at, expires_at, disclosure FROM shares WHERE id = $1 FOR UPDATE",
+        "SELECT id, case_id, area_id, created_by, approval, revoked_at, expires_at, disclosure, recipient_area_id
+         FROM shares WHERE id = $1 FOR UPDATE",
         id
     )
     .fetch_optional(conn)
@@ -135,13 +157,13 @@ pub async fn lock_share(
 
 pub async fn approve(
     conn: &mut PgConnection,
-    id: Uuid,
+    share: &ManagedShare,
     by: Uuid,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query!(
         "UPDATE shares SET approval = 'approved', approved_by = $2, approved_at = $3 WHERE id = $1",
-        id,
+        share.id(),
         by,
         now
     )
@@ -152,19 +174,50 @@ pub async fn approve(
 
 pub async fn revoke(
     conn: &mut PgConnection,
-    id: Uuid,
+    share: &ManagedShare,
     by: Uuid,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query!(
         "UPDATE shares SET revoked_at = $3, revoked_by = $2 WHERE id = $1",
-        id,
+        share.id(),
         by,
         now
     )
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// A second CDAO declines a pending share, with the reason its author sees.
+pub async fn decline(
+    conn: &mut PgConnection,
+    share: &ManagedShare,
+    by: Uuid,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "UPDATE shares SET approval = 'declined', declined_by = $2, decline_reason = $3, declined_at = $4 WHERE id = $1",
+        share.id(),
+        by,
+        reason,
+        now
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The active CDAOs of the areas a share to a team goes to (for telling them).
+pub async fn area_cdaos(conn: &mut PgConnection, area_id: Uuid) -> Result<Vec<Uuid>, sqlx::Error> {
+    sqlx::query_scalar!(
+        "SELECT u.id FROM users u JOIN user_areas ua ON ua.user_id = u.id
+         WHERE ua.area_id = $1 AND u.role = 'cdao' AND u.status = 'active'",
+        area_id
+    )
+    .fetch_all(conn)
+    .await
 }
 
 /// Active users of these organisations (the people an alert is for).
@@ -248,19 +301,31 @@ pub struct ShareSummary {
     pub approved_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    /// Why a second CDAO declined it (then `approval` is `declined`).
+    pub decline_reason: Option<String>,
+    pub declined_at: Option<DateTime<Utc>>,
+    /// A share to another area's CDAO team (an approved access request) instead of members.
+    pub recipient_area_id: Option<Uuid>,
+    pub recipient_area_name: Option<String>,
+    pub access_request_id: Option<Uuid>,
+    /// The evidence the share carries.
+    pub attachment_ids: Vec<Uuid>,
 }
 
 pub async fn shares_for_case(
     pool: &PgPool,
-    case_id: Uuid,
+    case: &TriageCase,
 ) -> Result<Vec<ShareSummary>, sqlx::Error> {
     sqlx::query_as!(
         ShareSummary,
         r#"SELECT s.id, s.created_by, u.name AS created_by_name, s.disclosure, s.include_patient_data, s.patient_data_reason,
                   s.include_organisation_name, s.lawful_basis, s.purpose, s.summary, s.action_required, s.respond_by,
-                  s.expires_at, s.approval, s.approved_by, s.approved_at, s.revoked_at, s.created_at
-           FROM shares s JOIN users u ON u.id = s.created_by WHERE s.case_id = $1 ORDER BY s.created_at"#,
-        case_id
+                  s.expires_at, s.approval, s.approved_by, s.approved_at, s.revoked_at, s.created_at,
+                  s.decline_reason, s.declined_at, s.recipient_area_id, ra.name AS "recipient_area_name?", s.access_request_id,
+                  ARRAY(SELECT sa.attachment_id FROM share_attachments sa WHERE sa.share_id = s.id) AS "attachment_ids!"
+           FROM shares s JOIN users u ON u.id = s.created_by LEFT JOIN areas ra ON ra.id = s.recipient_area_id
+           WHERE s.case_id = $1 ORDER BY s.created_at"#,
+        case.case_id()
     )
     .fetch_all(pool)
     .await
@@ -319,9 +384,12 @@ pub async fn responses(pool: &PgPool, alert_ids: &[Uuid]) -> Result<Vec<Response
 }
 
 /// An alert as its member organisation knows it, with its share.
+#[derive(Debug, Clone)]
 pub struct AlertRow {
     pub id: Uuid,
     pub share_id: Uuid,
+    /// The recipient organisation.
+    pub organisation_id: Uuid,
     pub case_id: Uuid,
     pub case_reference: String,
     pub case_kind: String,
@@ -342,9 +410,19 @@ pub struct AlertRow {
     pub respond_by: Option<NaiveDate>,
     pub expires_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// The evidence the share carries.
+    pub attachment_ids: Vec<Uuid>,
+    /// The sharing CDAO.
+    pub created_by: Uuid,
 }
 
-/// Alerts of an organisation that were delivered (approved shares only; pending ones do not exist for it).
+/// An organisation's inbox (see `alerts_of`).
+pub async fn inbox(pool: &PgPool, inbox: &Inbox) -> Result<Vec<AlertRow>, sqlx::Error> {
+    alerts_of(pool, inbox.organisation_id(), None).await
+}
+
+/// Alerts of an organisation that were delivered (approved shares only; pending ones do not
+/// exist for it). One alert by id is for `access::alert` only.
 pub async fn alerts_of(
     pool: &PgPool,
     organisation_id: Uuid,
@@ -352,11 +430,13 @@ pub async fn alerts_of(
 ) -> Result<Vec<AlertRow>, sqlx::Error> {
     sqlx::query_as!(
         AlertRow,
-        r#"SELECT a.id, a.share_id, c.id AS case_id, c.reference AS case_reference, c.kind AS case_kind,
+        r#"SELECT a.id, a.share_id, a.organisation_id, c.id AS case_id, c.reference AS case_reference, c.kind AS case_kind,
                   ar.name AS case_area_name, c.sector AS case_sector, o.name AS case_organisation_name,
                   a.received_at, a.read_at, a.acknowledged_at, a.ack_due_at,
                   s.disclosure, s.include_patient_data, s.include_organisation_name, s.lawful_basis, s.purpose, s.summary,
-                  s.action_required, s.respond_by, s.expires_at, s.revoked_at
+                  s.action_required, s.respond_by, s.expires_at, s.revoked_at,
+                  ARRAY(SELECT sa.attachment_id FROM share_attachments sa WHERE sa.share_id = s.id) AS "attachment_ids!",
+                  s.created_by
            FROM alerts a
            JOIN shares s ON s.id = a.share_id
            JOIN cases c ON c.id = s.case_id
@@ -373,15 +453,25 @@ pub async fn alerts_of(
     .await
 }
 
+/// The report of the case a live alert is about (for `disclosure` to cut down).
+pub async fn case_report(
+    pool: &PgPool,
+    alert: &LiveAlert,
+) -> Result<serde_json::Value, sqlx::Error> {
+    sqlx::query_scalar!("SELECT report FROM cases WHERE id = $1", alert.case_id())
+        .fetch_one(pool)
+        .await
+}
+
 pub async fn mark_read(
     conn: &mut PgConnection,
-    id: Uuid,
+    alert: &Alert,
     by: Uuid,
     now: DateTime<Utc>,
 ) -> Result<bool, sqlx::Error> {
     Ok(sqlx::query!(
         "UPDATE alerts SET read_at = $3, read_by = $2 WHERE id = $1 AND read_at IS NULL",
-        id,
+        alert.id(),
         by,
         now
     )
@@ -394,7 +484,7 @@ pub async fn mark_read(
 /// Acknowledges once; returns when it was acknowledged (now, or the first time).
 pub async fn acknowledge(
     conn: &mut PgConnection,
-    id: Uuid,
+    alert: &LiveAlert,
     by: Uuid,
     now: DateTime<Utc>,
 ) -> Result<(DateTime<Utc>, bool), sqlx::Error> {
@@ -406,7 +496,7 @@ pub async fn acknowledge(
            )
            SELECT COALESCE((SELECT acknowledged_at FROM u), (SELECT acknowledged_at FROM alerts WHERE id = $1)) AS "at!",
                   EXISTS (SELECT 1 FROM u) AS "first!""#,
-        id,
+        alert.id(),
         by,
         now
     )
@@ -418,7 +508,7 @@ pub async fn acknowledge(
 pub async fn insert_response(
     conn: &mut PgConnection,
     id: Uuid,
-    alert_id: Uuid,
+    alert: &LiveAlert,
     author_id: Uuid,
     body: &str,
     action_taken: Option<&str>,
@@ -427,7 +517,7 @@ pub async fn insert_response(
     sqlx::query!(
         "INSERT INTO alert_responses (id, alert_id, author_id, body, action_taken, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
         id,
-        alert_id,
+        alert.id(),
         author_id,
         body,
         action_taken,
@@ -629,7 +719,7 @@ pub struct PendingShare {
 
 pub async fn pending_for(
     pool: &PgPool,
-    areas: &[Uuid],
+    areas: &AreaScope,
     except: Uuid,
 ) -> Result<Vec<PendingShare>, sqlx::Error> {
     sqlx::query_as!(
@@ -639,7 +729,7 @@ pub async fn pending_for(
            FROM shares s JOIN cases c ON c.id = s.case_id JOIN users u ON u.id = s.created_by
            WHERE s.area_id = ANY($1) AND s.approval = 'pending' AND s.revoked_at IS NULL AND s.created_by <> $2
            ORDER BY s.created_at"#,
-        areas,
+        areas.ids(),
         except
     )
     .fetch_all(pool)

@@ -5,52 +5,12 @@ use serde::Serialize;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use crate::policy::CaseScope;
-
-/// What triage needs of a case, locked for the change.
-pub struct TriageState {
-    pub id: Uuid,
-    pub reference: String,
-    pub kind: String,
-    pub status: String,
-    pub priority: Option<String>,
-    pub assignee_id: Option<Uuid>,
-    pub area_id: Uuid,
-    pub organisation_id: Uuid,
-    pub reporter_id: Uuid,
-    pub triaged_at: Option<DateTime<Utc>>,
-}
-
-pub async fn lock_case(
-    conn: &mut PgConnection,
-    scope: &CaseScope,
-    id: Uuid,
-) -> Result<Option<TriageState>, sqlx::Error> {
-    let (kind, one, areas) = scope.binds();
-    sqlx::query_as!(
-        TriageState,
-        r#"SELECT c.id, c.reference, c.kind, c.status, c.priority, c.assignee_id, c.area_id, c.organisation_id,
-                  c.reporter_id, c.triaged_at
-           FROM cases c
-           WHERE c.id = $4
-             AND (($1 = 'reporter' AND c.reporter_id = $2)
-                  OR ($1 = 'organisation' AND c.organisation_id = $2)
-                  OR ($1 = 'areas' AND (c.area_id = ANY($3) OR EXISTS (
-                        SELECT 1 FROM case_access_grants g WHERE g.case_id = c.id AND g.area_id = ANY($3)))))
-           FOR UPDATE OF c"#,
-        kind,
-        one,
-        &areas,
-        id
-    )
-    .fetch_optional(conn)
-    .await
-}
+use crate::access::{AreaScope, CaseRef, DecidableRequest, TriageCase, VisibleCase};
 
 #[allow(clippy::too_many_arguments)]
 pub async fn update(
     conn: &mut PgConnection,
-    id: Uuid,
+    case: &TriageCase,
     status: &str,
     priority: Option<&str>,
     assignee_id: Option<Uuid>,
@@ -63,7 +23,7 @@ pub async fn update(
                 risk_consequence = COALESCE($5, risk_consequence), risk_likelihood = COALESCE($6, risk_likelihood),
                 triaged_at = $7, updated_at = $8
          WHERE id = $1",
-        id,
+        case.case_id(),
         status,
         priority,
         assignee_id,
@@ -77,20 +37,44 @@ pub async fn update(
     Ok(())
 }
 
+/// A status change that a message brings (a request for information, the reporter's answer).
+pub async fn set_status(
+    conn: &mut PgConnection,
+    case: &crate::access::Conversation,
+    status: &str,
+    triaged_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "UPDATE cases SET status = $2, triaged_at = $3, updated_at = $4 WHERE id = $1",
+        case.case_id(),
+        status,
+        triaged_at,
+        now
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 pub async fn set_triage_due(
     conn: &mut PgConnection,
-    id: Uuid,
+    case: &TriageCase,
     due: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query!("UPDATE cases SET triage_due_at = $2 WHERE id = $1", id, due)
-        .execute(conn)
-        .await?;
+    sqlx::query!(
+        "UPDATE cases SET triage_due_at = $2 WHERE id = $1",
+        case.case_id(),
+        due
+    )
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
 pub async fn close(
     conn: &mut PgConnection,
-    id: Uuid,
+    case: &TriageCase,
     outcome: &str,
     well_founded: &str,
     now: DateTime<Utc>,
@@ -99,7 +83,7 @@ pub async fn close(
         "UPDATE cases SET status = 'closed', outcome = $2, well_founded = $3, closed_at = $4, updated_at = $4,
                 triaged_at = COALESCE(triaged_at, $4)
          WHERE id = $1",
-        id,
+        case.case_id(),
         outcome,
         well_founded,
         now
@@ -111,13 +95,13 @@ pub async fn close(
 
 pub async fn reopen(
     conn: &mut PgConnection,
-    id: Uuid,
+    case: &TriageCase,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query!(
         "UPDATE cases SET status = 'in_review', outcome = NULL, well_founded = NULL, closed_at = NULL, updated_at = $2
          WHERE id = $1",
-        id,
+        case.case_id(),
         now
     )
     .execute(conn)
@@ -141,13 +125,13 @@ pub struct TriageFacts {
     pub sector: String,
 }
 
-pub async fn facts(pool: &PgPool, id: Uuid) -> Result<TriageFacts, sqlx::Error> {
+pub async fn facts(pool: &PgPool, case: &TriageCase) -> Result<TriageFacts, sqlx::Error> {
     sqlx::query_as!(
         TriageFacts,
         r#"SELECT c.priority_suggested, c.assignee_id, u.name AS "assignee_name?", c.risk_consequence, c.risk_likelihood,
                   c.triage_due_at, c.triaged_at, c.closed_at, c.outcome, c.well_founded, c.sector
            FROM cases c LEFT JOIN users u ON u.id = c.assignee_id WHERE c.id = $1"#,
-        id
+        case.case_id()
     )
     .fetch_one(pool)
     .await
@@ -180,8 +164,8 @@ pub struct Link {
 
 pub async fn insert_link(
     conn: &mut PgConnection,
-    case_id: Uuid,
-    other_id: Uuid,
+    case: &TriageCase,
+    other: &VisibleCase,
     relation: &str,
     by: Uuid,
     now: DateTime<Utc>,
@@ -189,8 +173,8 @@ pub async fn insert_link(
     Ok(sqlx::query!(
         "INSERT INTO case_links (case_id, other_id, relation, created_by, created_at) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT DO NOTHING",
-        case_id,
-        other_id,
+        case.case_id(),
+        other.case_id(),
         relation,
         by,
         now
@@ -202,7 +186,11 @@ pub async fn insert_link(
 }
 
 /// Links of a case, both ways, limited to the cases the scope can see.
-pub async fn links(pool: &PgPool, case_id: Uuid, areas: &[Uuid]) -> Result<Vec<Link>, sqlx::Error> {
+pub async fn links(
+    pool: &PgPool,
+    case: &TriageCase,
+    areas: &AreaScope,
+) -> Result<Vec<Link>, sqlx::Error> {
     sqlx::query_as!(
         Link,
         r#"SELECT o.id AS "case_id!", o.reference AS "reference!", l.relation AS "relation!", l.created_at AS "created_at!"
@@ -213,8 +201,8 @@ pub async fn links(pool: &PgPool, case_id: Uuid, areas: &[Uuid]) -> Result<Vec<L
            FROM case_links l JOIN cases o ON o.id = l.case_id
            WHERE l.other_id = $1 AND o.area_id = ANY($2)
            ORDER BY 4"#,
-        case_id,
-        areas
+        case.case_id(),
+        areas.ids()
     )
     .fetch_all(pool)
     .await
@@ -229,7 +217,7 @@ pub struct MatchRow {
 }
 
 /// Other cases naming a person of this case: equal blind indexes, one index look-up each.
-pub async fn matches(pool: &PgPool, case_id: Uuid) -> Result<Vec<MatchRow>, sqlx::Error> {
+pub async fn matches(pool: &PgPool, case: &TriageCase) -> Result<Vec<MatchRow>, sqlx::Error> {
     sqlx::query_as!(
         MatchRow,
         r#"SELECT o.case_id AS "case_id!", c.reference AS "reference!", c.area_id AS "area_id!", a.name AS "area_name!",
@@ -241,7 +229,7 @@ pub async fn matches(pool: &PgPool, case_id: Uuid) -> Result<Vec<MatchRow>, sqlx
            WHERE mine.case_id = $1
            GROUP BY o.case_id, c.reference, c.area_id, a.name, c.submitted_at
            ORDER BY c.submitted_at DESC"#,
-        case_id
+        case.case_id()
     )
     .fetch_all(pool)
     .await
@@ -259,6 +247,8 @@ pub struct AccessRequest {
     pub holding_area_id: Uuid,
     pub holding_area_name: String,
     pub reason: String,
+    /// The requesting team's lawful basis for the shares an approval makes.
+    pub lawful_basis: String,
     /// `pending`, `approved` or `declined`.
     pub status: String,
     pub decided_by: Option<Uuid>,
@@ -271,23 +261,24 @@ pub struct AccessRequest {
 pub async fn insert_access_request(
     conn: &mut PgConnection,
     id: Uuid,
-    case_id: Uuid,
+    case: &TriageCase,
     requester_id: Uuid,
-    requester_area_id: Uuid,
     holding_area_id: Uuid,
     reason: &str,
+    lawful_basis: &str,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query!(
-        "INSERT INTO access_requests (id, case_id, requester_id, requester_area_id, holding_area_id, reason, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO access_requests (id, case_id, requester_id, requester_area_id, holding_area_id, reason, created_at, lawful_basis)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         id,
-        case_id,
+        case.case_id(),
         requester_id,
-        requester_area_id,
+        case.area_id(),
         holding_area_id,
         reason,
-        now
+        now,
+        lawful_basis
     )
     .execute(conn)
     .await?;
@@ -297,14 +288,14 @@ pub async fn insert_access_request(
 /// Requests made by, or to, any of `areas`.
 pub async fn access_requests(
     pool: &PgPool,
-    areas: &[Uuid],
+    areas: &AreaScope,
     id: Option<Uuid>,
 ) -> Result<Vec<AccessRequest>, sqlx::Error> {
     sqlx::query_as!(
         AccessRequest,
         r#"SELECT r.id, r.case_id, c.reference AS case_reference, r.requester_id, u.name AS requester_name,
                   r.requester_area_id, ra.name AS requester_area_name, r.holding_area_id, ha.name AS holding_area_name,
-                  r.reason, r.status, r.decided_by, r.decided_at, r.decision_reason, r.created_at
+                  r.reason, r.lawful_basis, r.status, r.decided_by, r.decided_at, r.decision_reason, r.created_at
            FROM access_requests r
            JOIN cases c ON c.id = r.case_id
            JOIN users u ON u.id = r.requester_id
@@ -314,7 +305,7 @@ pub async fn access_requests(
              AND ($2::uuid IS NULL OR r.id = $2)
            ORDER BY r.created_at DESC
            LIMIT 200"#,
-        areas,
+        areas.ids(),
         id
     )
     .fetch_all(pool)
@@ -323,7 +314,7 @@ pub async fn access_requests(
 
 pub async fn decide(
     conn: &mut PgConnection,
-    id: Uuid,
+    request: &DecidableRequest,
     status: &str,
     by: Uuid,
     reason: Option<&str>,
@@ -332,7 +323,7 @@ pub async fn decide(
     Ok(sqlx::query!(
         "UPDATE access_requests SET status = $2, decided_by = $3, decision_reason = $4, decided_at = $5
          WHERE id = $1 AND status = 'pending'",
-        id,
+        request.row().id,
         status,
         by,
         reason,
@@ -344,30 +335,19 @@ pub async fn decide(
         == 1)
 }
 
-/// Grants the requesting area the holding area's cases that match the requester's case.
-pub async fn grant_matches(
+/// The holding area's cases naming a person of the requester's case: what an approved
+/// request shares.
+pub async fn matched_cases(
     conn: &mut PgConnection,
-    request_id: Uuid,
-    requester_case: Uuid,
-    holding_area: Uuid,
-    requester_area: Uuid,
-    by: Uuid,
-    now: DateTime<Utc>,
+    request: &DecidableRequest,
 ) -> Result<Vec<Uuid>, sqlx::Error> {
     sqlx::query_scalar!(
-        r#"INSERT INTO case_access_grants (case_id, area_id, access_request_id, granted_by, created_at)
-           SELECT DISTINCT o.case_id, $4::uuid, $1::uuid, $5::uuid, $6::timestamptz
+        r#"SELECT DISTINCT o.case_id AS "case_id!"
            FROM person_identifiers mine
            JOIN person_identifiers o ON o.kind = mine.kind AND o.digest = mine.digest AND o.case_id <> mine.case_id
-           WHERE mine.case_id = $2 AND o.area_id = $3
-           ON CONFLICT DO NOTHING
-           RETURNING case_id"#,
-        request_id,
-        requester_case,
-        holding_area,
-        requester_area,
-        by,
-        now
+           WHERE mine.case_id = $1 AND o.area_id = $2"#,
+        request.case_id(),
+        request.row().holding_area_id
     )
     .fetch_all(conn)
     .await
@@ -384,16 +364,23 @@ pub struct AccessLogEntry {
 }
 
 /// Who looked at a case, from the audit trail.
-pub async fn access_log(pool: &PgPool, case_id: Uuid) -> Result<Vec<AccessLogEntry>, sqlx::Error> {
+pub async fn access_log(
+    pool: &PgPool,
+    case: &TriageCase,
+) -> Result<Vec<AccessLogEntry>, sqlx::Error> {
     sqlx::query_as!(
         AccessLogEntry,
         r#"SELECT e.at, e.actor_id, u.name AS "actor_name?", u.role AS "actor_role?", e.action,
-                  e.details->>'purpose' AS purpose
-           FROM audit_events e LEFT JOIN users u ON u.id = e.actor_id
-           WHERE e.case_id = $1 AND e.action IN ('case.viewed', 'case.identity_viewed', 'case.attachment_downloaded', 'case.exported')
+                  COALESCE(s.purpose, e.details->>'purpose') AS purpose
+           FROM audit_events e
+           LEFT JOIN users u ON u.id = e.actor_id
+           LEFT JOIN shares s ON s.id = (e.details->>'share_id')::uuid
+           WHERE e.case_id = $1
+             AND e.action IN ('case.viewed', 'case.identity_viewed', 'case.attachment_downloaded', 'case.exported',
+                              'share.previewed', 'alert.viewed', 'alert.identity_viewed', 'alert.attachment_downloaded')
            ORDER BY e.at DESC, e.id DESC
            LIMIT 500"#,
-        case_id
+        case.case_id()
     )
     .fetch_all(pool)
     .await

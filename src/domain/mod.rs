@@ -1,5 +1,6 @@
 //! Pure domain types and rules: no I/O.
 
+pub mod catalogue;
 pub mod countries;
 pub mod directory;
 pub mod identifiers;

@@ -63,6 +63,16 @@ pub struct ShareInput {
     pub respond_by: Option<String>,
     /// Default 90 days, at most a year.
     pub expires_at: Option<DateTime<Utc>>,
+    /// The evidence files of the case the share carries (default none). A file the CDAO
+    /// marked as holding patient data needs `include_patient_data`.
+    pub attachment_ids: Option<Vec<Uuid>>,
+}
+
+/// A file of the case, as far as a share needs to know it.
+#[derive(Debug, Clone, Copy)]
+pub struct Evidence {
+    pub id: Uuid,
+    pub holds_patient_data: bool,
 }
 
 /// A checked share, before it is written.
@@ -79,15 +89,17 @@ pub struct ShareSpec {
     pub action_required: ActionRequired,
     pub respond_by: Option<NaiveDate>,
     pub expires_at: DateTime<Utc>,
+    pub attachment_ids: Vec<Uuid>,
 }
 
 impl ShareInput {
-    /// `allowed` are the member organisations of the case's area.
+    /// `allowed` are the member organisations of the case's area; `evidence` the case's files.
     pub fn parse(
         &self,
         now: DateTime<Utc>,
         today: NaiveDate,
         allowed: &[Uuid],
+        evidence: &[Evidence],
     ) -> Result<ShareSpec, Vec<FieldError>> {
         let mut e = FieldErrors::new();
         let mut organisation_ids: Vec<Uuid> = Vec::new();
@@ -199,6 +211,25 @@ impl ShareInput {
                 "The respond-by date must be before the share expires",
             );
         }
+        let mut attachment_ids: Vec<Uuid> = Vec::new();
+        let named = self.attachment_ids.as_deref().unwrap_or(&[]);
+        if named.len() > 100 {
+            e.add("attachment_ids", "A share can carry at most 100 files");
+        }
+        for (i, id) in named.iter().enumerate().take(100) {
+            match evidence.iter().find(|f| f.id == *id) {
+                None => e.add(
+                    format!("attachment_ids[{i}]"),
+                    "Select evidence files of this case",
+                ),
+                Some(f) if f.holds_patient_data && !include_patient_data => e.add(
+                    format!("attachment_ids[{i}]"),
+                    "This file holds patient data: include patient data, with the reason, to share it",
+                ),
+                Some(_) if !attachment_ids.contains(id) => attachment_ids.push(*id),
+                Some(_) => {}
+            }
+        }
         match (disclosure, lawful_basis, action_required) {
             (Some(disclosure), Some(lawful_basis), Some(action_required)) if e.is_empty() => {
                 Ok(ShareSpec {
@@ -213,6 +244,7 @@ impl ShareInput {
                     action_required,
                     respond_by,
                     expires_at,
+                    attachment_ids,
                 })
             }
             _ => Err(e.into_vec()),

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod access;
+mod access_findings;
 mod aggregates;
 mod alert_pages;
 mod audit;
@@ -13,6 +14,7 @@ mod directory;
 mod errors;
 mod harness;
 mod harness_db;
+mod matrix;
 mod oversight;
 mod report_pages;
 mod reports;

@@ -241,7 +241,8 @@ async fn an_identified_share_waits_for_a_second_cdao_of_the_area() {
         v["persons"][0].get("nhs_number").is_none(),
         "no patient data unless the share includes it"
     );
-    // Every view of identity names the share and its purpose.
+    // Every view of identity names the share (whose purpose it was) and its lawful basis;
+    // audit details hold ids and codes only, never the CDAO's free-text purpose.
     let (action, details): (String, Value) =
         sqlx::query_as("SELECT action, details FROM audit_events WHERE action LIKE 'alert.%viewed' ORDER BY at DESC LIMIT 1")
             .fetch_one(&app.pool)
@@ -249,7 +250,11 @@ async fn an_identified_share_waits_for_a_second_cdao_of_the_area() {
             .unwrap();
     assert_eq!(action, "alert.identity_viewed");
     assert_eq!(details["share_id"], share_id.as_str());
-    assert_eq!(details["purpose"], "Police to consider a crime of theft");
+    assert_eq!(
+        details["lawful_basis"],
+        "preventing_detecting_unlawful_acts"
+    );
+    assert!(details.get("purpose").is_none(), "{details}");
     // The CDAOs were asked, by a notification with no content.
     let kinds: Vec<String> =
         sqlx::query_scalar("SELECT kind FROM notification_outbox ORDER BY created_at")

@@ -19,7 +19,7 @@ use crate::domain::report::{
 };
 use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult, Problem};
-use crate::policy::{self, Actor};
+use crate::policy::Actor;
 use crate::reports::{self, Submitted};
 use crate::returns::{self, ReturnInput};
 use crate::state::AppState;
@@ -208,7 +208,13 @@ pub fn parse_case_filter(params: &Params) -> AppResult<CaseFilter> {
         crate::domain::directory::Sector::parse,
         &mut e,
     );
-    let assignee_id = params.uuid("assignee_id", &mut e);
+    // `assignee_id=none` asks for cases nobody is assigned to.
+    let unassigned = params.get("assignee_id").map(str::trim) == Some("none");
+    let assignee_id = if unassigned {
+        None
+    } else {
+        params.uuid("assignee_id", &mut e)
+    };
     let drug_id = params.uuid("drug_id", &mut e);
     let overdue = match params.get("overdue") {
         None | Some("false") => false,
@@ -266,6 +272,7 @@ pub fn parse_case_filter(params: &Params) -> AppResult<CaseFilter> {
         priorities,
         sectors,
         assignee_id,
+        unassigned,
         drug_id,
         overdue,
         oldest_first,
@@ -284,21 +291,7 @@ pub async fn case_page(
     actor: &Actor,
     f: &CaseFilter,
 ) -> AppResult<(Vec<CaseSummary>, Option<String>)> {
-    let scope = policy::list_cases(actor)?;
-    let mut probe = f.clone();
-    probe.limit = f.limit + 1;
-    probe.now = Some(state.now());
-    let mut items = cdb::list_cases(&state.db, &scope, &probe).await?;
-    if actor.role != crate::domain::directory::Role::Cdao {
-        // Triage is the CDAO team's business.
-        for c in &mut items {
-            c.priority = None;
-            c.assignee_id = None;
-            c.triage_due_at = None;
-        }
-    }
-    let more = items.len() as i64 > f.limit;
-    items.truncate(f.limit as usize);
+    let (items, more) = reports::list_cases(state, actor, f).await?;
     let next = if more {
         items.last().map(encode_cursor)
     } else {
@@ -454,6 +447,37 @@ pub async fn get_attachment(
     Ok(download(&name, &ct, data))
 }
 
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+pub struct AttachmentMarking {
+    /// Whether the file holds patient-identifiable data: then it travels on a share only with
+    /// patient data (and its written reason).
+    pub holds_patient_data: Option<bool>,
+}
+
+#[utoipa::path(patch, path = "/api/v1/cases/{id}/attachments/{attachment_id}", tag = "cases",
+    params(("id" = Uuid, Path), ("attachment_id" = Uuid, Path)), request_body = AttachmentMarking,
+    description = "The holding CDAO team marks evidence as holding patient data (or not).",
+    responses((status = 200, body = cdb::AttachmentInfo), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn mark_attachment(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path((id, att)): Path<(String, String)>,
+    crate::web::extract::ApiJson(input): crate::web::extract::ApiJson<AttachmentMarking>,
+) -> AppResult<Json<cdb::AttachmentInfo>> {
+    let (Ok(id), Ok(att)) = (Uuid::parse_str(&id), Uuid::parse_str(&att)) else {
+        return Err(AppError::NotFound);
+    };
+    let Some(holds) = input.holds_patient_data else {
+        return Err(AppError::validation(
+            "holds_patient_data",
+            "Say whether the file holds patient data (true or false)",
+        ));
+    };
+    Ok(Json(
+        crate::attachments::mark_patient_data(&state, &actor, id, att, holds).await?,
+    ))
+}
+
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ReturnList {
     pub items: Vec<rdb::OccurrenceReturn>,
@@ -487,7 +511,6 @@ pub async fn list_returns(
     actor: Actor,
     params: Params,
 ) -> AppResult<Json<ReturnList>> {
-    let scope = policy::read_occurrence_returns(&actor)?;
     let year = match params.get("year") {
         None => None,
         Some(y) => Some(
@@ -497,6 +520,6 @@ pub async fn list_returns(
         ),
     };
     Ok(Json(ReturnList {
-        items: rdb::list(&state.db, &scope, year).await?,
+        items: returns::list(&state, &actor, year).await?,
     }))
 }

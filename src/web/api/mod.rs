@@ -77,7 +77,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
                 crate::web::UPLOAD_LIMIT,
             )),
         )
-        .routes(routes!(cases::get_attachment))
+        .routes(routes!(cases::get_attachment, cases::mark_attachment))
         .routes(routes!(cases::file_return, cases::list_returns))
         .routes(routes!(triage::triage))
         .routes(routes!(triage::message))
@@ -100,6 +100,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(shares::preview))
         .routes(routes!(shares::approve))
         .routes(routes!(shares::revoke))
+        .routes(routes!(shares::decline))
         .routes(routes!(shares::alerts))
         .routes(routes!(shares::alert))
         .routes(routes!(shares::acknowledge))

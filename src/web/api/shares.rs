@@ -12,8 +12,10 @@ use uuid::Uuid;
 use crate::db::shares as sdb;
 use crate::domain::share::ShareInput;
 use crate::error::{AppError, AppResult, Problem};
-use crate::policy::{self, Actor};
-use crate::shares::{self, AlertItem, AlertView, Created, ResponseInput, ShareDetail};
+use crate::policy::Actor;
+use crate::shares::{
+    self, AlertItem, AlertView, Created, DeclineInput, ResponseInput, ShareDetail,
+};
 use crate::state::AppState;
 use crate::web::extract::{ApiJson, Params, PathId};
 
@@ -57,12 +59,8 @@ pub async fn list(
     actor: Actor,
     PathId(id): PathId,
 ) -> AppResult<Json<ShareList>> {
-    let c = crate::db::cases::get_case(&state.db, &policy::case_scope(&actor), id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    policy::triage_case(&actor, c.area_id)?;
     Ok(Json(ShareList {
-        items: shares::shares_of_case(&state, id).await?,
+        items: shares::list_for_case(&state, &actor, id).await?,
     }))
 }
 
@@ -75,6 +73,20 @@ pub async fn approve(
     PathId(id): PathId,
 ) -> AppResult<Json<Created>> {
     Ok(Json(shares::approve(&state, &actor, id).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/shares/{id}/decline", tag = "sharing", params(("id" = Uuid, Path)),
+    request_body = DeclineInput,
+    description = "A second CDAO of the area declines a pending share, with a reason its author sees (the author may not: 403). A declined share cannot then be approved (409).",
+    responses((status = 200, body = Created), (status = 403, body = Problem), (status = 404, body = Problem),
+              (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn decline(
+    State(state): State<AppState>,
+    actor: Actor,
+    PathId(id): PathId,
+    ApiJson(input): ApiJson<DeclineInput>,
+) -> AppResult<Json<Created>> {
+    Ok(Json(shares::decline(&state, &actor, id, &input).await?))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -172,7 +184,7 @@ pub async fn respond(
 
 #[utoipa::path(get, path = "/api/v1/alerts/{id}/attachments/{attachment_id}", tag = "alerts",
     params(("id" = Uuid, Path), ("attachment_id" = Uuid, Path)),
-    description = "Evidence of an identified share, while it is live.",
+    description = "A file the alert's share names, while the share is live. Each download is audited (`alert.attachment_downloaded`).",
     responses((status = 200, description = "the file, as an attachment"), (status = 404, body = Problem)))]
 pub async fn attachment(
     State(state): State<AppState>,
@@ -182,24 +194,6 @@ pub async fn attachment(
     let (Ok(id), Ok(att)) = (Uuid::parse_str(&id), Uuid::parse_str(&att)) else {
         return Err(AppError::NotFound);
     };
-    let view = shares::view_alert(&state, &actor, id).await?;
-    if !view.attachments.iter().any(|a| a.id == att) {
-        return Err(AppError::NotFound);
-    }
-    let case = crate::db::cases::case_for_share(&state.db, view.share_id.unwrap_or_default())
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let a = crate::db::cases::attachment(&state.db, case.id, att)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let data = state.sealer.open(
-        a.key_id,
-        &a.data_enc,
-        format!("attachments.data_enc:{}", a.id).as_bytes(),
-    )?;
-    Ok(crate::web::api::cases::download(
-        &a.filename,
-        &a.content_type,
-        data,
-    ))
+    let (name, ct, data) = shares::alert_attachment(&state, &actor, id, att).await?;
+    Ok(crate::web::api::cases::download(&name, &ct, data))
 }

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::db::triage as tdb;
 use crate::error::{AppResult, Problem};
-use crate::policy::{self, Actor};
+use crate::policy::Actor;
 use crate::reports::{self, CaseView};
 use crate::state::AppState;
 use crate::triage::{
@@ -145,22 +145,22 @@ pub async fn list_access_requests(
     State(state): State<AppState>,
     actor: Actor,
 ) -> AppResult<Json<AccessRequestList>> {
-    policy::see_matches(&actor)?;
     Ok(Json(AccessRequestList {
-        items: tdb::access_requests(&state.db, &actor.area_ids, None).await?,
+        items: triage::list_access_requests(&state, &actor).await?,
     }))
 }
 
 #[utoipa::path(post, path = "/api/v1/access-requests/{id}/decide", tag = "triage", params(("id" = uuid::Uuid, Path)),
     request_body = DecisionInput,
-    responses((status = 200, body = tdb::AccessRequest), (status = 403, body = Problem), (status = 404, body = Problem),
+    description = "The holding team decides. An approval creates one share per matched case to the requesting area's CDAO team (identified, the request's reason as purpose, 90 days, under the two-person rule); `share_ids` lists them.",
+    responses((status = 200, body = triage::Decided), (status = 403, body = Problem), (status = 404, body = Problem),
               (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn decide(
     State(state): State<AppState>,
     actor: Actor,
     PathId(id): PathId,
     ApiJson(input): ApiJson<DecisionInput>,
-) -> AppResult<Json<tdb::AccessRequest>> {
+) -> AppResult<Json<triage::Decided>> {
     Ok(Json(
         triage::decide_access(&state, &actor, id, &input).await?,
     ))

@@ -179,7 +179,9 @@ pub fn sections(a: &AlertView) -> (Rows, Rows, Vec<PersonRows>) {
         facts.push(("Acknowledge by".to_string(), uk_time(d)));
     }
     facts.push(("Available until".to_string(), uk_date(a.expires_at)));
-    facts.push(("Purpose".to_string(), a.purpose.clone()));
+    if let Some(p) = &a.purpose {
+        facts.push(("Purpose".to_string(), p.clone()));
+    }
     facts.push((
         "Lawful basis".to_string(),
         LawfulBasis::parse(&a.lawful_basis)

@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use crate::domain::share::ActionTaken;
 
-use crate::db::cases::{self as cdb, CaseFilter, TimelineEvent};
+use crate::db::cases::{CaseFilter, TimelineEvent};
 use crate::db::directory as dir;
 use crate::domain::directory::Role;
 use crate::domain::identifiers::Register;
@@ -140,6 +140,7 @@ pub struct AttachmentRow {
     pub filename: String,
     pub size_text: String,
     pub created: String,
+    pub holds_patient_data: bool,
 }
 
 pub struct AmendmentRow {
@@ -201,6 +202,9 @@ struct CasePage {
     /// A CDAO of the case's own area: may act on it. Otherwise a case granted to the team.
     own: bool,
     holding_team: String,
+    share_purpose: String,
+    share_summary: String,
+    share_expiry: String,
     is_closed: bool,
     report_rows: Vec<Row>,
     drugs: Vec<DrugRow>,
@@ -312,8 +316,57 @@ fn incident_rows(inc: &Incident) -> (Vec<Row>, Vec<DrugRow>) {
         "A patient was involved",
         vec![yes_no(inc.patient_involved)],
     ));
-    let drugs = inc
-        .drugs
+    (rows, drug_rows(&inc.drugs))
+}
+
+/// What a share carries of a report (no free text), as rows.
+fn shared_rows(r: &crate::disclosure::SharedReport) -> (Vec<Row>, Vec<DrugRow>) {
+    let mut rows = Vec::new();
+    if let Some(d) = r.occurred_on {
+        rows.push(row(
+            "When it happened",
+            vec![d.format("%-d %B %Y").to_string()],
+        ));
+    }
+    rows.push(row(
+        "Kind",
+        r.categories
+            .iter()
+            .map(|c| {
+                crate::domain::report::IncidentCategory::parse(c)
+                    .map(|x| x.label())
+                    .or_else(|| crate::domain::report::ConcernCategory::parse(c).map(|x| x.label()))
+                    .unwrap_or(c)
+                    .to_string()
+            })
+            .collect(),
+    ));
+    if let Some(h) = r
+        .harm
+        .as_deref()
+        .and_then(crate::domain::report::Harm::parse)
+    {
+        rows.push(row("Harm", vec![h.label().to_string()]));
+    }
+    if let Some(st) = r
+        .concern_status
+        .as_deref()
+        .and_then(crate::domain::report::ConcernStatus::parse)
+    {
+        rows.push(row("Status of the concern", vec![st.label().to_string()]));
+    }
+    if let Some(p) = r
+        .provenance
+        .as_deref()
+        .and_then(crate::domain::report::Provenance::parse)
+    {
+        rows.push(row("How the reporter knows", vec![p.label().to_string()]));
+    }
+    (rows, drug_rows(&r.drugs))
+}
+
+fn drug_rows(items: &[crate::domain::report::DrugItem]) -> Vec<DrugRow> {
+    items
         .iter()
         .map(|d| DrugRow {
             drug_name: d.name.clone(),
@@ -345,8 +398,7 @@ fn incident_rows(inc: &Incident) -> (Vec<Row>, Vec<DrugRow>) {
                 .unwrap_or_default(),
             high_dose: d.high_dose == Some(true),
         })
-        .collect();
-    (rows, drugs)
+        .collect()
 }
 
 async fn concern_rows(state: &AppState, actor: &Actor, pc: &PersonConcern) -> AppResult<Vec<Row>> {
@@ -369,13 +421,11 @@ async fn concern_rows(state: &AppState, actor: &Actor, pc: &PersonConcern) -> Ap
         ),
     ];
     if !pc.linked_case_ids.is_empty() {
-        let scope = policy::case_scope(actor);
-        let mut refs = Vec::new();
-        for id in &pc.linked_case_ids {
-            if let Some(c) = cdb::get_case(&state.db, &scope, *id).await? {
-                refs.push(c.reference);
-            }
-        }
+        let refs: Vec<String> = reports::briefs(state, actor, &pc.linked_case_ids)
+            .await?
+            .into_iter()
+            .map(|b| b.reference)
+            .collect();
         if !refs.is_empty() {
             rows.push(row("Linked by the reporter to", refs));
         }
@@ -778,7 +828,7 @@ async fn render(
     flash: Option<String>,
 ) -> AppResult<Response> {
     let c: CaseView = reports::view_case(state, actor, id).await?;
-    let own = policy::triage_case(actor, c.area_id).is_ok();
+    let own = c.triage.is_some();
     let (cdaos, areas) = tokio::try_join!(cdao_names(state, actor), area_names(state))?;
     let status = CaseStatus::parse(&c.status).unwrap_or(CaseStatus::New);
     let is_closed = status == CaseStatus::Closed;
@@ -798,7 +848,14 @@ async fn render(
 
     let mut summary = vec![
         row("Kind", vec![kind_label(&c.kind).into()]),
-        row("Reported by", vec![c.organisation_name.clone()]),
+        row(
+            "Reported by",
+            vec![
+                c.organisation_name
+                    .clone()
+                    .unwrap_or_else(|| "Not shared with your team".into()),
+            ],
+        ),
     ];
     if let Some(t) = triage_view {
         summary.push(row("Sector", vec![sector_label(&t.facts.sector)]));
@@ -889,7 +946,18 @@ async fn render(
     let mut drugs = Vec::new();
     let mut alleged = false;
     let mut concern_status = String::new();
-    if c.kind == "incident" {
+    if c.share.is_some() {
+        if let Ok(r) = serde_json::from_value::<crate::disclosure::SharedReport>(c.report.clone()) {
+            (report_rows, drugs) = shared_rows(&r);
+            alleged = r.concern_status.as_deref() == Some("alleged");
+            concern_status = r
+                .concern_status
+                .as_deref()
+                .and_then(crate::domain::report::ConcernStatus::parse)
+                .map(|s| s.label().to_string())
+                .unwrap_or_default();
+        }
+    } else if c.kind == "incident" {
         if let Ok(inc) = serde_json::from_value::<Incident>(c.report.clone()) {
             (report_rows, drugs) = incident_rows(&inc);
         }
@@ -922,9 +990,11 @@ async fn render(
 
     // Matches (persons only), with what the team may see of each.
     let mut matches = Vec::new();
-    if !c.persons.is_empty() {
-        let scope = policy::case_scope(actor);
-        for m in triage::matches(state, actor, id).await?.items {
+    if own && !c.persons.is_empty() {
+        let matched = triage::matches(state, actor, id).await?.items;
+        let seen: Vec<Uuid> = matched.iter().filter_map(|m| m.case_id).collect();
+        let briefs = reports::briefs(state, actor, &seen).await?;
+        for m in matched {
             let field_id = format!("access-reason-{}", m.area_id);
             let mut v = MatchView {
                 case_id: m.case_id,
@@ -950,8 +1020,8 @@ async fn render(
             };
             match m.case_id {
                 Some(other) => {
-                    if let Some(o) = cdb::get_case(&state.db, &scope, other).await? {
-                        v.organisation = o.organisation_name;
+                    if let Some(o) = briefs.iter().find(|b| b.id == other) {
+                        v.organisation = o.organisation_name.clone().unwrap_or_default();
                         v.submitted = uk_date(o.submitted_at);
                         (v.status_text, v.status_colour) = status_tag(&o.status);
                     }
@@ -1012,7 +1082,10 @@ async fn render(
         links: &link_refs,
         amendments: &amendment_text,
         attachments: &attachment_names,
-        organisation: &c.organisation_name,
+        organisation: c
+            .organisation_name
+            .as_deref()
+            .unwrap_or("the reporting organisation"),
     };
     // Another area's internal notes and triage stay with that area's team, even on a case
     // granted to this one (SPEC §3: internal notes, risk, assignment are own areas only).
@@ -1097,6 +1170,7 @@ async fn render(
         );
         o
     };
+    let shares = share_rows(state, actor, &c, &again);
     let mut v = again.posted;
     v.fill("status", status.code());
     v.fill(
@@ -1128,7 +1202,6 @@ async fn render(
             .map(|(c, l)| format!("{c},{l}"))
             .unwrap_or_default(),
     );
-    let shares = share_rows(state, actor, &c);
     let has_errors = !again.errors.is_empty() || again.conflict.is_some();
     let layout =
         for_actor(actor, page_title(&c.reference, has_errors), "/cases").with_back("/cases");
@@ -1153,6 +1226,21 @@ async fn render(
             risk_colour,
             own,
             holding_team: area_name,
+            share_purpose: c
+                .share
+                .as_ref()
+                .map(|s| s.purpose.clone())
+                .unwrap_or_default(),
+            share_summary: c
+                .share
+                .as_ref()
+                .map(|s| s.summary.clone())
+                .unwrap_or_default(),
+            share_expiry: c
+                .share
+                .as_ref()
+                .map(|s| uk_date(s.expires_at))
+                .unwrap_or_default(),
             is_closed,
             report_rows,
             high_dose_case: drugs.iter().any(|d| d.high_dose),
@@ -1176,6 +1264,7 @@ async fn render(
                     filename: a.filename.clone(),
                     size_text: size_text(a.size_bytes),
                     created: uk_time(a.created_at),
+                    holds_patient_data: a.holds_patient_data,
                 })
                 .collect(),
             timeline,
@@ -1223,8 +1312,9 @@ pub async fn show(
     PathId(id): PathId,
 ) -> AppResult<Response> {
     if matches!(actor.role, Role::Reporter | Role::OrgLead) {
-        cdb::get_case(&state.db, &policy::case_scope(&actor), id)
+        reports::briefs(&state, &actor, &[id])
             .await?
+            .first()
             .ok_or(AppError::NotFound)?;
         return Ok(redirect(&format!("/reports/{id}")));
     }
@@ -1464,6 +1554,7 @@ pub async fn request_access(
         case_id: Some(id),
         area_id,
         reason: f.opt("reason"),
+        lawful_basis: None,
     };
     let r = triage::request_access(&state, &actor, &input)
         .await
@@ -1504,17 +1595,29 @@ pub struct ShareRow {
     pub responses: Vec<(String, String, String)>,
     pub can_approve: bool,
     pub can_revoke: bool,
+    pub can_decline: bool,
+    /// The decline form's reason field (its id names the share), its value and error.
+    pub decline_field: String,
+    pub decline_value: String,
+    pub decline_error: Option<String>,
 }
 
-fn share_rows(state: &AppState, actor: &Actor, c: &CaseView) -> Vec<ShareRow> {
+fn share_rows(state: &AppState, actor: &Actor, c: &CaseView, again: &Again) -> Vec<ShareRow> {
     let now = state.now();
     let Some(t) = &c.triage else { return vec![] };
+    let evidence: HashMap<Uuid, &str> = c
+        .attachments
+        .iter()
+        .map(|a| (a.id, a.filename.as_str()))
+        .collect();
     t.shares
         .iter()
         .map(|d| {
             let s = &d.share;
             let (state_text, colour) = if s.revoked_at.is_some() {
                 ("Revoked", "grey")
+            } else if s.approval == "declined" {
+                ("Declined", "red")
             } else if s.expires_at <= now {
                 ("Expired", "grey")
             } else if s.approval == "pending" {
@@ -1562,6 +1665,21 @@ fn share_rows(state: &AppState, actor: &Actor, c: &CaseView) -> Vec<ShareRow> {
             if let Some(reason) = &s.patient_data_reason {
                 facts.push(("Why patient data".to_string(), reason.clone()));
             }
+            facts.push((
+                "Evidence".to_string(),
+                if s.attachment_ids.is_empty() {
+                    "None".to_string()
+                } else {
+                    s.attachment_ids
+                        .iter()
+                        .map(|a| evidence.get(a).copied().unwrap_or("a file"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                },
+            ));
+            if let Some(reason) = &s.decline_reason {
+                facts.push(("Why it was declined".to_string(), reason.clone()));
+            }
             let recipients = d
                 .recipients
                 .iter()
@@ -1606,9 +1724,9 @@ fn share_rows(state: &AppState, actor: &Actor, c: &CaseView) -> Vec<ShareRow> {
                     )
                 })
                 .collect();
-            ShareRow {
-                id: s.id,
-                heading: format!(
+            let heading = match &s.recipient_area_name {
+                Some(area) => format!("Shared with the {area} CDAO team"),
+                None => format!(
                     "Shared with {}",
                     d.recipients
                         .iter()
@@ -1616,16 +1734,81 @@ fn share_rows(state: &AppState, actor: &Actor, c: &CaseView) -> Vec<ShareRow> {
                         .collect::<Vec<_>>()
                         .join(", ")
                 ),
+            };
+            let pending = s.approval == "pending" && s.revoked_at.is_none();
+            let decline_field = format!("decline-reason-{}", s.id);
+            ShareRow {
+                id: s.id,
+                heading,
                 state: state_text,
                 state_colour: colour,
                 facts,
                 recipients,
                 responses,
-                can_approve: s.approval == "pending"
-                    && s.revoked_at.is_none()
-                    && s.created_by != actor.user_id,
-                can_revoke: s.revoked_at.is_none() && s.expires_at > now,
+                can_approve: pending && s.created_by != actor.user_id,
+                can_decline: pending && s.created_by != actor.user_id,
+                can_revoke: s.revoked_at.is_none()
+                    && s.approval != "declined"
+                    && s.expires_at > now,
+                decline_value: again.posted.get(&decline_field).to_string(),
+                decline_error: again.errors.get(&decline_field).map(str::to_string),
+                decline_field,
             }
         })
         .collect()
+}
+
+/// A second CDAO declines a pending share from the case page, with a reason its author sees.
+pub async fn decline_share(
+    State(state): State<AppState>,
+    auth: RequestAuth,
+    actor: Actor,
+    PathId(share_id): PathId,
+    PageForm(form): Form,
+) -> AppResult<Response> {
+    let case_id = crate::shares::case_of_share(&state, &actor, share_id).await?;
+    let f = Posted(form);
+    let field = format!("decline-reason-{share_id}");
+    let input = crate::shares::DeclineInput {
+        reason: f.opt(&field),
+    };
+    let r = crate::shares::decline(&state, &actor, share_id, &input)
+        .await
+        .map(|_| {
+            "You declined the share. Its author can see your reason; nothing was sent.".to_string()
+        });
+    if let Err(AppError::Forbidden(m)) = &r {
+        set_flash(&state, &auth, m).await?;
+        return Ok(redirect(&format!("/cases/{case_id}#shares")));
+    }
+    answer(&state, &auth, &actor, case_id, r, f, &|_| field.clone()).await
+}
+
+/// The holding team marks a file as holding patient data, or not.
+pub async fn mark_attachment(
+    State(state): State<AppState>,
+    auth: RequestAuth,
+    actor: Actor,
+    Path((id, att)): Path<(String, String)>,
+    PageForm(form): Form,
+) -> AppResult<Response> {
+    let (Ok(id), Ok(att)) = (Uuid::parse_str(&id), Uuid::parse_str(&att)) else {
+        return Err(AppError::NotFound);
+    };
+    let f = Posted(form);
+    let holds = f.get("holds_patient_data") == "yes";
+    let a = crate::attachments::mark_patient_data(&state, &actor, id, att, holds).await?;
+    let msg = if holds {
+        format!(
+            "{} is marked as holding patient data: it travels on a share only with patient data.",
+            a.filename
+        )
+    } else {
+        format!(
+            "{} is no longer marked as holding patient data.",
+            a.filename
+        )
+    };
+    set_flash(&state, &auth, &msg).await?;
+    Ok(redirect(&format!("/cases/{id}#evidence")))
 }

@@ -12,10 +12,9 @@ use axum::response::Response;
 use chrono::{DateTime, Datelike, NaiveTime, TimeDelta, Utc};
 use uuid::Uuid;
 
-use crate::db::cases::{self as cdb, CaseFilter, CaseSummary};
+use crate::db::cases::{CaseFilter, CaseSummary};
 use crate::db::directory as dir;
 use crate::db::stats as sdb;
-use crate::db::triage as tdb;
 use crate::domain::directory::{Role, Sector};
 use crate::domain::report::{CaseStatus, ConcernCategory, Harm, IncidentCategory, Schedule};
 use crate::domain::triage::Priority;
@@ -796,9 +795,7 @@ async fn access_requests_page(
     conflict: Option<String>,
     f: Posted,
 ) -> AppResult<Response> {
-    policy::see_matches(actor)?;
-    let all = tdb::access_requests(&state.db, &actor.area_ids, None).await?;
-    let scope = policy::case_scope(actor);
+    let all = triage::list_access_requests(state, actor).await?;
     let mut incoming = Vec::new();
     let mut outgoing = Vec::new();
     for r in &all {
@@ -827,18 +824,7 @@ async fn access_requests_page(
         if actor.area_ids.contains(&r.holding_area_id) {
             if r.status == "pending" {
                 // What approving would share: the team's own cases naming the same person.
-                let held: Vec<(Uuid, String)> = tdb::matches(&state.db, r.case_id)
-                    .await?
-                    .into_iter()
-                    .filter(|m| m.area_id == r.holding_area_id)
-                    .map(|m| (m.case_id, m.reference))
-                    .collect();
-                let ids: Vec<Uuid> = held.iter().map(|h| h.0).collect();
-                let visible = cdb::visible_ids(&state.db, &scope, &ids).await?;
-                row.matching = held
-                    .into_iter()
-                    .filter(|h| visible.contains(&h.0))
-                    .collect();
+                row.matching = triage::would_share(state, actor, r.id).await?;
             }
             incoming.push(row);
         } else if actor.area_ids.contains(&r.requester_area_id) {
@@ -901,15 +887,21 @@ pub async fn decide(
     };
     match triage::decide_access(&state, &actor, id, &input).await {
         Ok(r) => {
-            let message = if r.status == "approved" {
+            let message = if r.request.status == "approved" {
                 format!(
-                    "You approved the request from the {} CDAO team: they can now see your cases that name the same person.",
-                    r.requester_area_name
+                    "You approved the request from the {} CDAO team: {} {} made to their team. An identified share waits for a second CDAO of your area where the two-person rule is on; you can revoke a share at any time from its case.",
+                    r.request.requester_area_name,
+                    r.share_ids.len(),
+                    if r.share_ids.len() == 1 {
+                        "share was"
+                    } else {
+                        "shares were"
+                    }
                 )
             } else {
                 format!(
                     "You declined the request from the {} CDAO team. They can see your reason.",
-                    r.requester_area_name
+                    r.request.requester_area_name
                 )
             };
             set_flash(&state, &auth, &message).await?;

@@ -1770,14 +1770,14 @@ fn renumber_person(e: FieldError, reg_rows: &[usize], addr_rows: &[usize]) -> Fi
 
 /// The reporter's incident reports that a concern may link to: the newest 20 they can see.
 async fn linkable(state: &AppState, actor: &Actor) -> AppResult<Vec<(Uuid, String)>> {
-    let scope = policy::list_cases(actor)?;
     let f = CaseFilter {
         kind: Some("incident".into()),
         limit: 20,
         ..CaseFilter::default()
     };
-    Ok(cdb::list_cases(&state.db, &scope, &f)
+    Ok(reports::list_cases(state, actor, &f)
         .await?
+        .0
         .into_iter()
         .map(|c| {
             let kinds: Vec<&str> = c
@@ -1800,11 +1800,11 @@ async fn check_person(
     draft: &mut PersonDraft,
 ) -> AppResult<Option<(PersonConcern, Identity)>> {
     let wanted = draft.input.linked_case_ids.clone().unwrap_or_default();
-    let linked_ok = if wanted.is_empty() {
-        vec![]
-    } else {
-        cdb::visible_ids(&state.db, &policy::case_scope(actor), &wanted).await?
-    };
+    let linked_ok: Vec<Uuid> = reports::briefs(state, actor, &wanted)
+        .await?
+        .into_iter()
+        .map(|b| b.id)
+        .collect();
     match draft.input.parse(reports::uk_today(state), &linked_ok) {
         Ok(parsed) if draft.problems.is_empty() => Ok(Some(parsed)),
         Ok(_) => Ok(None),
@@ -2319,10 +2319,7 @@ async fn report_page(
     ps: PageState,
 ) -> AppResult<Response> {
     let view = reports::view_case(state, actor, id).await?;
-    let row = cdb::get_case(&state.db, &policy::case_scope(actor), id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let can_amend = policy::amend_report(actor, row.reporter_id, row.organisation_id).is_ok();
+    let can_amend = view.seen_as == reports::SeenAs::Reporting;
     let sections = match view.kind.as_str() {
         "incident" => {
             let inc: Incident = serde_json::from_value(view.report.clone())
@@ -2332,19 +2329,18 @@ async fn report_page(
         _ => {
             let pc: PersonConcern = serde_json::from_value(view.report.clone())
                 .map_err(|e| AppError::Internal(e.into()))?;
-            let mut linked = Vec::new();
-            for l in &pc.linked_case_ids {
-                if let Some(c) = cdb::get_case(&state.db, &policy::case_scope(actor), *l).await? {
-                    linked.push((*l, c.reference));
-                }
-            }
+            let linked: Vec<(Uuid, String)> = reports::briefs(state, actor, &pc.linked_case_ids)
+                .await?
+                .into_iter()
+                .map(|b| (b.id, b.reference))
+                .collect();
             person_sections(&pc, view.persons.first().map(|p| &p.identity), &linked)
         }
     };
     let mut people: Vec<Uuid> = view.amendments.iter().map(|a| a.author_id).collect();
     people.extend(view.timeline.iter().filter_map(|e| e.actor_id));
     let who = names(state, actor, &people).await?;
-    let org = view.organisation_name.clone();
+    let org = view.organisation_name.clone().unwrap_or_default();
     let amendments = view
         .amendments
         .iter()
@@ -2419,7 +2415,7 @@ async fn report_page(
             status_label,
             status_colour,
             submitted_at: uk_time(view.submitted_at),
-            organisation: view.organisation_name,
+            organisation: view.organisation_name.unwrap_or_default(),
             submitted: ps.submitted,
             sections,
             with_changes: false,
@@ -2619,10 +2615,7 @@ pub async fn upload(
     req: Request,
 ) -> AppResult<Response> {
     // Only someone who may add to this report gets as far as sending a file.
-    let c = cdb::get_case(&state.db, &policy::case_scope(&actor), id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    policy::amend_report(&actor, c.reporter_id, c.organisation_id)?;
+    reports::check_reporting_side(&state, &actor, id).await?;
     let result = match read_upload(req).await {
         Ok((name, data)) => attachments::add(&state, &actor, id, &name, &data).await,
         Err(e) => Err(e),

@@ -8,7 +8,7 @@ use axum::response::Response;
 use chrono::Datelike;
 use serde_json::{Map, Value};
 
-use crate::db::returns::{self as rdb, OccurrenceReturn};
+use crate::db::returns::OccurrenceReturn;
 use crate::domain::report::IncidentCategory;
 use crate::error::{AppError, AppResult};
 use crate::policy::{self, Actor};
@@ -108,8 +108,7 @@ pub async fn list(
     actor: Actor,
 ) -> AppResult<Response> {
     policy::file_occurrence_return(&actor)?;
-    let scope = policy::read_occurrence_returns(&actor)?;
-    let filed = rdb::list(&state.db, &scope, None).await?;
+    let filed = crate::returns::list(&state, &actor, None).await?;
     let now = current_quarter(&state);
     let mut q = now;
     let mut rows = Vec::new();
@@ -189,8 +188,7 @@ async fn existing(
     year: i32,
     quarter: i16,
 ) -> AppResult<Option<OccurrenceReturn>> {
-    let scope = policy::read_occurrence_returns(actor)?;
-    Ok(rdb::list(&state.db, &scope, Some(year))
+    Ok(crate::returns::list(state, actor, Some(year))
         .await?
         .into_iter()
         .find(|r| r.quarter == quarter))

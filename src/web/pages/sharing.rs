@@ -9,11 +9,10 @@ use chrono::TimeDelta;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::db::shares as sdb;
 use crate::domain::share::{ActionRequired, Disclosure, LawfulBasis, ShareInput};
 use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
-use crate::policy::{self, Actor};
+use crate::policy::Actor;
 use crate::shares;
 use crate::state::AppState;
 use crate::web::extract::{PageForm, PathId};
@@ -37,6 +36,8 @@ pub struct ShareForm {
     action_required: Option<String>,
     respond_by: Option<String>,
     expiry_days: Option<String>,
+    #[serde(default)]
+    attachment_ids: Vec<String>,
     action: Option<String>,
 }
 
@@ -62,6 +63,8 @@ struct FormPage {
     summary_value: String,
     respond_by_value: String,
     expiry_value: String,
+    evidence_options: Vec<(String, String)>,
+    attachment_ids: Vec<String>,
 }
 
 #[derive(Template)]
@@ -76,6 +79,7 @@ struct PreviewPage {
     summary: String,
     needs_approval: bool,
     hidden: Vec<(String, String)>,
+    evidence: Vec<String>,
 }
 
 fn to_input(f: &ShareForm, now: chrono::DateTime<chrono::Utc>, e: &mut FieldErrors) -> ShareInput {
@@ -108,7 +112,19 @@ fn to_input(f: &ShareForm, now: chrono::DateTime<chrono::Utc>, e: &mut FieldErro
     if !(1..=365).contains(&days) {
         e.add("expiry_days", "A share lasts from 1 to 365 days");
     }
+    let attachment_ids = f
+        .attachment_ids
+        .iter()
+        .filter_map(|s| match Uuid::parse_str(s) {
+            Ok(id) => Some(id),
+            Err(_) => {
+                e.add("attachment_ids", "Select evidence files from the list");
+                None
+            }
+        })
+        .collect();
     ShareInput {
+        attachment_ids: Some(attachment_ids),
         organisation_ids: Some(organisation_ids),
         disclosure: f.disclosure.clone(),
         include_patient_data: Some(f.include_patient_data.as_deref() == Some("yes")),
@@ -130,12 +146,23 @@ async fn form_page(
     errors: FieldErrors,
     f: ShareForm,
 ) -> AppResult<Response> {
-    let case = crate::db::cases::get_case(&state.db, &policy::case_scope(actor), case_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    policy::triage_case(actor, case.area_id)?;
-    let org_options = sdb::member_organisations(&state.db, case.area_id)
-        .await?
+    let facts = shares::form_facts(state, actor, case_id).await?;
+    let evidence_options = facts
+        .evidence
+        .iter()
+        .map(|a| {
+            (
+                a.id.to_string(),
+                if a.holds_patient_data {
+                    format!("{} (holds patient data)", a.filename)
+                } else {
+                    a.filename.clone()
+                },
+            )
+        })
+        .collect();
+    let org_options = facts
+        .members
         .into_iter()
         .map(|(id, name, sector)| {
             let sector = crate::domain::directory::Sector::parse(&sector)
@@ -152,7 +179,7 @@ async fn form_page(
     let title = format!(
         "{}Share {}",
         if errors.is_empty() { "" } else { "Error: " },
-        case.reference
+        facts.reference
     );
     let mut layout = for_actor(actor, title, "/cases");
     layout.back_href = Some(format!("/cases/{case_id}"));
@@ -162,7 +189,9 @@ async fn form_page(
             layout,
             errors,
             case_id,
-            reference: case.reference,
+            reference: facts.reference,
+            evidence_options,
+            attachment_ids: f.attachment_ids.clone(),
             org_options,
             organisation_ids: f.organisation_ids.clone(),
             disclosure_options: Disclosure::options(),
@@ -198,6 +227,11 @@ fn hidden(f: &ShareForm) -> Vec<(String, String)> {
         .organisation_ids
         .iter()
         .map(|o| ("organisation_ids".to_string(), o.clone()))
+        .chain(
+            f.attachment_ids
+                .iter()
+                .map(|a| ("attachment_ids".to_string(), a.clone())),
+        )
         .collect();
     for (k, v) in [
         ("disclosure", &f.disclosure),
@@ -253,23 +287,21 @@ pub async fn submit(
     }
     match shares::preview(&state, &actor, id, &input).await {
         Ok(view) => {
-            let case = crate::db::cases::get_case(&state.db, &policy::case_scope(&actor), id)
-                .await?
-                .ok_or(AppError::NotFound)?;
-            let orgs = sdb::member_organisations(&state.db, case.area_id).await?;
-            let recipients = orgs
+            let form = shares::form_facts(&state, &actor, id).await?;
+            let reference = form.reference.clone();
+            let recipients = form
+                .members
                 .into_iter()
                 .filter(|(oid, _, _)| f.organisation_ids.contains(&oid.to_string()))
                 .map(|(_, n, _)| n)
                 .collect();
-            let rule = sdb::two_person_rule(&state.db, case.area_id).await?;
-            let needs_approval = rule
+            let needs_approval = form.two_person_rule
                 && (view.disclosure == "identified"
                     || f.include_patient_data.as_deref() == Some("yes"));
             let (facts, report_rows, persons) = sections(&view);
             let mut layout = for_actor(
                 &actor,
-                format!("Check what the members will see: {}", case.reference),
+                format!("Check what the members will see: {reference}"),
                 "/cases",
             );
             layout.back_href = Some(format!("/cases/{id}/share"));
@@ -283,6 +315,11 @@ pub async fn submit(
                 summary: view.summary.unwrap_or_default(),
                 needs_approval,
                 hidden: hidden(&f),
+                evidence: view
+                    .attachments
+                    .iter()
+                    .map(|a| a.filename.clone())
+                    .collect(),
             })
         }
         Err(AppError::Validation(e)) => {
@@ -306,8 +343,7 @@ pub async fn pending(
     auth: RequestAuth,
     actor: Actor,
 ) -> AppResult<Response> {
-    policy::see_matches(&actor)?;
-    let rows = sdb::pending_for(&state.db, &actor.area_ids, actor.user_id)
+    let rows = shares::pending(&state, &actor)
         .await?
         .into_iter()
         .map(|p| {
@@ -344,13 +380,11 @@ pub async fn pending(
 async fn after(
     state: &AppState,
     auth: &RequestAuth,
+    actor: &Actor,
     share_id: Uuid,
     result: AppResult<String>,
 ) -> AppResult<Response> {
-    let case_id: Option<Uuid> = sqlx::query_scalar("SELECT case_id FROM shares WHERE id = $1")
-        .bind(share_id)
-        .fetch_optional(&state.db)
-        .await?;
+    let case_id = shares::case_of_share(state, actor, share_id).await.ok();
     let msg = match result {
         Ok(m) => m,
         Err(AppError::Forbidden(m) | AppError::Conflict(m)) => m,
@@ -375,7 +409,7 @@ pub async fn approve(
     if matches!(r, Err(AppError::NotFound)) {
         return Err(AppError::NotFound);
     }
-    after(&state, &auth, id, r).await
+    after(&state, &auth, &actor, id, r).await
 }
 
 pub async fn revoke(
@@ -390,7 +424,7 @@ pub async fn revoke(
     if matches!(r, Err(AppError::NotFound)) {
         return Err(AppError::NotFound);
     }
-    after(&state, &auth, id, r).await
+    after(&state, &auth, &actor, id, r).await
 }
 
 #[derive(Template)]
@@ -402,8 +436,7 @@ struct LatePage {
 
 /// Alerts of the CDAO's areas not acknowledged by their target (SPEC §4: they stand out).
 pub async fn late(State(state): State<AppState>, actor: Actor) -> AppResult<Response> {
-    policy::see_matches(&actor)?;
-    let rows = crate::db::stats::late_alerts(&state.db, &actor.area_ids, state.now())
+    let rows = shares::late(&state, &actor)
         .await?
         .into_iter()
         .map(|a| {
