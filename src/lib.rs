@@ -16,6 +16,7 @@ pub mod jobs;
 pub mod oversight;
 pub mod pgcluster;
 pub mod policy;
+pub mod prescribers;
 pub mod ratelimit;
 pub mod reports;
 pub mod returns;

@@ -367,6 +367,24 @@ pub fn cbpm_rows(c: &Cbpm) -> Vec<(String, Vec<String>)> {
     ]
 }
 
+/// A work address as counted: lower case letters and digits, single spaces ("1 High St,
+/// Salford" and "1 high st salford" are one address).
+pub fn normalise_address(value: &str) -> String {
+    value
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() {
+                c.to_lowercase().next().unwrap_or(c)
+            } else {
+                ' '
+            }
+        })
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// A registration as matched: upper case letters and digits only.
 pub fn normalise_registration(value: &str) -> String {
     value
@@ -514,5 +532,13 @@ mod tests {
         assert!(json.get("prescriber_registration").is_none());
         assert!(json.get("web_address").is_some_and(|v| v.is_null()));
         assert_eq!(normalise_registration(" mci-12 345 "), "MCI12345");
+        assert_eq!(
+            normalise_address("1 High St,\n  Salford M1 1AA"),
+            normalise_address("1 high st salford m1 1aa")
+        );
+        assert_ne!(
+            normalise_address("1 High St"),
+            normalise_address("2 High St")
+        );
     }
 }

@@ -686,6 +686,18 @@ pub struct PersonConcern {
 
 pub const MAX_WORK_ADDRESSES: usize = 5;
 
+/// A prescriber code as kept and matched: spaces and hyphens dropped, upper case, 3 to 20
+/// letters and numbers.
+pub fn prescriber_code(value: &str) -> Option<String> {
+    let norm: String = value
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .collect::<String>()
+        .to_uppercase();
+    (norm.len() >= 3 && norm.len() <= 20 && norm.chars().all(|c| c.is_ascii_alphanumeric()))
+        .then_some(norm)
+}
+
 impl PersonInput {
     pub fn parse(&self, e: &mut FieldErrors, today: NaiveDate) -> Identity {
         use super::identifiers::{NhsNumber, Register, Registration};
@@ -774,23 +786,14 @@ impl PersonInput {
         {
             None => None,
             Some(v) => {
-                let norm: String = v
-                    .chars()
-                    .filter(|c| !c.is_whitespace() && *c != '-')
-                    .collect::<String>()
-                    .to_uppercase();
-                if norm.len() > 20
-                    || norm.len() < 3
-                    || !norm.chars().all(|c| c.is_ascii_alphanumeric())
-                {
+                let norm = prescriber_code(v);
+                if norm.is_none() {
                     e.add(
                         "person.prescriber_code",
                         "Prescriber code must be 3 to 20 letters and numbers",
                     );
-                    None
-                } else {
-                    Some(norm)
                 }
+                norm
             }
         };
         let job_role = e.optional_text(

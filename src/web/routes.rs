@@ -101,4 +101,7 @@ page_routes! {
     "/statistics/opioids" => get(pages::oversight::opioids);
     "/statistics/opioids.csv" => get(pages::oversight::opioids_csv);
     "/statistics/opioids/initiatives" => post(pages::oversight::record_initiative);
+    "/prescribers" => get(pages::prescribers::search_form).post(pages::prescribers::search);
+    "/prescribers/{kind}/{digest}" => get(pages::prescribers::show);
+    "/cases/{id}/prescriber" => get(pages::prescribers::from_case);
 }

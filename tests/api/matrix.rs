@@ -983,6 +983,24 @@ fn rows(app: &TestApp, i: &Ids) -> Vec<Row> {
             &[],
             [403, 403, 422, 403, 403, 403, 403],
         ),
+        // The prescriber view: the lead CDAO team only.
+        page("/prescribers", "/prescribers", CDAO),
+        form(
+            "/prescribers",
+            "/prescribers",
+            &[],
+            [403, 403, 422, 403, 403, 403, 403],
+        ),
+        page(
+            "/prescribers/{kind}/{digest}",
+            format!("/prescribers/gmc/{}", "0".repeat(64)),
+            CDAO,
+        ),
+        page(
+            "/cases/{id}/prescriber",
+            format!("/cases/{gm_concern}/prescriber"),
+            [403, 403, 303, 404, 404, 404, 404],
+        ),
         // ---- Pages: members' alerts ------------------------------------------------------------
         page("/alerts", "/alerts", MEMBER),
         page(

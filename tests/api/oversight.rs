@@ -1059,3 +1059,190 @@ async fn the_dataset_and_cover_pages_show_charts_tables_and_csv() {
     r.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().contains("href=\"#from\""));
 }
+
+fn prescriber_concern(addresses: &[&str]) -> Value {
+    let mut c = person_concern();
+    c["person"]["registrations"] = json!([]);
+    c["person"]["nhs_number"] = Value::Null;
+    c["person"]["prescriber_code"] = json!("PC-12345");
+    c["person"]["work_addresses"] = json!(addresses);
+    c
+}
+
+#[tokio::test]
+async fn the_prescriber_view_shows_every_report_address_and_organisation_in_the_teams_areas() {
+    let app = TestApp::new().await;
+    let w = &app.world;
+    // A second provider in Greater Manchester, with a reporter.
+    let org = app
+        .post("/api/v1/organisations")
+        .token(w.user("admin"))
+        .json(&json!({"name": "Salford GP", "kind": "provider", "sector": "gp_practice", "area_ids": [w.gm]}))
+        .send()
+        .await
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let gp = app
+        .create_user("gp", Role::Reporter, Some(org), vec![])
+        .await;
+    let first = submit(
+        &app,
+        w.user("reporter"),
+        "/api/v1/person-concerns",
+        &prescriber_concern(&["1 High St, Salford"]),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    submit(
+        &app,
+        w.user("reporter"),
+        "/api/v1/person-concerns",
+        &prescriber_concern(&["2 Low Rd, Bolton", "1 high st  salford"]),
+    )
+    .await;
+    submit(
+        &app,
+        &gp,
+        "/api/v1/person-concerns",
+        &prescriber_concern(&["3 Mill Lane, Wigan"]),
+    )
+    .await;
+    submit(
+        &app,
+        w.user("reporter_london"),
+        "/api/v1/person-concerns",
+        &prescriber_concern(&["9 Thames St, London"]),
+    )
+    .await;
+    let cdao = w.user("cdao").clone();
+
+    // From the person on a case, to the view (the identifier is not in the address).
+    let r = app
+        .get(&format!("/cases/{first}/prescriber"))
+        .session(&cdao)
+        .send()
+        .await;
+    r.assert_status(StatusCode::SEE_OTHER);
+    let view = r.location().to_string();
+    assert!(view.starts_with("/prescribers/prescriber_code/"), "{view}");
+    assert!(!view.contains("PC12345"));
+    let html = app.get(&view).session(&cdao).send().await;
+    html.assert_status(StatusCode::OK);
+    let html = html.text();
+    for text in [
+        "PC12345",
+        "3 reports from 2 organisations in your areas, giving 3 different work addresses.",
+        "Reported at many addresses",
+        "1 High St, Salford",
+        "2 Low Rd, Bolton",
+        "3 Mill Lane, Wigan",
+        "Salford GP",
+        "Dr Jonathan Example-Smith",
+        "A possible match is held by the London CDAO team",
+    ] {
+        assert!(html.contains(text), "prescriber view lacks {text}");
+    }
+    assert!(
+        !html.contains("Thames"),
+        "another area's report is not shown"
+    );
+    assert!(
+        html.contains("/access-requests\""),
+        "an access request can be made"
+    );
+    let actions = app.audit_actions().await;
+    assert!(
+        actions
+            .iter()
+            .filter(|a| *a == "case.identity_viewed")
+            .count()
+            >= 3
+    );
+
+    // Searching: the identifier is posted, and lands on the same view.
+    let r = app
+        .post("/prescribers")
+        .session(&cdao)
+        .form(&[("kind", "prescriber_code"), ("identifier", "pc 12345")])
+        .send()
+        .await;
+    r.assert_status(StatusCode::SEE_OTHER);
+    assert_eq!(r.location(), view);
+    let r = app
+        .post("/prescribers")
+        .session(&cdao)
+        .form(&[("kind", "prescriber_code"), ("identifier", "x")])
+        .send()
+        .await;
+    r.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().contains("href=\"#identifier\""));
+
+    // The London team sees only its own report, and the GM reports as held elsewhere.
+    let html = app
+        .get(&view)
+        .session(w.user("cdao_london"))
+        .send()
+        .await
+        .text();
+    assert!(
+        html.contains("1 report from 1 organisation in your areas"),
+        "{html}"
+    );
+    assert!(html.contains("held by the Greater Manchester CDAO team"));
+    assert!(!html.contains("Mill Lane"));
+
+    // Flagged on the case page and the dashboard.
+    let page = app
+        .get(&format!("/cases/{first}"))
+        .session(&cdao)
+        .send()
+        .await
+        .text();
+    assert!(page.contains("This prescriber code has been reported at 3 different work addresses in 3 reports in your areas."), "case page");
+    assert!(page.contains(&format!("href=\"{view}\"")));
+    let dash = app.get("/").session(&cdao).send().await.text();
+    assert!(dash.contains("Prescribers reported at many addresses"));
+    assert!(dash.contains(&format!("href=\"{view}\"")));
+    let dash = app
+        .get("/")
+        .session(w.user("cdao_london"))
+        .send()
+        .await
+        .text();
+    assert!(
+        !dash.contains("Prescribers reported at many addresses"),
+        "1 address in London"
+    );
+
+    // Only the lead CDAO team looks prescribers up.
+    for who in [
+        "reporter", "org_lead", "member", "admin", "auditor", "analyst",
+    ] {
+        app.get(&view)
+            .session(w.user(who))
+            .send()
+            .await
+            .assert_status(StatusCode::FORBIDDEN);
+    }
+    // The access request is the case page's own.
+    let r = app
+        .post(&format!("/cases/{first}/access-requests"))
+        .session(&cdao)
+        .form(&[
+            ("area_id", &w.london.to_string()),
+            ("reason", "The same prescriber code."),
+        ])
+        .send()
+        .await;
+    r.assert_status(StatusCode::SEE_OTHER);
+    let html = app.get(&view).session(&cdao).send().await.text();
+    assert!(
+        html.contains("Your team asked for access: waiting for a decision"),
+        "{html}"
+    );
+}

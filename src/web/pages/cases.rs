@@ -216,6 +216,8 @@ struct CasePage {
     attachments: Vec<AttachmentRow>,
     timeline: Vec<EventRow>,
     has_persons: bool,
+    /// Prescriber codes of the case reported at 3 or more work addresses: (text, link).
+    prescriber_spread: Vec<(String, String)>,
     matches: Vec<MatchView>,
     visible_matches: usize,
     links: Vec<LinkView>,
@@ -988,6 +990,24 @@ async fn render(
         .map(|a| (a.id, a.filename.clone()))
         .collect();
 
+    // A prescriber code of the case reported at many work addresses (issue 12).
+    let prescriber_spread: Vec<(String, String)> = if own && !c.persons.is_empty() {
+        crate::prescribers::spread_codes_of_case(state, actor, id)
+            .await?
+            .into_iter()
+            .map(|s| {
+                (
+                    format!(
+                        "This prescriber code has been reported at {} different work addresses in {} reports in your areas.",
+                        s.addresses, s.reports
+                    ),
+                    s.href,
+                )
+            })
+            .collect()
+    } else {
+        vec![]
+    };
     // Matches (persons only), with what the team may see of each.
     let mut matches = Vec::new();
     if own && !c.persons.is_empty() {
@@ -1269,6 +1289,7 @@ async fn render(
                 .collect(),
             timeline,
             has_persons: !c.persons.is_empty(),
+            prescriber_spread,
             visible_matches: matches.iter().filter(|x| x.case_id.is_some()).count(),
             matches,
             links,

@@ -10,6 +10,7 @@ pub mod cdao;
 pub mod home;
 pub mod info;
 pub mod oversight;
+pub mod prescribers;
 pub mod report_facts;
 pub mod reports;
 pub mod returns;
