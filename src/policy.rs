@@ -457,16 +457,6 @@ pub fn record_initiative(a: &Actor, area_id: Uuid) -> Result<(), AppError> {
     }
 }
 
-/// Everything reported about one prescriber (issue 12): identities, so the lead CDAO team
-/// only, inside their own areas (matches elsewhere go through access requests).
-pub fn view_prescriber(a: &Actor) -> Result<Vec<Uuid>, AppError> {
-    if a.role == Role::Cdao {
-        Ok(a.area_ids.clone())
-    } else {
-        Err(forbidden("look up prescribers"))
-    }
-}
-
 #[cfg(test)]
 mod dataset_tests {
     #![allow(clippy::panic)]
@@ -558,7 +548,7 @@ mod dataset_tests {
     }
 
     #[test]
-    fn initiatives_are_recorded_by_the_areas_own_cdaos_and_prescribers_seen_by_cdaos() {
+    fn initiatives_are_recorded_by_the_areas_own_cdaos() {
         for role in Role::ALL {
             let a = actor(*role);
             assert_eq!(
@@ -566,7 +556,6 @@ mod dataset_tests {
                 *role == Role::Cdao
             );
             assert!(record_initiative(&a, Uuid::now_v7()).is_err());
-            assert_eq!(view_prescriber(&a).is_ok(), *role == Role::Cdao);
         }
     }
 }

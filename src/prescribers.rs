@@ -341,10 +341,15 @@ async fn held_elsewhere(
     Ok(out)
 }
 
-/// Indexes the work addresses of persons with a prescriber code in `areas` not indexed yet
-/// (a batch at a time: each person is opened once, ever).
-async fn index_addresses(state: &AppState, areas: &AreaScope) -> AppResult<()> {
-    let pending = db::oversight::unindexed_prescribers(&state.db, areas, INDEX_BATCH).await?;
+/// Indexes the work addresses of persons with a prescriber code in `areas` (of these codes,
+/// when given) not indexed yet, a batch at a time: each person is opened once, ever.
+async fn index_addresses(
+    state: &AppState,
+    areas: &AreaScope,
+    digests: Option<&[Vec<u8>]>,
+) -> AppResult<()> {
+    let pending =
+        db::oversight::unindexed_prescribers(&state.db, areas, digests, INDEX_BATCH).await?;
     if pending.is_empty() {
         return Ok(());
     }
@@ -386,7 +391,7 @@ pub struct Spread {
 /// the dashboard): counts and a link only, no identity.
 pub async fn spread_codes(state: &AppState, actor: &Actor) -> AppResult<Vec<Spread>> {
     let areas = access::cdao_areas(actor)?;
-    index_addresses(state, &areas).await?;
+    index_addresses(state, &areas, None).await?;
     Ok(db::oversight::spread_codes(&state.db, &areas, None, SPREAD)
         .await?
         .into_iter()
@@ -418,7 +423,8 @@ pub async fn spread_codes_of_case(
     if digests.is_empty() {
         return Ok(vec![]);
     }
-    index_addresses(state, &areas).await?;
+    // Only the persons sharing the case's codes: the case page opens no more than it needs.
+    index_addresses(state, &areas, Some(&digests)).await?;
     Ok(
         db::oversight::spread_codes(&state.db, &areas, Some(&digests), SPREAD)
             .await?

@@ -149,22 +149,29 @@ pub async fn case_prescriber_indexes(
     Ok(out)
 }
 
-/// Sealed identities of persons with a prescriber code in `areas` whose work addresses are
-/// not indexed yet: (person id, key id, nonce || ciphertext).
+/// Sealed identities of persons with a prescriber code in `areas` (only these codes' blind
+/// indexes, when given) whose work addresses are not indexed yet: (person id, key id,
+/// nonce || ciphertext).
 pub async fn unindexed_prescribers(
     pool: &PgPool,
     areas: &AreaScope,
+    digests: Option<&[Vec<u8>]>,
     limit: i64,
 ) -> Result<Vec<(Uuid, i16, Vec<u8>)>, sqlx::Error> {
+    let only = digests.is_some();
+    let digests = digests.unwrap_or(&[]).to_vec();
     Ok(sqlx::query!(
         r#"SELECT DISTINCT p.id, p.key_id, p.identity_enc
            FROM person_identifiers pi
            JOIN persons p ON p.id = pi.person_id
            WHERE pi.kind = 'prescriber_code' AND pi.area_id = ANY($1)
+             AND (NOT $3 OR pi.digest = ANY($4))
              AND NOT EXISTS (SELECT 1 FROM prescriber_address_scans s WHERE s.person_id = p.id)
            LIMIT $2"#,
         areas.ids(),
-        limit
+        limit,
+        only,
+        &digests
     )
     .fetch_all(pool)
     .await?

@@ -457,7 +457,7 @@ pub async fn statistics(
             returns_summary,
             responsiveness,
             show_oversight: policy::dataset_scope(&actor, policy::Dataset::Oversight, None).is_ok(),
-            show_prescribers: policy::view_prescriber(&actor).is_ok(),
+            show_prescribers: crate::access::cdao_areas(&actor).is_ok(),
         },
     )
 }
