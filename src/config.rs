@@ -54,6 +54,10 @@ pub struct Config {
     /// Years for a person-of-concern case closed as not well founded
     /// (`CDC_RETENTION_UNFOUNDED_YEARS`, default 2).
     pub retention_unfounded_years: u32,
+    /// An opioid dose at or above this many mg oral morphine equivalent a day is "high dose"
+    /// (`CDC_HIGH_DOSE_OME_MG`; 120 by Opioids Aware, 90 in NHS England's 2024/25 medicines
+    /// optimisation opportunities).
+    pub high_dose_ome_mg: f64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -130,6 +134,20 @@ impl Config {
             demo_password: get("CDC_DEMO_PASSWORD").map(Secret::new),
             retention_years: parse_num(&get, "CDC_RETENTION_YEARS", 10)?,
             retention_unfounded_years: parse_num(&get, "CDC_RETENTION_UNFOUNDED_YEARS", 2)?,
+            high_dose_ome_mg: match get("CDC_HIGH_DOSE_OME_MG") {
+                None => crate::domain::ome::HIGH_DOSE_MG,
+                Some(v) => match v.trim().parse::<f64>() {
+                    Ok(mg) if mg.is_finite() && mg > 0.0 && mg <= 10_000.0 => mg,
+                    _ => {
+                        return Err(ConfigError::Invalid {
+                            name: "CDC_HIGH_DOSE_OME_MG",
+                            reason: format!(
+                                "'{v}': expected mg of oral morphine equivalent a day, such as 120 or 90"
+                            ),
+                        });
+                    }
+                },
+            },
         })
     }
 
@@ -214,6 +232,20 @@ mod tests {
     fn secrets_do_not_print() {
         let c = cfg(&[("DATABASE_URL", "postgres://u:hunter2@h/db")]).unwrap();
         assert!(!format!("{c:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn the_high_dose_threshold_is_120_mg_unless_set() {
+        assert_eq!(cfg(&[]).unwrap().high_dose_ome_mg, 120.0);
+        assert_eq!(
+            cfg(&[("CDC_HIGH_DOSE_OME_MG", "90")])
+                .unwrap()
+                .high_dose_ome_mg,
+            90.0
+        );
+        for bad in ["0", "-5", "ninety", "NaN", "1e9"] {
+            assert!(cfg(&[("CDC_HIGH_DOSE_OME_MG", bad)]).is_err(), "{bad}");
+        }
     }
 
     #[test]

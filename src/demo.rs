@@ -12,6 +12,8 @@ use crate::auth::{self, Totp};
 use crate::db::directory as dir;
 use crate::state::AppState;
 
+mod oversight;
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DemoUser {
     pub email: String,
@@ -297,6 +299,36 @@ const USERS: &[DemoUserSpec] = &[
         None,
         &[],
     ),
+    // Reporters of the oversight demo data (demo/oversight.rs), one per area and a second in
+    // Greater Manchester.
+    (
+        "hospital.reporter@demo.cdconcerns.test",
+        "Nadia Rahman",
+        "reporter",
+        Some("Irwell Valley NHS Foundation Trust"),
+        &[],
+    ),
+    (
+        "hospice.reporter@demo.cdconcerns.test",
+        "Owen Briggs",
+        "reporter",
+        Some("Pennine Hospice"),
+        &[],
+    ),
+    (
+        "recovery.reporter@demo.cdconcerns.test",
+        "Liam Doyle",
+        "reporter",
+        Some("Mersey Recovery Service"),
+        &[],
+    ),
+    (
+        "ambulance.reporter@demo.cdconcerns.test",
+        "Sofia Costa",
+        "reporter",
+        Some("Capital Ambulance Service"),
+        &[],
+    ),
 ];
 
 /// Seeds the demo if it is not there yet; returns the sign-in details.
@@ -420,6 +452,7 @@ pub async fn seed(state: &AppState, password: Option<&str>) -> anyhow::Result<Ve
     }
     tx.commit().await?;
     sample_cases(state).await?;
+    oversight::seed(state).await?;
     std::fs::create_dir_all(&state.config.data_dir)?;
     crate::startup::write_private(&creds_path, &serde_json::to_string_pretty(&out)?)
         .context("keeping the demo sign-in details")?;

@@ -121,6 +121,13 @@ pub struct SharedReport {
     /// For a person of concern: alleged, corroborated, substantiated or unfounded.
     pub concern_status: Option<String>,
     pub provenance: Option<String>,
+    /// Online prescribing from outside the UK: the service, its domain and the prescriber's
+    /// country; the prescriber's registration (an identity) only on an `identified` share.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub online_supply: Option<crate::domain::oversight::OnlineSupply>,
+    /// What a report about a cannabis-based product for medicinal use is about.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cbpm: Option<crate::domain::oversight::Cbpm>,
 }
 
 pub fn shared_report(kind: &str, r: &Value) -> SharedReport {
@@ -142,6 +149,19 @@ pub fn shared_report(kind: &str, r: &Value) -> SharedReport {
             .unwrap_or_default(),
         concern_status: text("status"),
         provenance: text("provenance"),
+        // The report as kept never holds the registration; this makes sure of it.
+        online_supply: r
+            .get("online_supply")
+            .and_then(|v| {
+                serde_json::from_value::<crate::domain::oversight::OnlineSupply>(v.clone()).ok()
+            })
+            .map(|o| crate::domain::oversight::OnlineSupply {
+                prescriber_registration: None,
+                ..o
+            }),
+        cbpm: r
+            .get("cbpm")
+            .and_then(|v| serde_json::from_value(v.clone()).ok()),
     }
 }
 

@@ -482,6 +482,180 @@ pub fn suppress_small_numbers(a: &Actor) -> bool {
     a.role == Role::Analyst
 }
 
+/// The statistics of the service, by who may see them (SPEC §3 "aggregate statistics",
+/// §7.2). Reports are counted for the reporting side too; the rest are oversight figures for
+/// the lead CDAO team (their areas) and national analysts (suppressed).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dataset {
+    /// Counts of reports: by month, category, schedule, sector, harm, drug, kind, status.
+    Reports,
+    /// Overseas online prescribing and cannabis-based products (CBPM).
+    Oversight,
+    /// Member organisations' responsiveness to alerts, and police CD liaison (CDLO) cover.
+    Members,
+    /// Opioid outcomes as statistical process control (XmR) charts.
+    Outcomes,
+}
+
+impl Dataset {
+    pub const ALL: &'static [Dataset] = &[
+        Dataset::Reports,
+        Dataset::Oversight,
+        Dataset::Members,
+        Dataset::Outcomes,
+    ];
+}
+
+/// Whose figures of `dataset` an actor may see, for `area_id` if they chose one: 403 for a
+/// role without the dataset, or a CDAO choosing an area not theirs.
+pub fn dataset_scope(
+    a: &Actor,
+    dataset: Dataset,
+    area_id: Option<Uuid>,
+) -> Result<StatsScope, AppError> {
+    match (dataset, a.role) {
+        (Dataset::Reports, _) | (_, Role::Cdao | Role::Analyst) => stats_scope(a, area_id),
+        (Dataset::Oversight, _) => Err(forbidden(
+            "see the overseas online prescribing and CBPM datasets",
+        )),
+        (Dataset::Members, _) => Err(forbidden("see member responsiveness or CDLO cover")),
+        (Dataset::Outcomes, _) => Err(forbidden("see opioid outcome charts")),
+    }
+}
+
+/// The date range an actor's statistics cover. An analyst's is widened to whole calendar
+/// months (SPEC §3), so that two overlapping queries differing by a few days give the same
+/// figures and their difference cannot single out a case.
+pub fn stats_period(
+    a: &Actor,
+    from: Option<chrono::NaiveDate>,
+    to: Option<chrono::NaiveDate>,
+) -> (Option<chrono::NaiveDate>, Option<chrono::NaiveDate>) {
+    if !suppress_small_numbers(a) {
+        return (from, to);
+    }
+    (
+        from.map(crate::domain::spc::month_start),
+        to.map(crate::domain::spc::month_end),
+    )
+}
+
+/// Recording an improvement initiative for an area's opioid outcomes: a CDAO of that area.
+pub fn record_initiative(a: &Actor, area_id: Uuid) -> Result<(), AppError> {
+    if a.role == Role::Cdao && a.area_ids.contains(&area_id) {
+        Ok(())
+    } else if a.role == Role::Cdao {
+        Err(AppError::Forbidden(
+            "You can record initiatives for your own areas only.".into(),
+        ))
+    } else {
+        Err(forbidden("record improvement initiatives"))
+    }
+}
+
+#[cfg(test)]
+mod dataset_tests {
+    #![allow(clippy::panic)]
+    use super::*;
+    use chrono::NaiveDate;
+
+    fn actor(role: Role) -> Actor {
+        Actor {
+            user_id: Uuid::now_v7(),
+            role,
+            name: "T".into(),
+            email: "t@example.org".into(),
+            organisation_id: Some(Uuid::now_v7()),
+            organisation_name: None,
+            area_ids: vec![Uuid::now_v7()],
+            via: Via::Session,
+        }
+    }
+
+    /// Who sees which dataset, and how: the access matrix's "aggregate statistics" row.
+    #[test]
+    fn each_role_sees_each_dataset_as_the_matrix_says() {
+        for role in Role::ALL {
+            let a = actor(*role);
+            for d in Dataset::ALL {
+                let got = dataset_scope(&a, *d, None);
+                let want = match (role, d) {
+                    (Role::Cdao, _) => Some(StatsScope::Areas(a.area_ids.clone())),
+                    (Role::Analyst, _) => Some(StatsScope::National),
+                    (Role::Reporter | Role::OrgLead, Dataset::Reports) => {
+                        a.organisation_id.map(StatsScope::Organisation)
+                    }
+                    _ => None,
+                };
+                match (got, want) {
+                    (Ok(g), Some(w)) => assert_eq!(g, w, "{role} {d:?}"),
+                    (Err(AppError::Forbidden(_)), None) => {}
+                    (g, w) => panic!("{role} {d:?}: got {g:?}, want {w:?}"),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_cdao_chooses_only_their_own_areas_and_an_analyst_any() {
+        let cdao = actor(Role::Cdao);
+        let own = cdao.area_ids[0];
+        let other = Uuid::now_v7();
+        for d in Dataset::ALL {
+            assert_eq!(
+                dataset_scope(&cdao, *d, Some(own)).ok(),
+                Some(StatsScope::Areas(vec![own]))
+            );
+            assert!(matches!(
+                dataset_scope(&cdao, *d, Some(other)),
+                Err(AppError::Forbidden(_))
+            ));
+            assert_eq!(
+                dataset_scope(&actor(Role::Analyst), *d, Some(other)).ok(),
+                Some(StatsScope::Areas(vec![other]))
+            );
+        }
+    }
+
+    #[test]
+    fn only_analysts_have_small_numbers_suppressed_and_months_snapped() {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
+        for role in Role::ALL {
+            let a = actor(*role);
+            let (from, to) = stats_period(&a, d("2026-02-10"), d("2026-02-20"));
+            if *role == Role::Analyst {
+                assert!(suppress_small_numbers(&a));
+                assert_eq!((from, to), (d("2026-02-01"), d("2026-02-28")));
+            } else {
+                assert!(!suppress_small_numbers(&a));
+                assert_eq!((from, to), (d("2026-02-10"), d("2026-02-20")));
+            }
+        }
+        let analyst = actor(Role::Analyst);
+        assert_eq!(
+            stats_period(&analyst, d("2024-02-29"), d("2024-02-01")),
+            (d("2024-02-01"), d("2024-02-29")),
+            "leap years"
+        );
+        assert_eq!(
+            stats_period(&analyst, None, d("2026-12-05")),
+            (None, d("2026-12-31"))
+        );
+    }
+
+    #[test]
+    fn initiatives_are_recorded_by_the_areas_own_cdaos() {
+        for role in Role::ALL {
+            let a = actor(*role);
+            assert_eq!(
+                record_initiative(&a, a.area_ids[0]).is_ok(),
+                *role == Role::Cdao
+            );
+            assert!(record_initiative(&a, Uuid::now_v7()).is_err());
+        }
+    }
+}
+
 /// Exporting the case list (no identities): CDAOs.
 pub fn export_cases(a: &Actor) -> Result<Vec<Uuid>, AppError> {
     if a.role == Role::Cdao {

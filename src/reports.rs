@@ -77,6 +77,9 @@ pub struct Submission {
     pub search_text: String,
     /// The subject of a person-of-concern report: (subject type, sealed identity, blind indexes).
     pub person: Option<PersonToStore>,
+    /// The overseas prescriber's registration of an online supply: sealed by `submit`, never
+    /// kept in `report`.
+    pub online_registration: Option<String>,
 }
 
 pub struct PersonToStore {
@@ -162,6 +165,11 @@ pub async fn submit(
             search_text: s.search_text,
             priority_suggested: suggested.code().to_string(),
             triage_due_at,
+            online_registration: s
+                .online_registration
+                .as_deref()
+                .map(|r| crate::oversight::seal_registration(state, case_id, r))
+                .transpose()?,
         },
         Uuid::now_v7(),
     )
@@ -212,9 +220,17 @@ pub async fn submit_incident(
 ) -> AppResult<(Submitted, bool)> {
     let organisation_id = policy::submit_report(actor)?;
     let cat = catalogue(state).await?;
-    let incident = input
-        .parse(uk_today(state), &|id| cat.find(id))
+    let mut incident = input
+        .parse_at(
+            uk_today(state),
+            &|id| cat.find(id),
+            state.config.high_dose_ome_mg,
+        )
         .map_err(AppError::Validation)?;
+    let online_registration = incident
+        .online_supply
+        .as_mut()
+        .and_then(|o| o.prescriber_registration.take());
     let s = Submission {
         kind: "incident",
         occurred_on: Some(incident.occurred_on),
@@ -230,6 +246,7 @@ pub async fn submit_incident(
         search_text: incident.search_text(),
         report: serde_json::to_value(&incident).map_err(|e| AppError::Internal(e.into()))?,
         person: None,
+        online_registration,
     };
     submit(
         state,
@@ -266,9 +283,13 @@ pub async fn submit_person_concern(
         .iter()
         .map(|c| c.id())
         .collect();
-    let (concern, identity) = input
+    let (mut concern, identity) = input
         .parse(uk_today(state), &linked_ok)
         .map_err(AppError::Validation)?;
+    let online_registration = concern
+        .online_supply
+        .as_mut()
+        .and_then(|o| o.prescriber_registration.take());
     let person_id = Uuid::now_v7();
     let sealed = state.sealer.seal(
         &serde_json::to_vec(&identity).map_err(|e| AppError::Internal(e.into()))?,
@@ -302,6 +323,7 @@ pub async fn submit_person_concern(
             identity_enc: sealed,
             identifiers,
         }),
+        online_registration,
     };
     submit(
         state,
@@ -402,77 +424,96 @@ pub async fn view_case(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<C
 /// discloses for another area's team reading it through a share.
 pub async fn view(state: &AppState, actor: &Actor, case: VisibleCase) -> AppResult<CaseView> {
     let c = case.row().clone();
-    let (persons, amendments, attachments, timeline, share, report, organisation) = match case
-        .view()
-    {
-        View::Shared(t) => {
-            let terms = crate::disclosure::Terms {
-                disclosure: &t.disclosure,
-                include_patient_data: t.include_patient_data,
-                include_organisation_name: t.include_organisation_name,
-            };
-            let persons = crate::disclosure::shared_persons(
-                crate::disclosure::open_persons(state, &case).await?,
-                terms,
-            );
-            let attachments = crate::disclosure::shared_attachments(
-                cdb::attachments(&state.db, &case).await?,
-                &t.attachment_ids,
-            );
-            let report = serde_json::to_value(crate::disclosure::shared_report(&c.kind, &c.report))
-                .map_err(|e| AppError::Internal(e.into()))?;
-            let share = ShareOfCase {
-                share_id: t.share_id,
-                disclosure: t.disclosure.clone(),
-                include_patient_data: t.include_patient_data,
-                lawful_basis: t.lawful_basis.clone(),
-                purpose: t.purpose.clone(),
-                summary: t.summary.clone(),
-                expires_at: t.expires_at,
-            };
-            let organisation = t
-                .include_organisation_name
-                .then(|| (c.organisation_id, c.organisation_name.clone()));
-            (
-                persons,
-                vec![],
-                attachments,
-                vec![],
-                Some(share),
-                report,
-                organisation,
-            )
-        }
-        view => {
-            let holding = *view == View::Holding;
-            let (persons, amendments, attachments, mut timeline) = tokio::try_join!(
-                crate::disclosure::open_persons(state, &case),
-                async { Ok(cdb::amendments(&state.db, &case).await?) },
-                async { Ok(cdb::attachments(&state.db, &case).await?) },
-                async { Ok(cdb::timeline(&state.db, &case, !holding).await?) },
-            )?;
-            if !holding {
-                // The reporting side sees "CDAO team", not who in the team it was.
-                for e in &mut timeline {
-                    if !e.from_reporting_side && e.actor_id.is_some() {
-                        e.actor_id = None;
-                        e.actor_label = Some("CDAO team".into());
+    let (persons, amendments, attachments, timeline, share, report, organisation) =
+        match case.view() {
+            View::Shared(t) => {
+                let terms = crate::disclosure::Terms {
+                    disclosure: &t.disclosure,
+                    include_patient_data: t.include_patient_data,
+                    include_organisation_name: t.include_organisation_name,
+                };
+                let persons = crate::disclosure::shared_persons(
+                    crate::disclosure::open_persons(state, &case).await?,
+                    terms,
+                );
+                let attachments = crate::disclosure::shared_attachments(
+                    cdb::attachments(&state.db, &case).await?,
+                    &t.attachment_ids,
+                );
+                let mut report =
+                    serde_json::to_value(crate::disclosure::shared_report(&c.kind, &c.report))
+                        .map_err(|e| AppError::Internal(e.into()))?;
+                // The overseas prescriber's registration is an identity: identified shares only.
+                if t.disclosure == crate::domain::share::Disclosure::Identified.code() {
+                    crate::oversight::reveal_registration(state, &case, &mut report).await?;
+                }
+                let share = ShareOfCase {
+                    share_id: t.share_id,
+                    disclosure: t.disclosure.clone(),
+                    include_patient_data: t.include_patient_data,
+                    lawful_basis: t.lawful_basis.clone(),
+                    purpose: t.purpose.clone(),
+                    summary: t.summary.clone(),
+                    expires_at: t.expires_at,
+                };
+                let organisation = t
+                    .include_organisation_name
+                    .then(|| (c.organisation_id, c.organisation_name.clone()));
+                (
+                    persons,
+                    vec![],
+                    attachments,
+                    vec![],
+                    Some(share),
+                    report,
+                    organisation,
+                )
+            }
+            view => {
+                let holding = *view == View::Holding;
+                let (persons, amendments, attachments, mut timeline) = tokio::try_join!(
+                    crate::disclosure::open_persons(state, &case),
+                    async { Ok(cdb::amendments(&state.db, &case).await?) },
+                    async { Ok(cdb::attachments(&state.db, &case).await?) },
+                    async { Ok(cdb::timeline(&state.db, &case, !holding).await?) },
+                )?;
+                if !holding {
+                    // The reporting side sees "CDAO team", not who in the team it was.
+                    for e in &mut timeline {
+                        if !e.from_reporting_side && e.actor_id.is_some() {
+                            e.actor_id = None;
+                            e.actor_label = Some("CDAO team".into());
+                        }
                     }
                 }
+                let organisation = Some((c.organisation_id, c.organisation_name.clone()));
+                (
+                    persons,
+                    amendments,
+                    attachments,
+                    timeline,
+                    None,
+                    c.report.clone(),
+                    organisation,
+                )
             }
-            let organisation = Some((c.organisation_id, c.organisation_name.clone()));
-            (
-                persons,
-                amendments,
-                attachments,
-                timeline,
-                None,
-                c.report.clone(),
-                organisation,
-            )
+        };
+    let (report, registration_shown) = match case.view() {
+        // Put back beside the report for the holding team and the reporting side, who may see
+        // its identities; a share's report has it already if the share allows.
+        View::Shared(_) => {
+            let shown = report
+                .pointer("/online_supply/prescriber_registration")
+                .is_some_and(|v| !v.is_null());
+            (report, shown)
+        }
+        _ => {
+            let mut report = report;
+            let shown = crate::oversight::reveal_registration(state, &case, &mut report).await?;
+            (report, shown)
         }
     };
-    let action = if persons.is_empty() {
+    let action = if persons.is_empty() && !registration_shown {
         audit::action::CASE_VIEWED
     } else {
         audit::action::IDENTITY_VIEWED

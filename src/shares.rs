@@ -79,7 +79,13 @@ async fn disclose(
     t: Terms<'_>,
     attachment_ids: &[Uuid],
 ) -> AppResult<(SharedReport, Vec<SharedPerson>, Vec<cdb::AttachmentInfo>)> {
-    let report = disclosure::shared_report(kind, report);
+    let mut report = disclosure::shared_report(kind, report);
+    // The overseas prescriber's registration is an identity: identified shares only.
+    if t.disclosure == crate::domain::share::Disclosure::Identified.code()
+        && let Some(o) = report.online_supply.as_mut()
+    {
+        o.prescriber_registration = crate::oversight::registration(state, case).await?;
+    }
     let persons = disclosure::shared_persons(disclosure::open_persons(state, case).await?, t)
         .into_iter()
         .map(SharedPerson::from)
@@ -664,7 +670,12 @@ pub async fn view_alert(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<
         now,
         Event::new(
             Some(actor.user_id),
-            if persons.is_empty() {
+            if persons.is_empty()
+                && report
+                    .as_ref()
+                    .and_then(|r| r.online_supply.as_ref())
+                    .is_none_or(|o| o.prescriber_registration.is_none())
+            {
                 action::ALERT_VIEWED
             } else {
                 action::ALERT_IDENTITY_VIEWED

@@ -29,6 +29,15 @@ pub struct NewCase {
     pub search_text: String,
     pub priority_suggested: String,
     pub triage_due_at: DateTime<Utc>,
+    /// The overseas prescriber's registration of an online supply: sealed, with its blind index.
+    pub online_registration: Option<SealedIdentifier>,
+}
+
+/// An identifier kept apart from a report: (key id, nonce || AES-256-GCM ciphertext, HMAC).
+pub struct SealedIdentifier {
+    pub key_id: i16,
+    pub enc: Vec<u8>,
+    pub digest: Vec<u8>,
 }
 
 /// Inserts the case with its first timeline event ("submitted", by `actor`) in one
@@ -42,10 +51,11 @@ pub async fn insert_case(
         r#"WITH c AS (
                INSERT INTO cases (id, reference, kind, organisation_id, area_id, reporter_id, submitted_at,
                                   updated_at, occurred_on, harm, categories, schedules, drug_ids, high_dose,
-                                  report, search_text, sector, priority_suggested, triage_due_at)
+                                  report, search_text, sector, priority_suggested, triage_due_at,
+                                  online_registration_key_id, online_registration_enc, online_registration_digest)
                VALUES ($1, format('CD-%s-%s', $2::int, lpad(next_case_number($2::int)::text, 6, '0')),
                        $3, $4, $5, $6, $7, $7, $8, $9, $10, $11, $12, $13, $14, to_tsvector('english', $15),
-                       (SELECT sector FROM organisations WHERE id = $4), $17, $18)
+                       (SELECT sector FROM organisations WHERE id = $4), $17, $18, $19, $20, $21)
                RETURNING id, reference, reporter_id, submitted_at
            ), e AS (
                INSERT INTO case_events (id, case_id, at, actor_id, kind, audience, data)
@@ -72,6 +82,9 @@ pub async fn insert_case(
         event_id,
         c.priority_suggested,
         c.triage_due_at,
+        c.online_registration.as_ref().map(|r| r.key_id),
+        c.online_registration.as_ref().map(|r| r.enc.as_slice()),
+        c.online_registration.as_ref().map(|r| r.digest.as_slice()),
     )
     .fetch_one(conn)
     .await

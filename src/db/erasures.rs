@@ -117,6 +117,12 @@ pub async fn remove_person(
         person_id,
         case.case_id()
     )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        "DELETE FROM prescriber_addresses WHERE person_id = $1",
+        person_id
+    )
     .execute(conn)
     .await?;
     Ok(())

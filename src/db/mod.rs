@@ -5,6 +5,7 @@ pub mod cases;
 pub mod directory;
 pub mod drugs;
 pub mod erasures;
+pub mod oversight;
 pub mod retention;
 pub mod returns;
 pub mod sessions;

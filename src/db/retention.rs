@@ -122,6 +122,20 @@ pub async fn remove(
     .execute(&mut *conn)
     .await?;
     sqlx::query!(
+        "DELETE FROM prescriber_addresses WHERE person_id IN (SELECT id FROM persons WHERE case_id = ANY($1))",
+        &ids
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        "UPDATE cases SET online_registration_key_id = NULL, online_registration_enc = NULL,
+                          online_registration_digest = NULL
+         WHERE id = ANY($1) AND online_registration_enc IS NOT NULL",
+        &ids
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
         "UPDATE case_amendments SET text = '' WHERE case_id = ANY($1)",
         &ids
     )

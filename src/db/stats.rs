@@ -1,53 +1,12 @@
 //! Aggregate statistics and the dashboard's counts. Only counts leave here.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::{PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
+use crate::domain::stats::{GroupBy, Period, Population};
 use crate::policy::StatsScope;
-
-/// What a statistic is grouped by (SPEC §7 `group_by`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum GroupBy {
-    Month,
-    Category,
-    Schedule,
-    Sector,
-    Harm,
-    Drug,
-    Kind,
-    Status,
-}
-
-impl GroupBy {
-    pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "month" => GroupBy::Month,
-            "category" => GroupBy::Category,
-            "schedule" => GroupBy::Schedule,
-            "sector" => GroupBy::Sector,
-            "harm" => GroupBy::Harm,
-            "drug" => GroupBy::Drug,
-            "kind" => GroupBy::Kind,
-            "status" => GroupBy::Status,
-            _ => return None,
-        })
-    }
-
-    pub fn code(self) -> &'static str {
-        match self {
-            GroupBy::Month => "month",
-            GroupBy::Category => "category",
-            GroupBy::Schedule => "schedule",
-            GroupBy::Sector => "sector",
-            GroupBy::Harm => "harm",
-            GroupBy::Drug => "drug",
-            GroupBy::Kind => "kind",
-            GroupBy::Status => "status",
-        }
-    }
-}
 
 fn push_scope(qb: &mut QueryBuilder<Postgres>, scope: &StatsScope) {
     match scope {
@@ -63,12 +22,6 @@ fn push_scope(qb: &mut QueryBuilder<Postgres>, scope: &StatsScope) {
     }
 }
 
-#[derive(Debug, Clone, Default)]
-pub struct Period {
-    pub from: Option<NaiveDate>,
-    pub to: Option<NaiveDate>,
-}
-
 fn push_period(qb: &mut QueryBuilder<Postgres>, p: &Period) {
     if let Some(d) = p.from {
         qb.push(" AND c.submitted_at >= ")
@@ -82,12 +35,27 @@ fn push_period(qb: &mut QueryBuilder<Postgres>, p: &Period) {
     }
 }
 
-/// (key, count) pairs, largest first (months in order).
+fn push_population(qb: &mut QueryBuilder<Postgres>, p: Population) {
+    match p {
+        Population::All => {}
+        Population::OnlineSupply => {
+            qb.push(
+                " AND ('overseas_online_prescribing' = ANY(c.categories) OR c.report ? 'online_supply')",
+            );
+        }
+        Population::Cbpm => {
+            qb.push(" AND ('cbpm' = ANY(c.categories) OR c.report ? 'cbpm')");
+        }
+    }
+}
+
+/// (key, count) pairs of the reports of `population`, largest first (months in order).
 pub async fn counts(
     pool: &PgPool,
     scope: &StatsScope,
     group: GroupBy,
     period: &Period,
+    population: Population,
 ) -> Result<Vec<(String, i64)>, sqlx::Error> {
     let (key, from) = match group {
         GroupBy::Month => (
@@ -104,12 +72,36 @@ pub async fn counts(
         ),
         GroupBy::Kind => ("c.kind", "cases c"),
         GroupBy::Status => ("c.status", "cases c"),
+        // The oversight datasets: facts of the report as submitted ("not_known" where the
+        // reporter did not give them). Never an identity: the prescriber's registration is
+        // sealed apart from the report.
+        GroupBy::OnlineService => (
+            "coalesce(c.report #>> '{online_supply,web_address}', 'not_known')",
+            "cases c",
+        ),
+        GroupBy::PrescriberCountry => (
+            "coalesce(c.report #>> '{online_supply,prescriber_country}', 'not_known')",
+            "cases c",
+        ),
+        GroupBy::CbpmIssue => (
+            "coalesce(c.report #>> '{cbpm,issue}', 'not_known')",
+            "cases c",
+        ),
+        GroupBy::CbpmPrescriberType => (
+            "coalesce(c.report #>> '{cbpm,prescriber_type}', 'not_known')",
+            "cases c",
+        ),
+        GroupBy::CbpmSetting => (
+            "coalesce(c.report #>> '{cbpm,setting}', 'not_known')",
+            "cases c",
+        ),
     };
     let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(format!(
         "SELECT {key} AS key, count(*) AS n FROM {from} WHERE true"
     ));
     push_scope(&mut qb, scope);
     push_period(&mut qb, period);
+    push_population(&mut qb, group.population().or(population));
     if group == GroupBy::Harm {
         qb.push(" AND c.kind = 'incident'");
     }
@@ -305,4 +297,155 @@ pub async fn late_alerts(
     )
     .fetch_all(pool)
     .await
+}
+
+/// One police force member organisation of an area (or the area alone, where it has none),
+/// with its CD liaison cover: active member users and how it handled the area's alerts.
+#[derive(Debug, Clone)]
+pub struct CdloRow {
+    pub area_id: Uuid,
+    pub area_name: String,
+    pub region: String,
+    pub organisation_id: Option<Uuid>,
+    pub organisation_name: Option<String>,
+    pub active_users: i64,
+    pub alerts: i64,
+    pub acknowledged_on_time: i64,
+    pub median_hours_to_acknowledge: Option<f64>,
+    pub median_hours_to_respond: Option<f64>,
+    /// Alerts past their respond-by date with no response yet (live shares).
+    pub overdue: i64,
+}
+
+/// CDLO cover of the areas (`None`: every area).
+pub async fn cdlo(
+    pool: &PgPool,
+    areas: Option<&[Uuid]>,
+    today: chrono::NaiveDate,
+) -> Result<Vec<CdloRow>, sqlx::Error> {
+    let all = areas.is_none();
+    let areas = areas.unwrap_or(&[]).to_vec();
+    sqlx::query_as!(
+        CdloRow,
+        r#"WITH police AS (
+               SELECT oa.area_id, o.id, o.name
+               FROM organisations o JOIN organisation_areas oa ON oa.organisation_id = o.id
+               WHERE o.kind = 'member' AND o.sector = 'police' AND o.disabled_at IS NULL
+           ), active AS (
+               SELECT organisation_id, count(*) AS n FROM users
+               WHERE role = 'member' AND status = 'active' AND organisation_id IS NOT NULL
+               GROUP BY organisation_id
+           ), handled AS (
+               SELECT s.area_id, a.organisation_id,
+                      count(*) AS alerts,
+                      count(*) FILTER (WHERE a.acknowledged_at <= a.ack_due_at) AS on_time,
+                      percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM a.acknowledged_at - a.received_at) / 3600) AS ack_hours,
+                      percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM fr.first_at - a.received_at) / 3600) AS respond_hours,
+                      count(*) FILTER (WHERE s.respond_by < $3 AND fr.first_at IS NULL AND s.revoked_at IS NULL) AS overdue
+               FROM alerts a
+               JOIN shares s ON s.id = a.share_id
+               LEFT JOIN LATERAL (SELECT min(r.created_at) AS first_at FROM alert_responses r WHERE r.alert_id = a.id) fr ON true
+               WHERE a.received_at IS NOT NULL
+               GROUP BY s.area_id, a.organisation_id
+           )
+           SELECT ar.id AS "area_id!", ar.name AS "area_name!", ar.region AS "region!",
+                  p.id AS "organisation_id?", p.name AS "organisation_name?",
+                  coalesce(ac.n, 0) AS "active_users!",
+                  coalesce(h.alerts, 0) AS "alerts!",
+                  coalesce(h.on_time, 0) AS "acknowledged_on_time!",
+                  h.ack_hours AS "median_hours_to_acknowledge?",
+                  h.respond_hours AS "median_hours_to_respond?",
+                  coalesce(h.overdue, 0) AS "overdue!"
+           FROM areas ar
+           LEFT JOIN police p ON p.area_id = ar.id
+           LEFT JOIN active ac ON ac.organisation_id = p.id
+           LEFT JOIN handled h ON h.area_id = ar.id AND h.organisation_id = p.id
+           WHERE ($1 OR ar.id = ANY($2))
+           ORDER BY ar.region, ar.name, p.name NULLS FIRST"#,
+        all,
+        &areas,
+        today
+    )
+    .fetch_all(pool)
+    .await
+}
+
+/// What a monthly measure counts.
+pub struct MeasureFilter {
+    pub measure: crate::domain::stats::Measure,
+    /// An opioid item at or above this OME (mg a day) makes a high-dose incident.
+    pub high_dose_mg: f64,
+    pub opioid_ids: Vec<Uuid>,
+    pub ost_ids: Vec<Uuid>,
+    pub sector: Option<String>,
+}
+
+fn push_measure(qb: &mut QueryBuilder<Postgres>, m: &MeasureFilter) {
+    use crate::domain::stats::Measure;
+    qb.push(" AND c.kind = 'incident' AND c.occurred_on IS NOT NULL");
+    if let Some(s) = &m.sector {
+        qb.push(" AND c.sector = ").push_bind(s.clone());
+    }
+    match m.measure {
+        Measure::AllIncidents => {}
+        Measure::HighDoseOpioid => {
+            // Judged on the OME kept with each drug item, so the threshold in force applies
+            // to every report, whenever it was sent.
+            qb.push(
+                " AND EXISTS (SELECT 1 FROM jsonb_array_elements(CASE WHEN jsonb_typeof(c.report->'drugs') = 'array' \
+                 THEN c.report->'drugs' ELSE '[]'::jsonb END) AS d \
+                 WHERE jsonb_typeof(d->'ome_mg_per_day') = 'number' AND (d->>'ome_mg_per_day')::float8 >= ",
+            )
+            .push_bind(m.high_dose_mg)
+            .push(")");
+        }
+        Measure::OpioidHarm => {
+            qb.push(" AND c.harm IN ('moderate', 'severe', 'death') AND c.drug_ids && ")
+                .push_bind(m.opioid_ids.clone());
+        }
+        Measure::OstSeriousHarm => {
+            qb.push(" AND c.harm IN ('severe', 'death') AND c.drug_ids && ")
+                .push_bind(m.ost_ids.clone());
+        }
+    }
+}
+
+/// Incidents of the measure per month of `occurred_on`, from `from` (a first of the month)
+/// to before `until`: (first day of the month, count), months with none left out.
+pub async fn monthly(
+    pool: &PgPool,
+    scope: &StatsScope,
+    m: &MeasureFilter,
+    from: chrono::NaiveDate,
+    until: chrono::NaiveDate,
+) -> Result<Vec<(chrono::NaiveDate, i64)>, sqlx::Error> {
+    let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
+        "SELECT date_trunc('month', c.occurred_on)::date AS month, count(*) AS n FROM cases c WHERE c.occurred_on >= ",
+    );
+    qb.push_bind(from)
+        .push(" AND c.occurred_on < ")
+        .push_bind(until);
+    push_scope(&mut qb, scope);
+    push_measure(&mut qb, m);
+    qb.push(" GROUP BY 1 ORDER BY 1");
+    qb.build_query_as().fetch_all(pool).await
+}
+
+/// The first month with any incident in the scope (and sector) since `from`.
+pub async fn first_incident_month(
+    pool: &PgPool,
+    scope: &StatsScope,
+    sector: Option<&str>,
+    from: chrono::NaiveDate,
+) -> Result<Option<chrono::NaiveDate>, sqlx::Error> {
+    let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
+        "SELECT date_trunc('month', min(c.occurred_on))::date FROM cases c WHERE c.kind = 'incident' AND c.occurred_on >= ",
+    );
+    qb.push_bind(from);
+    push_scope(&mut qb, scope);
+    if let Some(s) = sector {
+        qb.push(" AND c.sector = ").push_bind(s.to_string());
+    }
+    let (first,): (Option<chrono::NaiveDate>,) = qb.build_query_as().fetch_one(pool).await?;
+    Ok(first)
 }

@@ -1,13 +1,17 @@
 //! Pure domain types and rules: no I/O.
 
 pub mod catalogue;
+pub mod countries;
 pub mod directory;
 pub mod filetype;
 pub mod identifiers;
 pub mod ome;
+pub mod oversight;
 pub mod report;
 pub mod retention;
 pub mod share;
+pub mod spc;
+pub mod stats;
 pub mod subject_access;
 pub mod triage;
 pub mod validation;

@@ -248,6 +248,10 @@ pub struct IncidentInput {
     #[schema(max_length = 50)]
     pub police_reference: Option<String>,
     pub patient_involved: Option<bool>,
+    /// With the category `overseas_online_prescribing`: how it was prescribed and supplied.
+    pub online_supply: Option<super::oversight::OnlineSupplyInput>,
+    /// With the category `cbpm`: what the report about a cannabis-based product is about.
+    pub cbpm: Option<super::oversight::CbpmInput>,
 }
 
 /// A catalogue entry as parsing needs it.
@@ -283,7 +287,8 @@ pub struct DrugItem {
     /// Oral morphine equivalent, mg a day, for an opioid with a daily dose or a patch.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ome_mg_per_day: Option<f64>,
-    /// OME of 120 mg a day or more (Opioids Aware).
+    /// OME at or above the high-dose threshold (`CDC_HIGH_DOSE_OME_MG`, 120 mg a day by
+    /// default, Opioids Aware) when the report was submitted.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub high_dose: Option<bool>,
 }
@@ -304,6 +309,10 @@ pub struct Incident {
     pub police_informed: bool,
     pub police_reference: Option<String>,
     pub patient_involved: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub online_supply: Option<super::oversight::OnlineSupply>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cbpm: Option<super::oversight::Cbpm>,
 }
 
 pub const MAX_DRUG_ITEMS: usize = 20;
@@ -329,6 +338,7 @@ pub fn parse_drug(
     i: usize,
     d: &DrugItemInput,
     find: &dyn Fn(Uuid) -> Option<Drug>,
+    high_dose_mg: f64,
 ) -> Option<DrugItem> {
     let f = |name: &str| format!("drugs[{i}].{name}");
     let formulation = e.optional_text(
@@ -440,15 +450,26 @@ pub fn parse_drug(
         daily_dose_mg,
         patch_micrograms_per_hour: patch_ug,
         ome_mg_per_day: ome.map(|o| (o * 10.0).round() / 10.0),
-        high_dose: ome.map(super::ome::is_high_dose),
+        high_dose: ome.map(|o| o >= high_dose_mg),
     })
 }
 
 impl IncidentInput {
+    /// Parses the report with the default high-dose threshold (120 mg OME a day).
     pub fn parse(
         &self,
         today: NaiveDate,
         find: &dyn Fn(Uuid) -> Option<Drug>,
+    ) -> Result<Incident, Vec<super::validation::FieldError>> {
+        self.parse_at(today, find, super::ome::HIGH_DOSE_MG)
+    }
+
+    /// Parses the report, flagging opioid items at or above `high_dose_mg` OME a day.
+    pub fn parse_at(
+        &self,
+        today: NaiveDate,
+        find: &dyn Fn(Uuid) -> Option<Drug>,
+        high_dose_mg: f64,
     ) -> Result<Incident, Vec<super::validation::FieldError>> {
         let mut e = FieldErrors::new();
         let occurred_on = past_date(
@@ -514,7 +535,7 @@ impl IncidentInput {
             .iter()
             .take(MAX_DRUG_ITEMS)
             .enumerate()
-            .filter_map(|(i, d)| parse_drug(&mut e, i, d, find))
+            .filter_map(|(i, d)| parse_drug(&mut e, i, d, find, high_dose_mg))
             .collect();
         let harm = required_code(
             &mut e,
@@ -557,6 +578,22 @@ impl IncidentInput {
             );
         }
         let patient_involved = self.patient_involved.unwrap_or(false);
+        let online_supply = self.online_supply.as_ref().and_then(|o| o.parse(&mut e));
+        if online_supply.is_some()
+            && !categories.contains(&IncidentCategory::OverseasOnlinePrescribing)
+        {
+            e.add(
+                "online_supply",
+                "Give details of online prescribing only for an incident of online prescribing from outside the UK",
+            );
+        }
+        let cbpm = self.cbpm.as_ref().and_then(|c| c.parse(&mut e));
+        if cbpm.is_some() && !categories.contains(&IncidentCategory::Cbpm) {
+            e.add(
+                "cbpm",
+                "Give CBPM details only for an incident about a cannabis-based product for medicinal use",
+            );
+        }
         match (occurred_on, harm) {
             (Some(occurred_on), Some(harm)) if e.is_empty() => Ok(Incident {
                 occurred_on,
@@ -572,6 +609,8 @@ impl IncidentInput {
                 police_informed,
                 police_reference,
                 patient_involved,
+                online_supply,
+                cbpm,
             }),
             _ => Err(e.into_vec()),
         }
@@ -641,6 +680,10 @@ pub struct PersonConcernInput {
     #[schema(value_type = String, required = true, min_length = 1, max_length = 10_000)]
     pub description: Option<String>,
     pub linked_case_ids: Option<Vec<Uuid>>,
+    /// With the concern category `overseas_online_prescribing`: how it was prescribed.
+    pub online_supply: Option<super::oversight::OnlineSupplyInput>,
+    /// If the concern is about cannabis-based products for medicinal use.
+    pub cbpm: Option<super::oversight::CbpmInput>,
 }
 
 /// A registration as kept in an identity.
@@ -671,9 +714,19 @@ pub struct PersonConcern {
     pub status: ConcernStatus,
     pub description: String,
     pub linked_case_ids: Vec<Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub online_supply: Option<super::oversight::OnlineSupply>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cbpm: Option<super::oversight::Cbpm>,
 }
 
 pub const MAX_WORK_ADDRESSES: usize = 5;
+
+/// A prescriber code as kept and matched: spaces and hyphens dropped, upper case, 3 to 20
+/// letters and numbers.
+pub fn prescriber_code(value: &str) -> Option<String> {
+    super::identifiers::normalise_prescriber_code(value).ok()
+}
 
 impl PersonInput {
     pub fn parse(&self, e: &mut FieldErrors, today: NaiveDate) -> Identity {
@@ -875,6 +928,16 @@ impl PersonConcernInput {
                 linked_case_ids.push(*id);
             }
         }
+        let online_supply = self.online_supply.as_ref().and_then(|o| o.parse(&mut e));
+        if online_supply.is_some()
+            && !concern_categories.contains(&ConcernCategory::OverseasOnlinePrescribing)
+        {
+            e.add(
+                "online_supply",
+                "Give details of online prescribing only for a concern about online prescribing from outside the UK",
+            );
+        }
+        let cbpm = self.cbpm.as_ref().and_then(|c| c.parse(&mut e));
         match (subject_type, provenance, status) {
             (Some(subject_type), Some(provenance), Some(status)) if e.is_empty() => Ok((
                 PersonConcern {
@@ -884,6 +947,8 @@ impl PersonConcernInput {
                     status,
                     description,
                     linked_case_ids,
+                    online_supply,
+                    cbpm,
                 },
                 identity,
             )),

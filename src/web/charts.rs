@@ -464,6 +464,296 @@ fn vertical<'a>(
     }
 }
 
+// =============================================================================================
+// XmR (statistical process control) charts
+// =============================================================================================
+
+/// One month of an XmR chart as drawn.
+#[derive(Clone, Debug, PartialEq)]
+pub struct XmrDatum {
+    /// A short label for the axis, like "Jan 2026".
+    pub label: String,
+    /// `None`: suppressed (a count from 1 to 4 for an analyst).
+    pub value: Option<i64>,
+    pub mean: f64,
+    pub upper: f64,
+    pub lower: f64,
+    /// The signal in words, if any ("run above the mean").
+    pub signal: Option<String>,
+    /// The limits are recalculated from this month (an improvement initiative started).
+    pub phase_start: bool,
+}
+
+pub struct XmrMark {
+    pub x: i64,
+    pub y: i64,
+    pub signal: bool,
+}
+
+pub struct XmrLine {
+    pub x1: i64,
+    pub y1: i64,
+    pub x2: i64,
+    pub y2: i64,
+}
+
+pub struct XmrLabel {
+    pub x: i64,
+    pub y: i64,
+    pub text: String,
+}
+
+#[derive(Template)]
+#[template(path = "stats/_xmr_chart.html")]
+struct XmrSvg<'a> {
+    id: &'a str,
+    title: &'a str,
+    desc: String,
+    width: i64,
+    height: i64,
+    ticks: Vec<Tick>,
+    /// The data line: runs of consecutive shown months, each a `points` attribute.
+    paths: Vec<String>,
+    marks: Vec<XmrMark>,
+    means: Vec<XmrLine>,
+    limits: Vec<XmrLine>,
+    phases: Vec<XmrLine>,
+    x_labels: Vec<XmrLabel>,
+    axis_y: i64,
+    left: i64,
+    right_x: i64,
+    count_axis: &'a str,
+    legend_y: i64,
+    data_colour: &'static str,
+    signal_colour: &'static str,
+    mean_colour: &'static str,
+    limit_colour: &'static str,
+    text_colour: &'static str,
+    muted_colour: &'static str,
+    grid_colour: &'static str,
+}
+
+const NHS_RED: &str = "#d5281b";
+const NHS_MID_GREY: &str = "#768692";
+
+fn number_words(x: f64) -> String {
+    let r = (x * 10.0).round() / 10.0;
+    if r.fract() == 0.0 {
+        format!("{r:.0}")
+    } else {
+        format!("{r:.1}")
+    }
+}
+
+/// The words a screen reader hears for an XmR chart.
+pub fn describe_xmr(title: &str, unit: &str, data: &[XmrDatum]) -> String {
+    let (Some(first), Some(last)) = (data.first(), data.last()) else {
+        return format!("{title}: no months to show.");
+    };
+    let mut parts = vec![format!(
+        "XmR chart of {} per month, {} month{} from {} to {}.",
+        plural_noun(unit),
+        data.len(),
+        if data.len() == 1 { "" } else { "s" },
+        first.label,
+        last.label
+    )];
+    // One sentence per phase.
+    let mut start = 0;
+    for i in 1..=data.len() {
+        if i == data.len() || data[i].phase_start {
+            let p = &data[start];
+            let from = if start == 0 {
+                String::new()
+            } else {
+                format!("From {}: ", p.label)
+            };
+            parts.push(format!(
+                "{from}mean {} a month, process limits {} to {}.",
+                number_words(p.mean),
+                number_words(p.lower),
+                number_words(p.upper)
+            ));
+            start = i;
+        }
+    }
+    let signals: Vec<String> = data
+        .iter()
+        .filter_map(|d| d.signal.as_ref().map(|s| format!("{} ({s})", d.label)))
+        .collect();
+    if signals.is_empty() {
+        parts.push(
+            "No signals: every month is within what the others would lead you to expect.".into(),
+        );
+    } else {
+        parts.push(format!(
+            "Signals in {}: {}.",
+            signals.len(),
+            signals.join("; ")
+        ));
+    }
+    let hidden = data.iter().filter(|d| d.value.is_none()).count();
+    if hidden > 0 {
+        parts.push(format!(
+            "{hidden} month{} with fewer than 5 not shown.",
+            if hidden == 1 { "" } else { "s" }
+        ));
+    }
+    parts.push("The table that follows has every figure.".into());
+    parts.join(" ")
+}
+
+fn plural_noun(unit: &str) -> String {
+    format!("{unit}s")
+}
+
+/// Draws an XmR chart: the monthly values joined by a line, the mean and process limits of
+/// each phase, signals as squares (not only by colour), and where each phase starts.
+pub fn render_xmr(id: &str, title: &str, count_axis: &str, unit: &str, data: &[XmrDatum]) -> Svg {
+    if data.is_empty() {
+        return Svg::default();
+    }
+    const WIDTH: i64 = 720;
+    const LEFT: i64 = 60;
+    const RIGHT: i64 = 20;
+    const HEAD: i64 = 40;
+    const PLOT_H: i64 = 220;
+    let base = HEAD + PLOT_H;
+    let max = data
+        .iter()
+        .map(|d| (d.value.unwrap_or(0) as f64).max(d.upper))
+        .fold(1.0_f64, f64::max)
+        .ceil() as i64;
+    let step = nice_step(max, 4);
+    let top = ((max + step - 1) / step).max(1) * step;
+    let n = i64::try_from(data.len()).unwrap_or(1).max(1);
+    let plot_w = WIDTH - LEFT - RIGHT;
+    let slot = plot_w / n;
+    let x = |i: usize| LEFT + i64::try_from(i).unwrap_or(0) * slot + slot / 2;
+    let y = |v: f64| base - ((v * PLOT_H as f64) / top as f64).round() as i64;
+    let mut paths = Vec::new();
+    let mut current = Vec::new();
+    let mut marks = Vec::new();
+    for (i, d) in data.iter().enumerate() {
+        if d.phase_start && !current.is_empty() {
+            paths.push(std::mem::take(&mut current).join(" "));
+        }
+        match d.value {
+            Some(v) => {
+                let (px, py) = (x(i), y(v as f64));
+                current.push(format!("{px},{py}"));
+                marks.push(XmrMark {
+                    x: px,
+                    y: py,
+                    signal: d.signal.is_some(),
+                });
+            }
+            None => {
+                if !current.is_empty() {
+                    paths.push(std::mem::take(&mut current).join(" "));
+                }
+            }
+        }
+    }
+    if !current.is_empty() {
+        paths.push(current.join(" "));
+    }
+    // Phases: runs of months sharing their limits.
+    let mut means = Vec::new();
+    let mut limits = Vec::new();
+    let mut phases = Vec::new();
+    let mut start = 0;
+    for i in 1..=data.len() {
+        if i == data.len() || data[i].phase_start {
+            let p = &data[start];
+            let (x1, x2) = (x(start) - slot / 2 + 2, x(i - 1) + slot / 2 - 2);
+            means.push(XmrLine {
+                x1,
+                y1: y(p.mean),
+                x2,
+                y2: y(p.mean),
+            });
+            for l in [p.upper, p.lower] {
+                limits.push(XmrLine {
+                    x1,
+                    y1: y(l),
+                    x2,
+                    y2: y(l),
+                });
+            }
+            if start > 0 {
+                let px = x(start) - slot / 2;
+                phases.push(XmrLine {
+                    x1: px,
+                    y1: HEAD - 10,
+                    x2: px,
+                    y2: base,
+                });
+            }
+            start = i;
+        }
+    }
+    let every = usize::try_from((n + 11) / 12).unwrap_or(1).max(1);
+    let x_labels = data
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| i % every == 0)
+        .map(|(i, d)| XmrLabel {
+            x: x(i),
+            y: base + 18,
+            text: d.label.clone(),
+        })
+        .collect();
+    let mut ticks = Vec::new();
+    let mut v = 0;
+    while v <= top {
+        let ty = y(v as f64);
+        ticks.push(Tick {
+            x1: LEFT - 4,
+            y1: ty,
+            x2: WIDTH - RIGHT,
+            y2: ty,
+            text_x: LEFT - 8,
+            text_y: ty + 4,
+            tick_text: v.to_string(),
+        });
+        v += step;
+    }
+    let t = XmrSvg {
+        id,
+        title,
+        desc: describe_xmr(title, unit, data),
+        width: WIDTH,
+        height: base + 64,
+        ticks,
+        paths,
+        marks,
+        means,
+        limits,
+        phases,
+        x_labels,
+        axis_y: base,
+        left: LEFT,
+        right_x: WIDTH - RIGHT,
+        count_axis,
+        legend_y: base + 48,
+        data_colour: NHS_BLUE,
+        signal_colour: NHS_RED,
+        mean_colour: NHS_DARK_GREY,
+        limit_colour: NHS_MID_GREY,
+        text_colour: NHS_TEXT,
+        muted_colour: NHS_DARK_GREY,
+        grid_colour: NHS_GRID,
+    };
+    match t.render() {
+        Ok(s) => Svg(s),
+        Err(e) => {
+            tracing::error!(error = %e, "chart template");
+            Svg::default()
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -512,6 +802,69 @@ mod tests {
             "suppressed values say so in words"
         );
         assert!(h.contains(">12<"), "each bar carries its count as text");
+    }
+
+    fn month(label: &str, value: Option<i64>, signal: Option<&str>, phase_start: bool) -> XmrDatum {
+        XmrDatum {
+            label: label.into(),
+            value,
+            mean: if label.starts_with("Apr") { 2.0 } else { 5.0 },
+            upper: 8.0,
+            lower: 1.0,
+            signal: signal.map(str::to_string),
+            phase_start,
+        }
+    }
+
+    #[test]
+    fn an_xmr_chart_is_an_image_described_in_words() {
+        let data = vec![
+            month("Jan 2026", Some(5), None, false),
+            month("Feb 2026", Some(9), Some("outside the limits"), false),
+            month("Mar 2026", None, None, false),
+            month("Apr 2026", Some(2), None, true),
+        ];
+        let svg = render_xmr(
+            "chart-spc",
+            "High-dose opioid <incidents>",
+            "Incidents",
+            "incident",
+            &data,
+        )
+        .to_string();
+        assert!(svg.starts_with("<svg") && svg.contains(r#"role="img""#));
+        assert!(svg.contains(r#"aria-labelledby="chart-spc-title""#));
+        assert!(svg.contains("&#60;incidents&#62;") || svg.contains("&lt;incidents&gt;"));
+        let desc = describe_xmr("T", "incident", &data);
+        assert!(
+            desc.contains("4 months from Jan 2026 to Apr 2026"),
+            "{desc}"
+        );
+        assert!(
+            desc.contains("mean 5 a month, process limits 1 to 8"),
+            "{desc}"
+        );
+        assert!(desc.contains("From Apr 2026: mean 2 a month"), "{desc}");
+        assert!(
+            desc.contains("Signals in 1: Feb 2026 (outside the limits)"),
+            "{desc}"
+        );
+        assert!(
+            desc.contains("1 month with fewer than 5 not shown"),
+            "{desc}"
+        );
+        // The signal is a square, the others circles; the new phase is marked.
+        assert_eq!(
+            svg.matches("<rect").count(),
+            1 + 1,
+            "one signal and the legend's"
+        );
+        assert!(svg.contains("Limits recalculated"));
+        assert!(
+            render_xmr("x", "T", "I", "incident", &[])
+                .as_str()
+                .is_empty()
+        );
     }
 
     #[test]

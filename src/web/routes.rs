@@ -109,4 +109,14 @@ page_routes! {
     "/users/{id}/approve" => post(pages::admin::approve_user);
     "/statistics" => get(pages::stats::statistics);
     "/statistics.csv" => get(pages::stats::csv);
+    "/statistics/online-prescribing" => get(pages::oversight::online_prescribing);
+    "/statistics/cbpm" => get(pages::oversight::cbpm);
+    "/statistics/cdlo" => get(pages::oversight::cdlo);
+    "/statistics/cdlo.csv" => get(pages::oversight::cdlo_csv);
+    "/statistics/opioids" => get(pages::oversight::opioids);
+    "/statistics/opioids.csv" => get(pages::oversight::opioids_csv);
+    "/statistics/opioids/initiatives" => post(pages::oversight::record_initiative);
+    "/prescribers" => get(pages::prescribers::search_form).post(pages::prescribers::search);
+    "/prescribers/{kind}/{digest}" => get(pages::prescribers::show);
+    "/cases/{id}/prescriber" => get(pages::prescribers::from_case);
 }

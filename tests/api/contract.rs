@@ -742,3 +742,48 @@ async fn a_patch_documents_that_every_field_may_be_left_out() {
     r.assert_status(StatusCode::OK);
     assert_eq!(r.json()["name"], "Greater Manchester");
 }
+
+#[tokio::test]
+async fn every_reference_of_the_document_resolves_and_every_operation_is_named() {
+    // A schema named only by a query parameter must be listed in `components`, or the
+    // reference dangles and the edge cannot check the parameter against it.
+    fn walk(doc: &Value, v: &Value, at: &str, bad: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => {
+                if let Some(r) = m.get("$ref").and_then(Value::as_str) {
+                    if doc.pointer(r.trim_start_matches('#')).is_none() {
+                        bad.push(format!("{at}: {r}"));
+                    }
+                }
+                for (k, x) in m {
+                    walk(doc, x, &format!("{at}/{k}"), bad);
+                }
+            }
+            Value::Array(xs) => {
+                for (i, x) in xs.iter().enumerate() {
+                    walk(doc, x, &format!("{at}/{i}"), bad);
+                }
+            }
+            _ => {}
+        }
+    }
+    let app = TestApp::new().await;
+    let doc = document(&app).await;
+    let mut bad = Vec::new();
+    walk(&doc, &doc, "", &mut bad);
+    assert!(bad.is_empty(), "dangling references: {bad:#?}");
+    // Operation ids say what they do (verb_object), not a bare handler name.
+    let mut unnamed = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let id = op["operationId"].as_str().unwrap_or("");
+            if !id.contains('_') {
+                unnamed.push(format!("{method} {path}: {id:?}"));
+            }
+        }
+    }
+    assert!(
+        unnamed.is_empty(),
+        "operations without a meaningful id: {unnamed:#?}"
+    );
+}

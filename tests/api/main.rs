@@ -5,6 +5,7 @@
 mod access;
 mod access_findings;
 mod accounts;
+mod aggregates;
 mod alert_pages;
 mod audit;
 mod auth;
@@ -16,6 +17,7 @@ mod errors;
 mod harness;
 mod harness_db;
 mod matrix;
+mod oversight;
 mod report_pages;
 mod reports;
 mod retention;

@@ -143,6 +143,7 @@ const ADMIN_CREATES: [u16; 7] = [403, 403, 403, 403, 201, 403, 403];
 const ADMIN_FORM: [u16; 7] = [403, 403, 403, 403, 303, 403, 403];
 const AUDITOR: [u16; 7] = [403, 403, 403, 403, 403, 200, 403];
 const CDAO: [u16; 7] = [403, 403, 200, 403, 403, 403, 403];
+const CDAO_ANALYST: [u16; 7] = [403, 403, 200, 403, 403, 403, 200];
 const MEMBER: [u16; 7] = [403, 403, 403, 200, 403, 403, 403];
 const REPORTING: [u16; 7] = [200, 200, 403, 403, 403, 403, 403];
 /// A case of the reporter's: the reporting side may see it but not act as the CDAO team;
@@ -565,6 +566,23 @@ fn rows(app: &TestApp, i: &Ids) -> Vec<Row> {
             [200, 200, 200, 403, 403, 403, 200],
         ),
         api_get("/api/v1/cases.csv", "/api/v1/cases.csv", CDAO),
+        // The oversight datasets (issue 12): the lead CDAO team and national analysts.
+        api_get(
+            "/api/v1/stats",
+            "/api/v1/stats?group_by=online_service",
+            CDAO_ANALYST,
+        ),
+        api_get(
+            "/api/v1/stats",
+            "/api/v1/stats?group_by=cbpm_setting",
+            CDAO_ANALYST,
+        ),
+        api_get("/api/v1/stats/cdlo", "/api/v1/stats/cdlo", CDAO_ANALYST),
+        api_get(
+            "/api/v1/stats/spc",
+            "/api/v1/stats/spc?measure=opioid_harm",
+            CDAO_ANALYST,
+        ),
         // ---- API: sharing and alerts ----------------------------------------------------------
         api_post(
             "/api/v1/cases/{id}/shares/preview",
@@ -1073,6 +1091,44 @@ fn rows(app: &TestApp, i: &Ids) -> Vec<Row> {
             "/statistics.csv",
             "/statistics.csv?group_by=month",
             [200, 200, 200, 403, 403, 403, 200],
+        ),
+        page(
+            "/statistics/online-prescribing",
+            "/statistics/online-prescribing",
+            CDAO_ANALYST,
+        ),
+        page("/statistics/cbpm", "/statistics/cbpm", CDAO_ANALYST),
+        page("/statistics/cdlo", "/statistics/cdlo", CDAO_ANALYST),
+        page("/statistics/cdlo.csv", "/statistics/cdlo.csv", CDAO_ANALYST),
+        page("/statistics/opioids", "/statistics/opioids", CDAO_ANALYST),
+        page(
+            "/statistics/opioids.csv",
+            "/statistics/opioids.csv?measure=all_incidents",
+            CDAO_ANALYST,
+        ),
+        form(
+            "/statistics/opioids/initiatives",
+            "/statistics/opioids/initiatives",
+            &[],
+            [403, 403, 422, 403, 403, 403, 403],
+        ),
+        // The prescriber view: the lead CDAO team only.
+        page("/prescribers", "/prescribers", CDAO),
+        form(
+            "/prescribers",
+            "/prescribers",
+            &[],
+            [403, 403, 422, 403, 403, 403, 403],
+        ),
+        page(
+            "/prescribers/{kind}/{digest}",
+            format!("/prescribers/gmc/{}", "0".repeat(64)),
+            CDAO,
+        ),
+        page(
+            "/cases/{id}/prescriber",
+            format!("/cases/{gm_concern}/prescriber"),
+            [403, 403, 303, 404, 404, 404, 404],
         ),
         // ---- Pages: members' alerts ------------------------------------------------------------
         page("/alerts", "/alerts", MEMBER),

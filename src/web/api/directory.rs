@@ -249,7 +249,7 @@ pub async fn reset_mfa(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(post, path = "/api/v1/users/{id}/approve", tag = "directory", params(("id" = Uuid, Path)),
+#[utoipa::path(post, operation_id = "approve_user", path = "/api/v1/users/{id}/approve", tag = "directory", params(("id" = Uuid, Path)),
     description = "Approves an account waiting for a second person (`status: pending_approval`): a `cdao`, `member` or `org_lead` account made by an admin or changed into such a role. Another admin may approve any; a CDAO of one of its areas may approve `cdao` and `member` accounts; whoever made the change may not (403). Its invitation link works from then on. 404 for an account the caller cannot see; 409 if it is not waiting.",
     responses((status = 200, body = dir::User), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn approve_user(

@@ -55,6 +55,7 @@ the same key with another body is 409.",
         params::AssigneeFilter,
         crate::domain::report::CaseStatus,
         crate::domain::report::Schedule,
+        crate::domain::stats::Measure,
         crate::domain::report::Harm,
         crate::domain::triage::Priority,
         crate::domain::directory::Sector,
@@ -459,6 +460,9 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(triage::decide))
         .routes(routes!(stats::stats))
         .routes(routes!(stats::cases_csv))
+        .routes(routes!(stats::responsiveness))
+        .routes(routes!(stats::cdlo))
+        .routes(routes!(stats::spc))
         .routes(routes!(shares::create, shares::list))
         .routes(routes!(shares::preview))
         .routes(routes!(shares::approve))
@@ -469,7 +473,6 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(shares::acknowledge))
         .routes(routes!(shares::respond))
         .routes(routes!(shares::attachment))
-        .routes(routes!(shares::responsiveness))
         .routes(routes!(rights::create_subject_access))
         .routes(routes!(rights::download_subject_access))
         .routes(routes!(rights::request_erasure))

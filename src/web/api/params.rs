@@ -131,7 +131,8 @@ pub struct AlertQuery {
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)]
 pub struct StatsParams {
-    /// month, category, schedule, sector, harm, drug, kind or status (default category).
+    /// month, category, schedule, sector, harm, drug, kind, status, online_service,
+    /// prescriber_country, cbpm_issue, cbpm_prescriber_type or cbpm_setting (default category).
     group_by: Option<String>,
     #[param(format = Date, value_type = Option<String>)]
     from: Option<String>,
@@ -216,4 +217,26 @@ pub struct AuditQuery {
 #[allow(dead_code)]
 pub struct ReturnQuery {
     year: Option<i32>,
+}
+
+/// The chart of `GET /api/v1/stats/spc`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct SpcParams {
+    /// The outcome measure.
+    measure: crate::domain::stats::Measure,
+    /// One area (CDAOs: one of theirs); England when left out (analysts).
+    area_id: Option<Uuid>,
+    /// The reporting organisations' sector, like community_pharmacy.
+    sector: Option<Sector>,
+}
+
+/// The cover of `GET /api/v1/stats/cdlo`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct AreaParams {
+    /// One area (CDAOs: one of theirs); every area the caller may see when left out.
+    area_id: Option<Uuid>,
 }

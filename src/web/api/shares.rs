@@ -197,29 +197,3 @@ pub async fn attachment(
     let (name, ct, data) = shares::alert_attachment(&state, &actor, id, att).await?;
     Ok(crate::web::api::cases::download(&name, &ct, data))
 }
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct ResponsivenessList {
-    pub items: Vec<sdb::Responsiveness>,
-}
-
-#[utoipa::path(get, operation_id = "get_member_responsiveness", path = "/api/v1/stats/responsiveness", tag = "statistics",
-    description = "Per member organisation: alerts received, acknowledged on time, median hours to acknowledge and to respond. CDAOs: their areas; analysts: national.",
-    responses((status = 200, body = ResponsivenessList), (status = 403, body = Problem)))]
-pub async fn responsiveness(
-    State(state): State<AppState>,
-    actor: Actor,
-) -> AppResult<Json<ResponsivenessList>> {
-    let items = match actor.role {
-        crate::domain::directory::Role::Cdao => {
-            sdb::responsiveness(&state.db, Some(&actor.area_ids)).await?
-        }
-        crate::domain::directory::Role::Analyst => sdb::responsiveness(&state.db, None).await?,
-        _ => {
-            return Err(AppError::Forbidden(
-                "Your role does not allow you to see member responsiveness.".into(),
-            ));
-        }
-    };
-    Ok(Json(ResponsivenessList { items }))
-}

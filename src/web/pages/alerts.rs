@@ -279,6 +279,11 @@ pub fn sections(a: &AlertView) -> (Rows, Rows, Vec<PersonRows>) {
                     .to_string(),
             ));
         }
+        // Online prescribing from outside the UK and CBPM facts (issue 12).
+        report_rows.extend(crate::web::pages::report_facts::flat_rows(
+            r.online_supply.as_ref(),
+            r.cbpm.as_ref(),
+        ));
     }
     let persons = a
         .persons

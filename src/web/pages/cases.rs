@@ -237,6 +237,8 @@ struct CasePage {
     attachments: Vec<AttachmentRow>,
     timeline: Vec<EventRow>,
     has_persons: bool,
+    /// Prescriber codes of the case reported at 3 or more work addresses: (text, link).
+    prescriber_spread: Vec<(String, String)>,
     matches: Vec<MatchView>,
     visible_matches: usize,
     links: Vec<LinkView>,
@@ -1063,6 +1065,10 @@ async fn render(
         alleged = pc.status == crate::domain::report::ConcernStatus::Alleged;
         concern_status = pc.status.label().to_string();
     }
+    // Online prescribing from outside the UK and CBPM facts (issue 12).
+    for (key, lines) in crate::web::pages::report_facts::report_rows(&c.report) {
+        report_rows.push(row(&key, lines));
+    }
     if report_rows.is_empty() {
         report_rows.push(row(
             "Report",
@@ -1115,6 +1121,24 @@ async fn render(
         .map(|a| (a.id, a.filename.clone()))
         .collect();
 
+    // A prescriber code of the case reported at many work addresses (issue 12).
+    let prescriber_spread: Vec<(String, String)> = if own && !c.persons.is_empty() {
+        crate::prescribers::spread_codes_of_case(state, actor, id)
+            .await?
+            .into_iter()
+            .map(|s| {
+                (
+                    format!(
+                        "This prescriber code has been reported at {} different work addresses in {} reports in your areas.",
+                        s.addresses, s.reports
+                    ),
+                    s.href,
+                )
+            })
+            .collect()
+    } else {
+        vec![]
+    };
     // Matches (persons only), with what the team may see of each.
     let mut matches = Vec::new();
     if own && !c.persons.is_empty() {
@@ -1397,6 +1421,7 @@ async fn render(
                 .collect(),
             timeline,
             has_persons: !c.persons.is_empty(),
+            prescriber_spread,
             visible_matches: matches.iter().filter(|x| x.case_id.is_some()).count(),
             matches,
             links,

@@ -282,6 +282,8 @@ struct DashboardPage {
     overdue: Vec<CaseRow>,
     newest: Vec<CaseRow>,
     show_area: bool,
+    /// Prescriber codes of the areas reported at 3 or more work addresses: (text, link).
+    prescriber_spread: Vec<(String, String)>,
 }
 
 /// Monday 00:00 of the current UK week, as the case list's `from` filter reads a date.
@@ -411,7 +413,21 @@ pub async fn dashboard(state: &AppState, auth: &RequestAuth, actor: &Actor) -> A
         format!("{}: case dashboard", and_list(&names))
     };
     let flash = take_flash(state, auth).await?;
+    let prescriber_spread = crate::prescribers::spread_codes(state, actor)
+        .await?
+        .into_iter()
+        .map(|s| {
+            (
+                format!(
+                    "A prescriber code reported at {} different work addresses, in {} reports",
+                    s.addresses, s.reports
+                ),
+                s.href,
+            )
+        })
+        .collect();
     page(&DashboardPage {
+        prescriber_spread,
         layout: for_actor(actor, heading.clone(), "/"),
         flash,
         heading,

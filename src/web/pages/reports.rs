@@ -47,6 +47,7 @@ use crate::web::extract::{PageForm, Params, PathId};
 use crate::web::layout::{Layout, for_actor};
 use crate::web::pages::account::{uk_date, uk_time};
 use crate::web::pages::auth::{page, page_with_status, redirect};
+use crate::web::pages::report_facts::{self, FactsForm};
 use crate::web::session::{RequestAuth, set_flash, take_flash};
 
 // =============================================================================================
@@ -817,6 +818,23 @@ fn schedule_text(code: &str, class: Option<&str>) -> String {
     }
 }
 
+/// The online supply and CBPM parts of a report as summary lists.
+fn facts_sections(
+    online: Option<&crate::domain::oversight::OnlineSupply>,
+    cbpm: Option<&crate::domain::oversight::Cbpm>,
+) -> Vec<Section> {
+    report_facts::sections(online, cbpm)
+        .into_iter()
+        .map(|(heading, rows)| Section {
+            heading: heading.into(),
+            rows: rows
+                .into_iter()
+                .map(|(key, lines, field)| row(&key, lines, field))
+                .collect(),
+        })
+        .collect()
+}
+
 /// An incident as summary lists; `drug_anchor(i)` is the form field of its i-th drug.
 fn incident_sections(inc: &Incident, drug_anchor: &dyn Fn(usize) -> String) -> Vec<Section> {
     let mut when = vec![long_date(inc.occurred_on)];
@@ -861,10 +879,7 @@ fn incident_sections(inc: &Incident, drug_anchor: &dyn Fn(usize) -> String) -> V
         }
         let mut r = row(&format!("Drug {}", i + 1), lines, &drug_anchor(i));
         if d.high_dose == Some(true) {
-            r.tags.push((
-                "High dose: 120 mg or more oral morphine a day".into(),
-                "red".into(),
-            ));
+            r.tags.push(("High dose of opioid".into(), "red".into()));
         }
         drugs.push(r);
     }
@@ -925,6 +940,12 @@ fn incident_sections(inc: &Incident, drug_anchor: &dyn Fn(usize) -> String) -> V
             ],
         },
     ]
+    .into_iter()
+    .chain(facts_sections(
+        inc.online_supply.as_ref(),
+        inc.cbpm.as_ref(),
+    ))
+    .collect()
 }
 
 /// A person-of-concern report as summary lists; `identity` only for those who may see it.
@@ -1023,6 +1044,7 @@ fn person_sections(
             row("Linked reports", linked_lines, "linked_case_ids"),
         ],
     });
+    sections.extend(facts_sections(pc.online_supply.as_ref(), pc.cbpm.as_ref()));
     sections
 }
 
@@ -1085,6 +1107,8 @@ const INCIDENT_ORDER: &[&str] = &[
     "discovered_on",
     "location",
     "categories",
+    "online_supply",
+    "cbpm",
     "drugs",
     "harm",
     "near_miss",
@@ -1111,7 +1135,9 @@ const DRUG_PARTS: &[&str] = &[
 ];
 
 fn incident_anchor(field: &str) -> Option<String> {
-    if field.starts_with("categories[") {
+    if let Some(a) = report_facts::anchor(field) {
+        Some(a)
+    } else if field.starts_with("categories[") {
         Some("categories".into())
     } else if field == "drugs" {
         Some("drugs[0].drug_id".into())
@@ -1254,6 +1280,8 @@ fn read_incident(p: &Posted) -> IncidentDraft {
     let categories = p.all("categories");
     IncidentDraft {
         input: IncidentInput {
+            online_supply: report_facts::online_supply_input(p, &categories),
+            cbpm: report_facts::cbpm_input(p, &categories, false),
             occurred_on,
             occurred_time: p.opt("occurred_time"),
             discovered_on,
@@ -1279,10 +1307,11 @@ fn check_incident(
     cat: &Catalogue,
     draft: &mut IncidentDraft,
 ) -> Option<Incident> {
-    match draft
-        .input
-        .parse(reports::uk_today(state), &|id| cat.find(id))
-    {
+    match draft.input.parse_at(
+        reports::uk_today(state),
+        &|id| cat.find(id),
+        state.config.high_dose_ome_mg,
+    ) {
         Ok(inc) if draft.problems.is_empty() => Some(inc),
         Ok(_) => None,
         Err(errors) => {
@@ -1391,6 +1420,7 @@ struct IncidentFormPage {
     harm_choices: Vec<Choice>,
     form_action: &'static str,
     identity_checked: bool,
+    facts: FactsForm,
 }
 
 fn harm_choices() -> Vec<Choice> {
@@ -1511,6 +1541,7 @@ async fn incident_form(
             harm_choices: harm_choices(),
             form_action: "/reports/new/incident",
             identity_checked: p.trimmed("identity_checked") == "yes",
+            facts: FactsForm::new(p, &p.all("categories"), true),
         },
     )
 }
@@ -1627,18 +1658,22 @@ const PERSON_ORDER: &[&str] = &[
     "person.job_role",
     "person.work_addresses",
     "concern_categories",
+    "online_supply",
     "provenance",
     "status",
     "description",
     "identity_checked",
     "linked_case_ids",
+    "cbpm",
 ];
 const PERSON_DATES: &[&str] = &["person.date_of_birth"];
 const MAX_REGISTRATIONS: usize = 3;
 const MAX_ADDRESSES: usize = 3;
 
 fn person_anchor(field: &str) -> Option<String> {
-    if field.starts_with("concern_categories[") {
+    if let Some(a) = report_facts::anchor(field) {
+        Some(a)
+    } else if field.starts_with("concern_categories[") {
         Some("concern_categories".into())
     } else if field.starts_with("linked_case_ids") {
         Some("linked_case_ids".into())
@@ -1695,6 +1730,8 @@ fn read_person(p: &Posted) -> PersonDraft {
         }
     }
     let categories = p.all("concern_categories");
+    let online_supply = report_facts::online_supply_input(p, &categories);
+    let cbpm = report_facts::cbpm_input(p, &categories, true);
     PersonDraft {
         input: PersonConcernInput {
             subject_type: p.opt("subject_type"),
@@ -1712,6 +1749,8 @@ fn read_person(p: &Posted) -> PersonDraft {
             status: p.opt("status"),
             description: p.opt("description"),
             linked_case_ids: Some(linked),
+            online_supply,
+            cbpm,
         },
         problems,
         reg_rows,
@@ -1846,6 +1885,7 @@ struct PersonFormPage {
     linked_options: Vec<(String, String)>,
     form_action: &'static str,
     identity_checked: bool,
+    facts: FactsForm,
 }
 
 struct PersonExtras {
@@ -1984,6 +2024,7 @@ async fn person_form(
             linked_options,
             form_action: "/reports/new/person-concern",
             identity_checked: p.trimmed("identity_checked") == "yes",
+            facts: FactsForm::new(p, &p.all("concern_categories"), false),
         },
     )
 }

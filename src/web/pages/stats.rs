@@ -11,15 +11,13 @@ use axum::response::Response;
 use chrono::{Datelike, NaiveDate};
 use uuid::Uuid;
 
-use crate::db::stats::{self as sdb, GroupBy, Highlights};
 use crate::domain::directory::Role;
 use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
 use crate::policy::{self, Actor, StatsScope};
 use crate::state::AppState;
-use crate::web::api::stats::{
-    StatItem, Stats, StatsQuery, compute, csv_response, parse_stats_query,
-};
+use crate::statistics::{self, GroupBy, HighlightCounts, StatItem, Stats, StatsQuery};
+use crate::web::api::stats::{csv_response, parse_stats_query};
 use crate::web::charts::{self, ChartSpec, Datum, Orientation, Svg};
 use crate::web::extract::Params;
 use crate::web::layout::{Layout, for_actor};
@@ -68,6 +66,8 @@ struct StatisticsPage {
     f: Posted,
     scope_text: String,
     suppressed: bool,
+    /// For an analyst who chose dates: the whole months counted, in words.
+    period_text: String,
     area_options: Vec<(String, String)>,
     highlights: Vec<Highlight>,
     sections: Vec<Section>,
@@ -77,21 +77,20 @@ struct StatisticsPage {
     returns_summary: String,
     /// Member organisations' responsiveness to alerts (CDAOs: their areas; analysts: national).
     responsiveness: Vec<Vec<String>>,
+    /// Links to the oversight pages (CDAOs and analysts).
+    show_oversight: bool,
+    /// A link to the prescriber look-up (CDAOs).
+    show_prescribers: bool,
 }
 
-fn count_text(n: Option<i64>) -> String {
+pub(crate) fn count_text(n: Option<i64>) -> String {
     match n {
         Some(n) => n.to_string(),
         None => "fewer than 5".into(),
     }
 }
 
-/// A count as an analyst may see it: 1 to 4 is suppressed.
-fn suppressed(n: i64, suppress: bool) -> Option<i64> {
-    (!(suppress && (1..5).contains(&n))).then_some(n)
-}
-
-fn short_month(key: &str) -> String {
+pub(crate) fn short_month(key: &str) -> String {
     NaiveDate::parse_from_str(&format!("{key}-01"), "%Y-%m-%d")
         .map(|d| d.format("%b %Y").to_string())
         .unwrap_or_else(|_| key.to_string())
@@ -127,11 +126,11 @@ fn quarter_text((year, quarter): (i32, i16)) -> String {
     format!("Q{quarter} {year} ({months})")
 }
 
-struct GroupSpec {
-    group: GroupBy,
-    heading: &'static str,
-    item: &'static str,
-    orientation: Orientation,
+pub(crate) struct GroupSpec {
+    pub group: GroupBy,
+    pub heading: &'static str,
+    pub item: &'static str,
+    pub orientation: Orientation,
 }
 
 const GROUPS: &[GroupSpec] = &[
@@ -175,7 +174,7 @@ const GROUPS: &[GroupSpec] = &[
 
 /// The items of a grouping, with suppressed counts last and in alphabetical order: the
 /// query sorts by count, and that order would tell which suppressed count is larger.
-fn neutral_order(stats: &Stats, group: GroupBy) -> Vec<StatItem> {
+pub(crate) fn neutral_order(stats: &Stats, group: GroupBy) -> Vec<StatItem> {
     if group == GroupBy::Month {
         return stats.items.clone();
     }
@@ -186,7 +185,7 @@ fn neutral_order(stats: &Stats, group: GroupBy) -> Vec<StatItem> {
     shown
 }
 
-fn section(spec: &GroupSpec, stats: &Stats, keep: &str) -> Section {
+pub(crate) fn section(spec: &GroupSpec, stats: &Stats, keep: &str) -> Section {
     let mut items = neutral_order(stats, spec.group);
     let mut note = String::new();
     if spec.group == GroupBy::Drug && items.len() > TOP_DRUGS {
@@ -252,7 +251,7 @@ fn section(spec: &GroupSpec, stats: &Stats, keep: &str) -> Section {
 }
 
 /// What the statistics page's form says about a bad value.
-fn stats_error(field: &str, message: &str) -> (String, String) {
+pub(crate) fn stats_error(field: &str, message: &str) -> (String, String) {
     let text = match field {
         "from" => "From must be a real date, like 2026-01-01".to_string(),
         "to" => "To must be a real date, like 2026-12-31".to_string(),
@@ -303,27 +302,28 @@ pub async fn statistics(
     let keep = crate::web::pages::cdao::query_without(&params, &["group_by"]);
     let mut highlights = Vec::new();
     let mut sections = Vec::new();
-    if let (Some(q), Some(scope)) = (&query, &scope) {
+    let mut period_text = String::new();
+    if let Some(q) = &query {
         let at = |group: GroupBy| StatsQuery {
             group,
             period: q.period.clone(),
             area_id: q.area_id,
+            population: statistics::Population::All,
         };
         let qs: Vec<StatsQuery> = GROUPS.iter().map(|g| at(g.group)).collect();
         let (h, month, category, schedule, sector, harm, drug) = tokio::try_join!(
-            async {
-                sdb::highlights(&state.db, scope, &q.period)
-                    .await
-                    .map_err(AppError::from)
-            },
-            compute(&state, &actor, &qs[0]),
-            compute(&state, &actor, &qs[1]),
-            compute(&state, &actor, &qs[2]),
-            compute(&state, &actor, &qs[3]),
-            compute(&state, &actor, &qs[4]),
-            compute(&state, &actor, &qs[5]),
+            statistics::highlights(&state, &actor, q.area_id, &q.period),
+            statistics::stats(&state, &actor, &qs[0]),
+            statistics::stats(&state, &actor, &qs[1]),
+            statistics::stats(&state, &actor, &qs[2]),
+            statistics::stats(&state, &actor, &qs[3]),
+            statistics::stats(&state, &actor, &qs[4]),
+            statistics::stats(&state, &actor, &qs[5]),
         )?;
-        highlights = highlight_cards(&h, suppress);
+        if suppress {
+            period_text = whole_months_text(month.from, month.to);
+        }
+        highlights = highlight_cards(&h, state.config.high_dose_ome_mg);
         for (spec, stats) in GROUPS
             .iter()
             .zip([&month, &category, &schedule, &sector, &harm, &drug])
@@ -334,30 +334,30 @@ pub async fn statistics(
     // How member organisations respond to alerts (CQC asks every police force to check its
     // CD liaison officer cover).
     let responsiveness = match actor.role {
-        Role::Cdao | Role::Analyst => {
-            let areas = (actor.role == Role::Cdao).then(|| actor.area_ids.clone());
-            crate::db::shares::responsiveness(&state.db, areas.as_deref())
-                .await?
-                .into_iter()
-                .map(|r| {
-                    let hours = |h: Option<f64>| {
-                        h.map(|h| format!("{h:.1} hours"))
-                            .unwrap_or_else(|| "—".into())
-                    };
-                    vec![
-                        r.organisation_name,
-                        crate::domain::directory::Sector::parse(&r.sector)
-                            .map(|x| x.label())
-                            .unwrap_or("")
-                            .to_string(),
-                        r.alerts_received.to_string(),
-                        format!("{} of {}", r.acknowledged_on_time, r.alerts_received),
-                        hours(r.median_hours_to_acknowledge),
-                        hours(r.median_hours_to_respond),
-                    ]
-                })
-                .collect()
-        }
+        Role::Cdao | Role::Analyst => statistics::responsiveness(&state, &actor)
+            .await?
+            .into_iter()
+            .map(|r| {
+                let hours = |h: Option<f64>| {
+                    h.map(|h| format!("{h:.1} hours"))
+                        .unwrap_or_else(|| "—".into())
+                };
+                vec![
+                    r.organisation_name,
+                    crate::domain::directory::Sector::parse(&r.sector)
+                        .map(|x| x.label())
+                        .unwrap_or("")
+                        .to_string(),
+                    count_text(r.alerts_received),
+                    match (r.acknowledged_on_time, r.alerts_received) {
+                        (Some(on_time), Some(received)) => format!("{on_time} of {received}"),
+                        (None, _) | (_, None) => "fewer than 5".into(),
+                    },
+                    hours(r.median_hours_to_acknowledge),
+                    hours(r.median_hours_to_respond),
+                ]
+            })
+            .collect(),
         _ => vec![],
     };
     // Quarterly occurrence returns: the CDAO's areas (or the one chosen).
@@ -371,7 +371,7 @@ pub async fn statistics(
             _ => actor.area_ids.clone(),
         };
         let since = quarters.first().map(|q| q.0).unwrap_or(2026);
-        let status = sdb::return_status(&state.db, &return_areas, since).await?;
+        let status = statistics::return_status(&state, &actor, &return_areas, since).await?;
         let latest = quarters.last().copied();
         let mut returned_latest = 0;
         for o in &status {
@@ -447,6 +447,7 @@ pub async fn statistics(
             f: Posted(params.0.clone()),
             scope_text,
             suppressed: suppress,
+            period_text,
             area_options,
             highlights,
             sections,
@@ -455,14 +456,16 @@ pub async fn statistics(
             returns,
             returns_summary,
             responsiveness,
+            show_oversight: policy::dataset_scope(&actor, policy::Dataset::Oversight, None).is_ok(),
+            show_prescribers: crate::access::cdao_areas(&actor).is_ok(),
         },
     )
 }
 
-fn highlight_cards(h: &Highlights, suppress: bool) -> Vec<Highlight> {
-    let card = |title: &str, n: i64, description: &str| Highlight {
+fn highlight_cards(h: &HighlightCounts, high_dose_mg: f64) -> Vec<Highlight> {
+    let card = |title: &str, n: Option<i64>, description: &str| Highlight {
         title: title.into(),
-        count_text: count_text(suppressed(n, suppress)),
+        count_text: count_text(n),
         description: description.into(),
     };
     vec![
@@ -480,7 +483,10 @@ fn highlight_cards(h: &Highlights, suppress: bool) -> Vec<Highlight> {
         card(
             "High-dose opioids",
             h.high_dose_opioids,
-            "Reports with an opioid dose of 120 mg oral morphine equivalent a day or more.",
+            &format!(
+                "Reports with an opioid dose of {} mg oral morphine equivalent a day or more.",
+                mg_text(high_dose_mg)
+            ),
         ),
         card(
             "Persons of concern",
@@ -490,6 +496,26 @@ fn highlight_cards(h: &Highlights, suppress: bool) -> Vec<Highlight> {
     ]
 }
 
+/// A dose in mg without a needless ".0".
+pub fn mg_text(mg: f64) -> String {
+    if mg.fract() == 0.0 {
+        format!("{mg:.0}")
+    } else {
+        format!("{mg}")
+    }
+}
+
+/// "1 October 2026 to 31 October 2026": the whole months an analyst's figures cover.
+pub fn whole_months_text(from: Option<NaiveDate>, to: Option<NaiveDate>) -> String {
+    let d = |x: NaiveDate| x.format("%-d %B %Y").to_string();
+    match (from, to) {
+        (Some(f), Some(t)) => format!("{} to {}", d(f), d(t)),
+        (Some(f), None) => format!("{} onwards", d(f)),
+        (None, Some(t)) => format!("up to {}", d(t)),
+        (None, None) => String::new(),
+    }
+}
+
 /// One grouping as CSV (labels and counts; suppressed counts left empty for analysts).
 pub async fn csv(
     State(state): State<AppState>,
@@ -497,7 +523,7 @@ pub async fn csv(
     params: Params,
 ) -> AppResult<Response> {
     let q = parse_stats_query(&params, GroupBy::Category)?;
-    let stats = compute(&state, &actor, &q).await?;
+    let stats = statistics::stats(&state, &actor, &q).await?;
     let mut w = crate::csv_export::SafeWriter::new();
     let io = |e: csv::Error| AppError::Internal(e.into());
     w.write_record(["key", "label", "count", "suppressed"])
