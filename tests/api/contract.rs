@@ -750,10 +750,10 @@ async fn every_reference_of_the_document_resolves_and_every_operation_is_named()
     fn walk(doc: &Value, v: &Value, at: &str, bad: &mut Vec<String>) {
         match v {
             Value::Object(m) => {
-                if let Some(r) = m.get("$ref").and_then(Value::as_str) {
-                    if doc.pointer(r.trim_start_matches('#')).is_none() {
-                        bad.push(format!("{at}: {r}"));
-                    }
+                if let Some(r) = m.get("$ref").and_then(Value::as_str)
+                    && doc.pointer(r.trim_start_matches('#')).is_none()
+                {
+                    bad.push(format!("{at}: {r}"));
                 }
                 for (k, x) in m {
                     walk(doc, x, &format!("{at}/{k}"), bad);
