@@ -1,34 +1,21 @@
 //! CD Concerns: reporting, triage and routing of controlled-drug concerns (see README.md).
 
-pub mod access;
-pub mod accounts;
-pub mod attachments;
-pub mod audit;
+pub mod app;
 pub mod auth;
 pub mod config;
 pub mod crypto;
 pub mod csv_export;
-pub mod db;
-pub mod demo;
-pub mod directory;
-pub mod disclosure;
 pub mod domain;
-pub mod erasure;
 pub mod error;
-pub mod jobs;
-pub mod oversight;
 pub mod pgcluster;
-pub mod policy;
-pub mod prescribers;
+
 pub mod ratelimit;
-pub mod reports;
-pub mod retention;
-pub mod returns;
-pub mod shares;
-pub mod startup;
-pub mod state;
-pub mod statistics;
-pub mod subject_access;
 pub mod telemetry;
-pub mod triage;
 pub mod web;
+
+// The services keep their short paths (`crate::shares`, `cdconcerns::reports`, …).
+pub use app::{
+    access, accounts, attachments, audit, demo, directory, disclosure, erasure, jobs, oversight,
+    policy, prescribers, records, reports, retention, returns, seed, shares, startup, state,
+    statistics, subject_access, triage,
+};

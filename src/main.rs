@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 use tokio::net::TcpListener;
 
 use cdconcerns::config::Config;
-use cdconcerns::{audit, db, demo, directory, startup, telemetry};
+use cdconcerns::{audit, demo, directory, startup, telemetry};
 
 #[derive(Parser)]
 #[command(
@@ -123,7 +123,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         }
         Command::Migrate => {
             let url = startup::database_url(&config).await?;
-            db::migrate(&url).await?;
+            startup::migrate(&url).await?;
             println!("Migrations applied.");
         }
         Command::Demo => {
@@ -170,7 +170,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             command: AuditCommand::Verify,
         } => {
             let url = startup::database_url(&config).await?;
-            let pool = db::connect(&url, 2).await?;
+            let pool = startup::connect(&url, 2).await?;
             let v = audit::verify(&pool).await?;
             if v.ok {
                 println!(
@@ -193,7 +193,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             command: RetentionCommand::Run { dry_run },
         } => {
             let url = startup::database_url(&config).await?;
-            let pool = db::connect(&url, 2).await?;
+            let pool = startup::connect(&url, 2).await?;
             let periods = config.retention();
             match cdconcerns::retention::run(&pool, periods, chrono::Utc::now(), dry_run).await? {
                 Some(report) => println!("{report}"),

@@ -33,9 +33,8 @@ pub async fn record(State(state): State<AppState>, req: Request, next: Next) -> 
         .and_then(|a| a.actor.as_ref())
         .map(|a| a.user_id);
     if let (Some(route), Some(actor)) = (route, actor)
-        && let Err(e) = crate::audit::record_refusal(
-            &state.db,
-            state.now(),
+        && let Err(e) = crate::audit::refused(
+            &state,
             actor,
             &route,
             &method,

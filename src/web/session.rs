@@ -7,12 +7,10 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use chrono::TimeDelta;
 use uuid::Uuid;
 
-use crate::auth;
+use crate::app::sessions;
 use crate::crypto;
-use crate::db;
 use crate::error::AppError;
 use crate::policy::Actor;
 use crate::state::AppState;
@@ -112,7 +110,6 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
 }
 
 async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<RequestAuth, AppError> {
-    let now = state.now();
     let mut ctx = RequestAuth::default();
     if let Some(value) = headers.get(AUTHORIZATION) {
         // A request that presents a token is judged by the token alone.
@@ -126,42 +123,17 @@ async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<RequestAuth, A
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .ok_or(AppError::Unauthorized)?;
-        let found = db::sessions::load_token(&state.db, &crypto::sha256(token.as_bytes()), now)
-            .await?
-            .ok_or(AppError::Unauthorized)?;
-        state
-            .api_limiter
-            .check(&found.token_id.to_string())
-            .map_err(|retry_after_secs| AppError::TooManyRequests { retry_after_secs })?;
-        if found
-            .last_used_at
-            .is_none_or(|t| now - t > TimeDelta::minutes(1))
-        {
-            db::sessions::touch_token(&state.db, found.token_id, now).await?;
-        }
-        ctx.actor = Some(found.actor);
+        ctx.actor = Some(sessions::by_token(state, token).await?);
         return Ok(ctx);
     }
     let Some(sid) = read_cookie(headers, cookie_name(state)) else {
         return Ok(ctx);
     };
     let hash = crypto::sha256(sid.as_bytes());
-    let Some(s) = db::sessions::load_session(&state.db, &hash).await? else {
+    let Some(s) = sessions::by_session(state, &hash).await? else {
         ctx.session_expired = true;
         return Ok(ctx);
     };
-    let timed_out = now - s.last_seen_at > auth::IDLE_TIMEOUT
-        || now - s.created_at > auth::ABSOLUTE_TIMEOUT
-        || (!s.mfa_verified && now - s.created_at > auth::MFA_PENDING_TIMEOUT);
-    if timed_out {
-        let mut conn = state.db.acquire().await?;
-        db::sessions::delete_session(&mut conn, &hash).await?;
-        ctx.session_expired = true;
-        return Ok(ctx);
-    }
-    if now - s.last_seen_at > TimeDelta::minutes(1) {
-        db::sessions::touch_session(&state.db, &hash, now).await?;
-    }
     if s.mfa_verified {
         ctx.actor = Some(s.actor);
     } else {
@@ -226,7 +198,7 @@ pub async fn set_flash(
         if let Some(obj) = data.as_object_mut() {
             obj.insert("flash".into(), serde_json::Value::String(message.into()));
         }
-        db::sessions::set_session_data(&state.db, hash, &data).await?;
+        sessions::set_data(state, hash, &data).await?;
     }
     Ok(())
 }
@@ -247,6 +219,6 @@ pub async fn take_flash(state: &AppState, auth: &RequestAuth) -> Result<Option<S
     if let Some(obj) = data.as_object_mut() {
         obj.remove("flash");
     }
-    db::sessions::set_session_data(&state.db, hash, &data).await?;
+    sessions::set_data(state, hash, &data).await?;
     Ok(Some(msg))
 }

@@ -18,8 +18,9 @@ use uuid::Uuid;
 
 use cdconcerns::auth::{self, Totp};
 use cdconcerns::config::{Config, Secret};
-use cdconcerns::db::{self, directory as dir};
 use cdconcerns::domain::directory::Role;
+use cdconcerns::seed as dir;
+use cdconcerns::startup as db;
 use cdconcerns::state::{AppState, ManualClock};
 
 pub const PASSWORD: &str = "correct horse battery staple";
@@ -256,11 +257,11 @@ impl TestApp {
                 .unwrap();
         }
         let (session, session_hash) = cdconcerns::crypto::new_token("").unwrap();
-        db::sessions::create_session(&mut tx, &session_hash, id, true, now)
+        dir::create_session(&mut tx, &session_hash, id, true, now)
             .await
             .unwrap();
         let (token, token_hash) = cdconcerns::crypto::new_token("cdc_").unwrap();
-        db::sessions::insert_token(
+        dir::insert_token(
             &mut tx,
             Uuid::now_v7(),
             id,

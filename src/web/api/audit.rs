@@ -104,11 +104,12 @@ fn decode_cursor(c: &str) -> Option<(DateTime<Utc>, Uuid)> {
 /// One page of events, newest first, and the cursor for the next.
 pub async fn page(
     state: &AppState,
+    actor: &Actor,
     f: &AuditFilter,
 ) -> AppResult<(Vec<AuditItem>, Option<String>)> {
     let mut probe = f.clone();
     probe.limit = f.limit + 1;
-    let mut items = audit::search(&state.db, &probe).await?;
+    let mut items = audit::read(state, actor, &probe).await?;
     let more = items.len() as i64 > f.limit;
     items.truncate(f.limit as usize);
     let next = if more {
@@ -129,10 +130,9 @@ pub async fn list(
 ) -> AppResult<Json<AuditList>> {
     policy::read_audit(&actor)?;
     let f = parse_filter(&params, 500)?;
-    let (items, next_cursor) = page(&state, &f).await?;
-    audit::record_alone(
-        &state.db,
-        state.now(),
+    let (items, next_cursor) = page(&state, &actor, &f).await?;
+    audit::note(
+        &state,
         Event::new(Some(actor.user_id), action::AUDIT_VIEWED, "audit", None)
             .details(json!({"results": items.len()})),
     )
@@ -144,13 +144,6 @@ pub async fn list(
     responses((status = 200, body = Verification), (status = 403, body = Problem)))]
 pub async fn verify(State(state): State<AppState>, actor: Actor) -> AppResult<Json<Verification>> {
     policy::read_audit(&actor)?;
-    let v = audit::verify(&state.db).await?;
-    audit::record_alone(
-        &state.db,
-        state.now(),
-        Event::new(Some(actor.user_id), action::AUDIT_VERIFIED, "audit", None)
-            .details(json!({"ok": v.ok, "events_checked": v.events_checked})),
-    )
-    .await?;
+    let v = audit::verify_for(&state, &actor).await?;
     Ok(Json(v))
 }

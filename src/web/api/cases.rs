@@ -11,8 +11,6 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::db::cases::{self as cdb, CaseFilter, CaseSummary};
-use crate::db::returns as rdb;
 use crate::domain::report::{
     CaseStatus, ConcernCategory, Drug, Harm, IncidentCategory, IncidentInput, PersonConcernInput,
     Schedule,
@@ -20,6 +18,8 @@ use crate::domain::report::{
 use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult, Problem};
 use crate::policy::Actor;
+use crate::records as rdb;
+use crate::records::{self as cdb, CaseFilter, CaseSummary};
 use crate::reports::{self, Submitted};
 use crate::returns::{self, ReturnInput};
 use crate::state::AppState;

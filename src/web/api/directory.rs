@@ -5,11 +5,11 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Serialize;
 
-use crate::db::directory as dir;
 use crate::directory::{self, AreaInput, OrganisationInput, UserInput};
 use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult, Problem};
-use crate::policy::{self, Actor};
+use crate::policy::Actor;
+use crate::records as dir;
 use crate::state::AppState;
 use crate::web::extract::PathId;
 use crate::web::extract::{ApiJson, Params};
@@ -23,7 +23,7 @@ pub struct AreaList {
     responses((status = 200, body = AreaList), (status = 401, body = Problem)))]
 pub async fn list_areas(State(state): State<AppState>, _actor: Actor) -> AppResult<Json<AreaList>> {
     Ok(Json(AreaList {
-        items: dir::list_areas(&state.db).await?,
+        items: directory::areas(&state).await?,
     }))
 }
 
@@ -47,11 +47,7 @@ pub async fn get_area(
     _actor: Actor,
     PathId(id): PathId,
 ) -> AppResult<Json<dir::Area>> {
-    Ok(Json(
-        dir::get_area(&state.db, id)
-            .await?
-            .ok_or(AppError::NotFound)?,
-    ))
+    Ok(Json(directory::area(&state, id).await?))
 }
 
 #[utoipa::path(patch, operation_id = "update_area", path = "/api/v1/areas/{id}", tag = "directory", params(("id" = Uuid, Path)), request_body = AreaInput,
@@ -80,7 +76,6 @@ pub async fn list_organisations(
     actor: Actor,
     params: Params,
 ) -> AppResult<Json<OrganisationList>> {
-    let scope = policy::org_scope(&actor)?;
     let mut e = FieldErrors::new();
     let area_id = params.uuid("area_id", &mut e);
     if !e.is_empty() {
@@ -92,7 +87,7 @@ pub async fn list_organisations(
         area_id,
     };
     Ok(Json(OrganisationList {
-        items: dir::list_organisations(&state.db, &scope, &filter).await?,
+        items: directory::organisations(&state, &actor, &filter).await?,
     }))
 }
 
@@ -116,12 +111,7 @@ pub async fn get_organisation(
     actor: Actor,
     PathId(id): PathId,
 ) -> AppResult<Json<dir::Organisation>> {
-    let scope = policy::org_scope(&actor).map_err(|_| AppError::NotFound)?;
-    Ok(Json(
-        dir::get_organisation(&state.db, &scope, id)
-            .await?
-            .ok_or(AppError::NotFound)?,
-    ))
+    Ok(Json(directory::organisation(&state, &actor, id).await?))
 }
 
 #[utoipa::path(patch, operation_id = "update_organisation", path = "/api/v1/organisations/{id}", tag = "directory", params(("id" = Uuid, Path)),
@@ -151,7 +141,6 @@ pub async fn list_users(
     actor: Actor,
     params: Params,
 ) -> AppResult<Json<UserList>> {
-    let scope = policy::user_scope(&actor);
     let mut e = FieldErrors::new();
     let organisation_id = params.uuid("organisation_id", &mut e);
     if !e.is_empty() {
@@ -164,7 +153,7 @@ pub async fn list_users(
         status: params.get("status").map(str::to_string),
     };
     Ok(Json(UserList {
-        items: dir::list_users(&state.db, &scope, &filter).await?,
+        items: directory::users(&state, &actor, &filter).await?,
     }))
 }
 
@@ -200,11 +189,7 @@ pub async fn get_user(
     actor: Actor,
     PathId(id): PathId,
 ) -> AppResult<Json<dir::User>> {
-    Ok(Json(
-        dir::get_user(&state.db, &policy::user_scope(&actor), id)
-            .await?
-            .ok_or(AppError::NotFound)?,
-    ))
+    Ok(Json(directory::user(&state, &actor, id).await?))
 }
 
 #[utoipa::path(patch, operation_id = "update_user", path = "/api/v1/users/{id}", tag = "directory", params(("id" = Uuid, Path)), request_body = UserInput,

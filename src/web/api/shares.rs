@@ -9,10 +9,10 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::db::shares as sdb;
 use crate::domain::share::ShareInput;
 use crate::error::{AppError, AppResult, Problem};
 use crate::policy::Actor;
+use crate::records as sdb;
 use crate::shares::{
     self, AlertItem, AlertView, Created, DeclineInput, ResponseInput, ShareDetail,
 };

@@ -6,9 +6,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Serialize;
 
-use crate::db::triage as tdb;
 use crate::error::{AppResult, Problem};
 use crate::policy::Actor;
+use crate::records as tdb;
 use crate::reports::{self, CaseView};
 use crate::state::AppState;
 use crate::triage::{

@@ -8,12 +8,12 @@ use axum::response::Response;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::db::directory as dir;
 use crate::directory::{self, AreaInput, OrganisationInput, UserInput};
 use crate::domain::directory::{OrgKind, Role, Sector};
 use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
-use crate::policy::{self, Actor, OrgScope, UserScope};
+use crate::policy::{self, Actor};
+use crate::records as dir;
 use crate::state::AppState;
 use crate::web::extract::PathId;
 use crate::web::extract::{PageForm, Params};
@@ -70,7 +70,7 @@ pub async fn areas(
     let flash = take_flash(&state, &auth).await?;
     page(&AreasPage {
         layout: for_actor(&actor, "Areas", "/admin/areas"),
-        areas: dir::list_areas(&state.db).await?,
+        areas: directory::areas(&state).await?,
         flash,
     })
 }
@@ -170,9 +170,7 @@ pub async fn edit_area(
     PathId(id): PathId,
 ) -> AppResult<Response> {
     policy::manage_directory(&actor)?;
-    let a = dir::get_area(&state.db, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let a = directory::area(&state, id).await?;
     area_form(
         &actor,
         FieldErrors::new(),
@@ -270,8 +268,8 @@ pub async fn organisations(
         kind: kind.clone(),
         area_id: None,
     };
-    let areas = dir::list_areas(&state.db).await?;
-    let rows = dir::list_organisations(&state.db, &OrgScope::All, &filter)
+    let areas = directory::areas(&state).await?;
+    let rows = directory::organisations(&state, &actor, &filter)
         .await?
         .into_iter()
         .map(|o| OrgRow {
@@ -328,7 +326,7 @@ pub struct OrganisationForm {
 }
 
 async fn area_options(state: &AppState) -> AppResult<Vec<(String, String)>> {
-    Ok(dir::list_areas(&state.db)
+    Ok(directory::areas(state)
         .await?
         .into_iter()
         .map(|a| (a.id.to_string(), format!("{} ({})", a.name, a.region)))
@@ -448,9 +446,7 @@ pub async fn edit_organisation(
     PathId(id): PathId,
 ) -> AppResult<Response> {
     policy::manage_directory(&actor)?;
-    let o = dir::get_organisation(&state.db, &OrgScope::All, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let o = directory::organisation(&state, &actor, id).await?;
     let form = OrganisationForm {
         name: Some(o.name.clone()),
         kind: Some(o.kind),
@@ -571,7 +567,7 @@ pub async fn users(
         status: status.clone(),
     };
     let now = state.now();
-    let rows = dir::list_users(&state.db, &UserScope::All, &filter)
+    let rows = directory::users(&state, &actor, &filter)
         .await?
         .into_iter()
         .map(|u| UserRow {
@@ -667,12 +663,15 @@ async fn user_form(
     let mut role_options = vec![(String::new(), "Select a role".to_string())];
     role_options.extend(Role::options());
     let mut organisation_options = vec![(String::new(), "None (service-wide roles)".to_string())];
-    organisation_options.extend(dir::organisation_choices(&state.db).await?.into_iter().map(
-        |(id, name, kind)| {
-            let kind = OrgKind::parse(&kind).map(|k| k.label()).unwrap_or("");
-            (id.to_string(), format!("{name} ({kind})"))
-        },
-    ));
+    organisation_options.extend(
+        directory::organisation_choices(state, actor)
+            .await?
+            .into_iter()
+            .map(|(id, name, kind)| {
+                let kind = OrgKind::parse(&kind).map(|k| k.label()).unwrap_or("");
+                (id.to_string(), format!("{name} ({kind})"))
+            }),
+    );
     let mut layout = for_actor(actor, title(heading, &errors), "/admin/users");
     layout.back_href = Some("/admin/users".into());
     page_with_status(
@@ -803,9 +802,7 @@ async fn show_user(
     invitation_url: Option<String>,
     flash: Option<String>,
 ) -> AppResult<Response> {
-    let u = dir::get_user(&state.db, &UserScope::All, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let u = directory::user(state, actor, id).await?;
     let now = state.now();
     let locked_until = u.locked_until.filter(|t| *t > now).map(uk_time);
     let mut facts = vec![("Status".to_string(), status_label(&u.status))];
@@ -993,7 +990,7 @@ pub async fn pending(
     actor: Actor,
 ) -> AppResult<Response> {
     let users = directory::pending_for(&state, &actor).await?;
-    let areas = dir::list_areas(&state.db).await?;
+    let areas = directory::areas(&state).await?;
     let rows = users
         .into_iter()
         .map(|u| PendingRow {

@@ -61,10 +61,9 @@ pub async fn search(
     policy::read_audit(&actor)?;
     let (errors, rows, next) = match parse_filter(&params, 200) {
         Ok(f) => {
-            let (items, next) = audit_page(&state, &f).await?;
-            audit::record_alone(
-                &state.db,
-                state.now(),
+            let (items, next) = audit_page(&state, &actor, &f).await?;
+            audit::note(
+                &state,
                 Event::new(Some(actor.user_id), action::AUDIT_VIEWED, "audit", None)
                     .details(json!({"results": items.len()})),
             )
@@ -144,14 +143,7 @@ struct VerifyPage {
 
 pub async fn verify(State(state): State<AppState>, actor: Actor) -> AppResult<Response> {
     policy::read_audit(&actor)?;
-    let v = audit::verify(&state.db).await?;
-    audit::record_alone(
-        &state.db,
-        state.now(),
-        Event::new(Some(actor.user_id), action::AUDIT_VERIFIED, "audit", None)
-            .details(json!({"ok": v.ok, "events_checked": v.events_checked})),
-    )
-    .await?;
+    let v = audit::verify_for(&state, &actor).await?;
     let mut layout = for_actor(&actor, "Verify the audit trail", "/audit");
     layout.back_href = Some("/audit".into());
     page_with_status(StatusCode::OK, &VerifyPage { layout, v })
@@ -166,7 +158,7 @@ pub async fn export(
     policy::read_audit(&actor)?;
     let mut f = parse_filter(&params, 50_000)?;
     f.limit = 50_000;
-    let items = audit::search(&state.db, &f).await?;
+    let items = audit::read(&state, &actor, &f).await?;
     let mut w = crate::csv_export::SafeWriter::new();
     let io = |e: csv::Error| AppError::Internal(e.into());
     w.write_record([
@@ -196,9 +188,8 @@ pub async fn export(
     let body = w
         .into_inner()
         .map_err(|e| AppError::Internal(anyhow::anyhow!("csv: {e}")))?;
-    audit::record_alone(
-        &state.db,
-        state.now(),
+    audit::note(
+        &state,
         Event::new(Some(actor.user_id), action::AUDIT_EXPORTED, "audit", None)
             .details(json!({"rows": items.len()})),
     )

@@ -16,15 +16,14 @@ use uuid::Uuid;
 
 use crate::domain::share::ActionTaken;
 
-use crate::db::cases::{CaseFilter, TimelineEvent};
-use crate::db::directory as dir;
 use crate::domain::directory::Role;
 use crate::domain::identifiers::Register;
 use crate::domain::report::{CaseStatus, Incident, PersonConcern, Schedule};
 use crate::domain::triage::{self as rules, LinkRelation, Outcome, Priority, WellFounded};
 use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
-use crate::policy::{self, Actor};
+use crate::policy::Actor;
+use crate::records::{self as dir, CaseFilter, TimelineEvent};
 use crate::reports::{self, CaseView};
 use crate::state::AppState;
 use crate::triage::{
@@ -1294,9 +1293,9 @@ async fn render(
         .collect();
     let mut assignee_options = vec![(String::new(), "Not assigned".to_string())];
     if own {
-        let users = dir::list_users(
-            &state.db,
-            &policy::user_scope(actor),
+        let users = crate::directory::users(
+            state,
+            actor,
             &dir::UserFilter {
                 role: Some("cdao".into()),
                 status: Some("active".into()),

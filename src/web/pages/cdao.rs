@@ -1,7 +1,7 @@
 //! The lead CDAO team's pages (SPEC §6 "CDAO"): the dashboard of what needs them, the case
 //! list with its filters and CSV export, and access requests between areas. They call the
 //! same functions as the JSON API (`web::api::cases::case_page`, `crate::triage`,
-//! `db::stats::dashboard`), so scope, rules and audit are the same.
+//! `statistics::dashboard`), so scope, rules and audit are the same.
 
 use std::collections::HashMap;
 
@@ -12,15 +12,13 @@ use axum::response::Response;
 use chrono::{DateTime, Datelike, NaiveTime, TimeDelta, Utc};
 use uuid::Uuid;
 
-use crate::db::cases::{CaseFilter, CaseSummary};
-use crate::db::directory as dir;
-use crate::db::stats as sdb;
 use crate::domain::directory::{Role, Sector};
 use crate::domain::report::{CaseStatus, ConcernCategory, Harm, IncidentCategory, Schedule};
 use crate::domain::triage::Priority;
 use crate::domain::validation::{FieldError, FieldErrors};
 use crate::error::{AppError, AppResult};
 use crate::policy::{self, Actor};
+use crate::records::{self as dir, CaseFilter, CaseSummary};
 use crate::state::AppState;
 use crate::triage::{self, DecisionInput};
 use crate::web::api::cases::{case_page, parse_case_filter};
@@ -211,9 +209,9 @@ pub fn case_row(
 
 /// The CDAOs the actor may see (those sharing an area with them): id to name.
 pub async fn cdao_names(state: &AppState, actor: &Actor) -> AppResult<HashMap<Uuid, String>> {
-    Ok(dir::list_users(
-        &state.db,
-        &policy::user_scope(actor),
+    Ok(crate::directory::users(
+        state,
+        actor,
         &dir::UserFilter {
             role: Some("cdao".into()),
             ..Default::default()
@@ -226,7 +224,7 @@ pub async fn cdao_names(state: &AppState, actor: &Actor) -> AppResult<HashMap<Uu
 }
 
 pub async fn area_names(state: &AppState) -> AppResult<HashMap<Uuid, String>> {
-    Ok(dir::list_areas(&state.db)
+    Ok(crate::directory::areas(state)
         .await?
         .into_iter()
         .map(|a| (a.id, a.name))
@@ -297,14 +295,9 @@ pub async fn dashboard(state: &AppState, auth: &RequestAuth, actor: &Actor) -> A
     policy::see_matches(actor)?;
     let now = state.now();
     let monday = week_start(now);
-    let counts = sdb::dashboard(
-        &state.db,
-        &actor.area_ids,
-        now,
-        monday.and_time(NaiveTime::MIN).and_utc(),
-        actor.user_id,
-    )
-    .await?;
+    let counts =
+        crate::statistics::dashboard(state, actor, monday.and_time(NaiveTime::MIN).and_utc())
+            .await?;
     let most_overdue = CaseFilter {
         overdue: true,
         oldest_first: true,
@@ -534,7 +527,7 @@ pub async fn cases(
     actor: Actor,
     params: Params,
 ) -> AppResult<Response> {
-    policy::list_cases(&actor)?;
+    policy::may_list_cases(&actor)?;
     if actor.role != Role::Cdao {
         return Ok(redirect("/reports"));
     }
@@ -557,9 +550,9 @@ pub async fn cases(
     };
     let (cdaos, areas) = tokio::try_join!(cdao_names(&state, &actor), area_names(&state))?;
     let cat = crate::reports::catalogue(&state).await?;
-    let organisations = dir::list_organisations(
-        &state.db,
-        &policy::org_scope(&actor)?,
+    let organisations = crate::directory::organisations(
+        &state,
+        &actor,
         &dir::OrgFilter {
             kind: Some("provider".into()),
             ..Default::default()

@@ -4,7 +4,6 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
 
-use crate::db::directory as dir;
 use crate::domain::directory::Role;
 use crate::error::AppResult;
 use crate::policy::Actor;
@@ -151,7 +150,7 @@ pub async fn home(
     if actor.role == Role::Cdao {
         return crate::web::pages::cdao::dashboard(&state, &auth, &actor).await;
     }
-    let all_areas = dir::list_areas(&state.db).await?;
+    let all_areas = crate::directory::areas(&state).await?;
     let areas = all_areas
         .into_iter()
         .filter(|a| actor.area_ids.contains(&a.id))

@@ -202,7 +202,7 @@ async fn dataset_page(
             ONLINE_GROUPS,
         ),
     };
-    policy::dataset_scope(actor, Dataset::Oversight, None)?;
+    policy::may_see(actor, Dataset::Oversight, None)?;
     let suppress = policy::suppress_small_numbers(actor);
     let mut errors = FieldErrors::new();
     let query = page_errors(parse_stats_query(params, GroupBy::Month), &mut errors)?;
@@ -211,7 +211,7 @@ async fn dataset_page(
     let mut period_text = String::new();
     let mut total_text = String::new();
     if let Some(q) = &query {
-        policy::dataset_scope(actor, Dataset::Oversight, q.area_id)?;
+        policy::may_see(actor, Dataset::Oversight, q.area_id)?;
         let mut keep = query_without(params, &["group_by", "dataset"]);
         if !keep.is_empty() {
             keep.push('&');
@@ -381,7 +381,7 @@ pub async fn cdlo(
     actor: Actor,
     params: Params,
 ) -> AppResult<Response> {
-    policy::dataset_scope(&actor, Dataset::Members, None)?;
+    policy::may_see(&actor, Dataset::Members, None)?;
     let mut errors = FieldErrors::new();
     let area_id = page_errors(cdlo_query(&params), &mut errors)?.flatten();
     let areas = area_names(&state).await?;
@@ -578,7 +578,7 @@ async fn opioids_page(
     params: &Params,
     initiative: (Posted, FieldErrors),
 ) -> AppResult<Response> {
-    policy::dataset_scope(actor, Dataset::Outcomes, None)?;
+    policy::may_see(actor, Dataset::Outcomes, None)?;
     let (posted, mut errors) = initiative;
     // The chart defaults to high-dose opioids.
     let mut query_params = Params(params.0.clone());

@@ -24,8 +24,6 @@ use futures_util::StreamExt;
 use uuid::Uuid;
 
 use crate::attachments;
-use crate::db::cases::{self as cdb, CaseFilter};
-use crate::db::directory as dir;
 use crate::domain::directory::Role;
 use crate::domain::identifiers::{
     Found, IdentifierKind, NhsNumber, Register, find_identifiers_in_text,
@@ -38,6 +36,7 @@ use crate::domain::report::{
 use crate::domain::validation::{FieldError, FieldErrors};
 use crate::error::{AppError, AppResult};
 use crate::policy::{self, Actor};
+use crate::records::{self as cdb, CaseFilter};
 use crate::reports::{self, Catalogue};
 use crate::state::AppState;
 use crate::web::api::cases::{
@@ -2275,19 +2274,7 @@ fn reporting_side(actor: &Actor, organisation: &str) -> String {
 /// The names the viewer may see of those who did something on a case ("you" for
 /// themselves); the others are described by what they did.
 async fn names(state: &AppState, actor: &Actor, ids: &[Uuid]) -> AppResult<HashMap<Uuid, String>> {
-    let scope = policy::user_scope(actor);
-    let mut out = HashMap::new();
-    for id in ids {
-        if out.contains_key(id) {
-            continue;
-        }
-        if *id == actor.user_id {
-            out.insert(*id, "you".to_string());
-        } else if let Some(u) = dir::get_user(&state.db, &scope, *id).await? {
-            out.insert(*id, u.name);
-        }
-    }
-    Ok(out)
+    crate::directory::names(state, actor, ids).await
 }
 
 struct PageState {

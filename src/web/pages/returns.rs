@@ -8,10 +8,10 @@ use axum::response::Response;
 use chrono::Datelike;
 use serde_json::{Map, Value};
 
-use crate::db::returns::OccurrenceReturn;
 use crate::domain::report::IncidentCategory;
 use crate::error::{AppError, AppResult};
 use crate::policy::{self, Actor};
+use crate::records::OccurrenceReturn;
 use crate::reports;
 use crate::returns::{self, ReturnInput};
 use crate::state::AppState;

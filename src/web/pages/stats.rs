@@ -14,7 +14,7 @@ use uuid::Uuid;
 use crate::domain::directory::Role;
 use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
-use crate::policy::{self, Actor, StatsScope};
+use crate::policy::{self, Actor};
 use crate::state::AppState;
 use crate::statistics::{self, GroupBy, HighlightCounts, StatItem, Stats, StatsQuery};
 use crate::web::api::stats::{csv_response, parse_stats_query};
@@ -267,7 +267,7 @@ pub async fn statistics(
     params: Params,
 ) -> AppResult<Response> {
     // Whether the role sees statistics at all (403 for those who do not).
-    policy::stats_scope(&actor, None)?;
+    policy::may_see(&actor, policy::Dataset::Reports, None)?;
     let suppress = policy::suppress_small_numbers(&actor);
     let mut errors = FieldErrors::new();
     let query = match parse_stats_query(&params, GroupBy::Category) {
@@ -283,12 +283,12 @@ pub async fn statistics(
     };
     let areas = area_names(&state).await?;
     let scope = match &query {
-        Some(q) => Some(policy::stats_scope(&actor, q.area_id)?),
+        Some(q) => Some(policy::stats_areas(&actor, q.area_id)?),
         None => None,
     };
     let scope_text = match (&scope, actor.role) {
         (_, Role::Analyst) => "England".to_string(),
-        (Some(StatsScope::Areas(ids)), _) => {
+        (Some(Some(ids)), _) => {
             let mut names: Vec<String> = ids.iter().filter_map(|i| areas.get(i).cloned()).collect();
             names.sort();
             and_list(&names)
@@ -367,7 +367,7 @@ pub async fn statistics(
     let mut returns_summary = String::new();
     if show_returns {
         let return_areas: Vec<Uuid> = match &scope {
-            Some(StatsScope::Areas(ids)) => ids.clone(),
+            Some(Some(ids)) => ids.clone(),
             _ => actor.area_ids.clone(),
         };
         let since = quarters.first().map(|q| q.0).unwrap_or(2026);
@@ -456,7 +456,7 @@ pub async fn statistics(
             returns,
             returns_summary,
             responsiveness,
-            show_oversight: policy::dataset_scope(&actor, policy::Dataset::Oversight, None).is_ok(),
+            show_oversight: policy::may_see(&actor, policy::Dataset::Oversight, None).is_ok(),
             show_prescribers: crate::access::cdao_areas(&actor).is_ok(),
         },
     )

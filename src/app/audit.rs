@@ -469,6 +469,64 @@ pub async fn search(pool: &PgPool, f: &AuditFilter) -> Result<Vec<AuditItem>, sq
     .await
 }
 
+// ---------------------------------------------------------------------------------------------
+// For the web layer: the same, with the reader's right checked here.
+// ---------------------------------------------------------------------------------------------
+
+/// Events matching `f` for someone who may read the audit trail (403 otherwise).
+pub async fn read(
+    state: &crate::state::AppState,
+    actor: &crate::policy::Actor,
+    f: &AuditFilter,
+) -> crate::error::AppResult<Vec<AuditItem>> {
+    crate::policy::read_audit(actor)?;
+    Ok(search(&state.db, f).await?)
+}
+
+/// Verifies the chain for someone who may read the audit trail, and records that they did.
+pub async fn verify_for(
+    state: &crate::state::AppState,
+    actor: &crate::policy::Actor,
+) -> crate::error::AppResult<Verification> {
+    crate::policy::read_audit(actor)?;
+    let v = verify(&state.db).await?;
+    record_alone(
+        &state.db,
+        state.now(),
+        Event::new(Some(actor.user_id), action::AUDIT_VERIFIED, "audit", None)
+            .details(json!({"ok": v.ok, "events_checked": v.events_checked})),
+    )
+    .await?;
+    Ok(v)
+}
+
+/// Records one event in its own transaction, now.
+pub async fn note(state: &crate::state::AppState, event: Event) -> crate::error::AppResult<()> {
+    record_alone(&state.db, state.now(), event).await?;
+    Ok(())
+}
+
+/// Records a refused access (see `record_refusal`), now.
+pub async fn refused(
+    state: &crate::state::AppState,
+    actor: Uuid,
+    route: &str,
+    method: &str,
+    status: u16,
+    subject: Option<Uuid>,
+) -> Result<bool, sqlx::Error> {
+    record_refusal(
+        &state.db,
+        state.now(),
+        actor,
+        route,
+        method,
+        status,
+        subject,
+    )
+    .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::subject_type_of;

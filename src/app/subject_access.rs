@@ -13,8 +13,8 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::access;
+use crate::app::db::subject_access as sdb;
 use crate::audit::{self, Event};
-use crate::db::subject_access as sdb;
 use crate::disclosure::PersonView;
 use crate::domain::subject_access::SubjectAccessInput;
 use crate::error::{AppError, AppResult};
@@ -138,10 +138,10 @@ struct ExportCase {
     submitted_at: DateTime<Utc>,
     details_removed_at: Option<DateTime<Utc>>,
     report: serde_json::Value,
-    amendments: Vec<crate::db::cases::Amendment>,
-    timeline: Vec<crate::db::cases::TimelineEvent>,
+    amendments: Vec<crate::app::db::cases::Amendment>,
+    timeline: Vec<crate::app::db::cases::TimelineEvent>,
     shares: Vec<crate::shares::ShareDetail>,
-    access_log: Vec<crate::db::triage::AccessLogEntry>,
+    access_log: Vec<crate::app::db::triage::AccessLogEntry>,
 }
 
 #[derive(Debug, Serialize)]
@@ -186,7 +186,7 @@ pub async fn download(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<(S
                 .filter(|p| r.person_ids.contains(&p.id)),
         );
         let view = crate::reports::view(state, actor, case).await?;
-        let access_log = crate::db::triage::access_log(&state.db, &triage).await?;
+        let access_log = crate::app::db::triage::access_log(&state.db, &triage).await?;
         cases.push(ExportCase {
             reference: view.reference,
             kind: view.kind,

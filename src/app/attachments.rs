@@ -6,8 +6,8 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::access::{self, View};
+use crate::app::db::cases as cdb;
 use crate::audit::{self, Event};
-use crate::db::cases as cdb;
 use crate::error::{AppError, AppResult};
 use crate::policy::{self, Actor};
 use crate::state::AppState;

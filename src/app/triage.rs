@@ -7,8 +7,8 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::access::{self, TriageCase};
+use crate::app::db::{cases as cdb, triage as tdb};
 use crate::audit::{self, Event};
-use crate::db::{cases as cdb, triage as tdb};
 use crate::domain::report::CaseStatus;
 use crate::domain::share::{ActionRequired, Disclosure, LawfulBasis, ShareSpec};
 use crate::domain::triage::{self as rules, LinkRelation, Outcome, Priority, WellFounded};
@@ -374,7 +374,7 @@ pub async fn message(
     }
     if input.request_information {
         // The reporter is told there is a question; the question itself stays behind sign-in.
-        crate::db::shares::enqueue(
+        crate::app::db::shares::enqueue(
             &mut tx,
             "information_requested",
             &[c.reporter_id],
@@ -836,7 +836,7 @@ pub async fn request_access(
         now,
     )
     .await
-    .map_err(|err| match crate::db::violated_constraint(&err) {
+    .map_err(|err| match crate::app::db::violated_constraint(&err) {
         Some(_) => {
             AppError::Conflict("A request for this match is already waiting for a decision.".into())
         }
@@ -853,8 +853,9 @@ pub async fn request_access(
     )
     .await?;
     // The holding team is told there is a request to decide (without its content).
-    let holders = crate::db::shares::area_cdaos(&mut tx, holding).await?;
-    crate::db::shares::enqueue(&mut tx, "access_request_received", &holders, Some(id), now).await?;
+    let holders = crate::app::db::shares::area_cdaos(&mut tx, holding).await?;
+    crate::app::db::shares::enqueue(&mut tx, "access_request_received", &holders, Some(id), now)
+        .await?;
     audit::record(
         &mut tx,
         now,
@@ -1069,11 +1070,11 @@ pub(crate) async fn tell_recipients(
     kind: &'static str,
     now: chrono::DateTime<chrono::Utc>,
 ) -> AppResult<Vec<Uuid>> {
-    let alerts = crate::db::shares::received_alerts(tx, case).await?;
+    let alerts = crate::app::db::shares::received_alerts(tx, case).await?;
     let mut told = Vec::new();
     for (alert_id, org) in &alerts {
-        let users = crate::db::shares::member_users(tx, &[*org]).await?;
-        crate::db::shares::enqueue(tx, kind, &users, Some(*alert_id), now).await?;
+        let users = crate::app::db::shares::member_users(tx, &[*org]).await?;
+        crate::app::db::shares::enqueue(tx, kind, &users, Some(*alert_id), now).await?;
         if !told.contains(org) {
             told.push(*org);
         }

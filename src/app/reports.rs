@@ -10,9 +10,9 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::access::{self, View, VisibleCase};
+use crate::app::db::{self, cases as cdb};
 use crate::audit::{self, Event};
 use crate::crypto;
-use crate::db::{self, cases as cdb};
 use crate::domain::report::IncidentInput;
 use crate::error::{AppError, AppResult};
 use crate::policy::{self, Actor};
@@ -403,11 +403,11 @@ pub enum SeenAs {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TriageView {
     #[serde(flatten)]
-    pub facts: crate::db::triage::TriageFacts,
+    pub facts: crate::app::db::triage::TriageFacts,
     pub risk: Option<crate::domain::triage::RiskGrade>,
     /// Still new after its triage target.
     pub overdue: bool,
-    pub links: Vec<crate::db::triage::Link>,
+    pub links: Vec<crate::app::db::triage::Link>,
     /// Who the case was shared with, and what they answered.
     pub shares: Vec<crate::shares::ShareDetail>,
 }
@@ -537,8 +537,10 @@ pub async fn view(state: &AppState, actor: &Actor, case: VisibleCase) -> AppResu
             let areas = access::cdao_areas(actor)?;
             // Independent reads, at once.
             let (facts, links, shares) = tokio::try_join!(
-                async { Ok::<_, AppError>(crate::db::triage::facts(&state.db, &t).await?) },
-                async { Ok::<_, AppError>(crate::db::triage::links(&state.db, &t, &areas).await?) },
+                async { Ok::<_, AppError>(crate::app::db::triage::facts(&state.db, &t).await?) },
+                async {
+                    Ok::<_, AppError>(crate::app::db::triage::links(&state.db, &t, &areas).await?)
+                },
                 crate::shares::shares_of_case(state, &t),
             )?;
             let risk = match (facts.risk_consequence, facts.risk_likelihood) {

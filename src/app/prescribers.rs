@@ -17,8 +17,8 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::access::{self, AreaScope, View};
+use crate::app::db;
 use crate::audit::{self, Event};
-use crate::db;
 use crate::domain::identifiers::{Register, Registration};
 use crate::domain::oversight::{normalise_address, normalise_registration};
 use crate::error::{AppError, AppResult};

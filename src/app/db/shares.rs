@@ -136,6 +136,7 @@ pub struct ShareRow {
     pub approval: String,
     pub revoked_at: Option<DateTime<Utc>>,
     pub expires_at: DateTime<Utc>,
+    #[allow(dead_code)] // read with the row, for checks that weigh the disclosure level
     pub disclosure: String,
     pub recipient_area_id: Option<Uuid>,
 }
@@ -412,7 +413,8 @@ pub struct AlertRow {
     pub revoked_at: Option<DateTime<Utc>>,
     /// The evidence the share carries.
     pub attachment_ids: Vec<Uuid>,
-    /// The sharing CDAO.
+    /// The sharing CDAO (the member's contact).
+    #[allow(dead_code)]
     pub created_by: Uuid,
     /// The case's outcome, once it is closed.
     pub case_closed_at: Option<DateTime<Utc>>,
@@ -563,6 +565,7 @@ pub async fn take_due_reminders(
 pub struct Due {
     pub id: Uuid,
     pub kind: String,
+    #[allow(dead_code)] // the addressee, by id (the email is what is sent to)
     pub user_id: Uuid,
     pub subject_id: Option<Uuid>,
     pub attempts: i32,

@@ -621,14 +621,6 @@ pub async fn user_id_by_email(pool: &PgPool, email: &str) -> Result<Option<Uuid>
         .await
 }
 
-pub async fn count_admins(pool: &PgPool) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar!(
-        r#"SELECT count(*) AS "n!" FROM users WHERE role = 'admin' AND status <> 'disabled'"#
-    )
-    .fetch_one(pool)
-    .await
-}
-
 /// `%text%` for ILIKE, with the pattern characters escaped.
 pub fn like_pattern(q: &str) -> String {
     let escaped = q

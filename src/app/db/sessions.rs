@@ -260,16 +260,6 @@ pub async fn delete_session(conn: &mut PgConnection, id_hash: &[u8]) -> Result<(
     Ok(())
 }
 
-pub async fn delete_user_sessions(
-    conn: &mut PgConnection,
-    user_id: Uuid,
-) -> Result<(), sqlx::Error> {
-    sqlx::query!("DELETE FROM sessions WHERE user_id = $1", user_id)
-        .execute(conn)
-        .await?;
-    Ok(())
-}
-
 /// Removes sessions idle for longer than the timeout.
 pub async fn purge_idle_sessions(
     pool: &PgPool,

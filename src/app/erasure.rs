@@ -9,8 +9,8 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::access;
+use crate::app::db::{cases as cdb, erasures as edb, shares as sdb};
 use crate::audit::{self, Event};
-use crate::db::{cases as cdb, erasures as edb, shares as sdb};
 use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
 use crate::policy::Actor;
@@ -80,14 +80,14 @@ pub async fn request(
         decision_reason: None,
         created_at: now,
     };
-    edb::insert(&mut tx, &case, &record).await.map_err(
-        |e| match crate::db::violated_constraint(&e) {
+    edb::insert(&mut tx, &case, &record).await.map_err(|e| {
+        match crate::app::db::violated_constraint(&e) {
             Some(_) => AppError::Conflict(
                 "Removing this record is already waiting for a second CDAO.".into(),
             ),
             None => e.into(),
-        },
-    )?;
+        }
+    })?;
     audit::record(
         &mut tx,
         now,

@@ -6,8 +6,8 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
+use crate::app::db::returns as rdb;
 use crate::audit::{self, Event};
-use crate::db::returns as rdb;
 use crate::domain::report::IncidentCategory;
 use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
@@ -135,16 +135,14 @@ pub async fn file(
     let previous = rdb::find(&mut tx, organisation_id, year, quarter).await?;
     let is_new = previous.is_none();
     match &previous {
-        None => {
-            rdb::insert(&mut tx, &next).await.map_err(
-                |err| match crate::db::violated_constraint(&err) {
-                    Some(_) => AppError::Conflict(
-                        "A return for this quarter was filed at the same moment: try again.".into(),
-                    ),
-                    None => err.into(),
-                },
-            )?
-        }
+        None => rdb::insert(&mut tx, &next).await.map_err(|err| {
+            match crate::app::db::violated_constraint(&err) {
+                Some(_) => AppError::Conflict(
+                    "A return for this quarter was filed at the same moment: try again.".into(),
+                ),
+                None => err.into(),
+            }
+        })?,
         Some(p) => {
             next.id = p.id;
             next.version = p.version + 1;
@@ -179,7 +177,7 @@ pub async fn list(
     state: &AppState,
     actor: &Actor,
     year: Option<i32>,
-) -> AppResult<Vec<crate::db::returns::OccurrenceReturn>> {
+) -> AppResult<Vec<crate::app::db::returns::OccurrenceReturn>> {
     let scope = crate::policy::read_occurrence_returns(actor)?;
-    Ok(crate::db::returns::list(&state.db, &scope, year).await?)
+    Ok(crate::app::db::returns::list(&state.db, &scope, year).await?)
 }

@@ -7,8 +7,8 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::access::CaseRef;
-use crate::db;
-use crate::db::cases::SealedIdentifier;
+use crate::app::db;
+use crate::app::db::cases::SealedIdentifier;
 use crate::domain::oversight::normalise_registration;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;

@@ -11,8 +11,11 @@ use axum::Router;
 use sqlx::PgPool;
 use tokio::net::TcpListener;
 
+use crate::app::db;
 use crate::config::{self, Config, Key32, Secret};
-use crate::db;
+
+// Connecting and migrating, for the command line and the test harness.
+pub use crate::app::db::{MIGRATOR, connect, connect_with, migrate};
 use crate::pgcluster::PrivateCluster;
 use crate::state::{AppState, SystemClock};
 
@@ -177,4 +180,12 @@ async fn housekeeping(state: AppState) {
             Err(e) => tracing::warn!(error = %e, "session clean-up failed"),
         }
     }
+}
+
+/// Whether the database answers (for `/readyz`).
+pub async fn ready(state: &AppState) -> bool {
+    sqlx::query_scalar::<_, i32>("SELECT 1")
+        .fetch_one(&state.db)
+        .await
+        .is_ok()
 }

@@ -11,10 +11,10 @@ use serde_json::json;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use crate::app::db::{self, directory as dir, sessions as sdb};
 use crate::audit::{self, Event, action};
 use crate::auth::{self, Totp, recovery};
 use crate::crypto;
-use crate::db::{self, directory as dir, sessions as sdb};
 use crate::domain::directory::Role;
 use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
@@ -786,7 +786,7 @@ pub async fn recovery_codes_left(state: &AppState, user_id: Uuid) -> AppResult<i
     Ok(sdb::count_recovery_codes(&state.db, user_id).await?)
 }
 
-pub use crate::db::sessions::SessionInfo;
+pub use crate::app::db::sessions::SessionInfo;
 
 pub async fn sessions(
     state: &AppState,
@@ -886,7 +886,7 @@ pub struct CreatedToken {
     pub expires_at: DateTime<Utc>,
 }
 
-pub use crate::db::sessions::TokenInfo;
+pub use crate::app::db::sessions::TokenInfo;
 
 /// Creates an API token for the caller, from a browser session with a fresh proof: one made
 /// in the last 5 minutes, or the password (and code) given with the request.

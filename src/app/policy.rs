@@ -121,7 +121,7 @@ pub fn list_pending_accounts(a: &Actor) -> Result<(), AppError> {
 
 /// Which organisations an actor may see.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum OrgScope {
+pub(in crate::app) enum OrgScope {
     All,
     /// Organisations in, or members of, any of these areas (a CDAO), plus their own.
     Areas {
@@ -131,7 +131,7 @@ pub enum OrgScope {
     One(Uuid),
 }
 
-pub fn org_scope(a: &Actor) -> Result<OrgScope, AppError> {
+pub(in crate::app) fn org_scope(a: &Actor) -> Result<OrgScope, AppError> {
     match a.role {
         Role::Admin | Role::Auditor => Ok(OrgScope::All),
         Role::Cdao => Ok(OrgScope::Areas {
@@ -148,7 +148,7 @@ pub fn org_scope(a: &Actor) -> Result<OrgScope, AppError> {
 
 /// Which user records an actor may see.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum UserScope {
+pub(in crate::app) enum UserScope {
     All,
     /// Users of one organisation (an org lead's own), and themselves.
     Organisation {
@@ -163,7 +163,7 @@ pub enum UserScope {
     Itself(Uuid),
 }
 
-pub fn user_scope(a: &Actor) -> UserScope {
+pub(in crate::app) fn user_scope(a: &Actor) -> UserScope {
     match a.role {
         Role::Admin | Role::Auditor => UserScope::All,
         Role::OrgLead => match a.organisation_id {
@@ -310,49 +310,6 @@ mod tests {
     }
 }
 
-/// Which cases an actor may see (SPEC §3): a reporter their own, an org lead their
-/// organisation's, a CDAO their areas'. Everyone else sees none (404 for any case).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum CaseScope {
-    Reporter(Uuid),
-    Organisation(Uuid),
-    Areas(Vec<Uuid>),
-    /// Areas, plus cases of other areas the team was granted (made by `db::cases` only).
-    AreasAndGranted(Vec<Uuid>, Vec<Uuid>),
-    Nothing,
-}
-
-pub fn case_scope(a: &Actor) -> CaseScope {
-    match (a.role, a.organisation_id) {
-        (Role::Reporter, _) => CaseScope::Reporter(a.user_id),
-        (Role::OrgLead, Some(org)) => CaseScope::Organisation(org),
-        (Role::Cdao, _) => CaseScope::Areas(a.area_ids.clone()),
-        _ => CaseScope::Nothing,
-    }
-}
-
-impl CaseScope {
-    /// (kind, reporter or organisation id, areas) for the scoped SQL in `db::cases`.
-    pub fn binds(&self) -> (&'static str, Option<Uuid>, Vec<Uuid>) {
-        match self {
-            CaseScope::Reporter(id) => ("reporter", Some(*id), vec![]),
-            CaseScope::Organisation(id) => ("organisation", Some(*id), vec![]),
-            CaseScope::Areas(ids) | CaseScope::AreasAndGranted(ids, _) => {
-                ("areas", None, ids.clone())
-            }
-            CaseScope::Nothing => ("nothing", None, vec![]),
-        }
-    }
-}
-
-/// Listing cases at all: the roles that have cases to see.
-pub fn list_cases(a: &Actor) -> Result<CaseScope, AppError> {
-    match case_scope(a) {
-        CaseScope::Nothing => Err(forbidden("see cases")),
-        scope => Ok(scope),
-    }
-}
-
 /// Submitting reports: staff of a provider.
 pub fn submit_report(a: &Actor) -> Result<Uuid, AppError> {
     match (a.role, a.organisation_id) {
@@ -396,12 +353,12 @@ pub fn file_occurrence_return(a: &Actor) -> Result<Uuid, AppError> {
 
 /// Reading occurrence returns: an org lead their organisation's, a CDAO their areas'.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ReturnScope {
+pub(in crate::app) enum ReturnScope {
     Organisation(Uuid),
     Areas(Vec<Uuid>),
 }
 
-pub fn read_occurrence_returns(a: &Actor) -> Result<ReturnScope, AppError> {
+pub(in crate::app) fn read_occurrence_returns(a: &Actor) -> Result<ReturnScope, AppError> {
     match (a.role, a.organisation_id) {
         (Role::OrgLead, Some(org)) => Ok(ReturnScope::Organisation(org)),
         (Role::Cdao, _) => Ok(ReturnScope::Areas(a.area_ids.clone())),
@@ -452,14 +409,17 @@ pub fn message_case(
 
 /// Whose statistics an actor may see (SPEC §3 "aggregate statistics").
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum StatsScope {
+pub(in crate::app) enum StatsScope {
     Organisation(Uuid),
     Areas(Vec<Uuid>),
     /// National, with counts under 5 suppressed.
     National,
 }
 
-pub fn stats_scope(a: &Actor, area_id: Option<Uuid>) -> Result<StatsScope, AppError> {
+pub(in crate::app) fn stats_scope(
+    a: &Actor,
+    area_id: Option<Uuid>,
+) -> Result<StatsScope, AppError> {
     match (a.role, a.organisation_id) {
         (Role::Reporter | Role::OrgLead, Some(org)) => Ok(StatsScope::Organisation(org)),
         (Role::Cdao, _) => match area_id {
@@ -508,7 +468,7 @@ impl Dataset {
 
 /// Whose figures of `dataset` an actor may see, for `area_id` if they chose one: 403 for a
 /// role without the dataset, or a CDAO choosing an area not theirs.
-pub fn dataset_scope(
+pub(in crate::app) fn dataset_scope(
     a: &Actor,
     dataset: Dataset,
     area_id: Option<Uuid>,
@@ -521,6 +481,26 @@ pub fn dataset_scope(
         (Dataset::Members, _) => Err(forbidden("see member responsiveness or CDLO cover")),
         (Dataset::Outcomes, _) => Err(forbidden("see opioid outcome charts")),
     }
+}
+
+/// Whether the actor may see `dataset` (for `area_id`, when chosen): the decision alone, for
+/// pages that choose what to show. The scope itself is made inside the service layer.
+pub fn may_see(a: &Actor, dataset: Dataset, area_id: Option<Uuid>) -> Result<(), AppError> {
+    dataset_scope(a, dataset, area_id).map(|_| ())
+}
+
+/// The areas whose figures the actor sees (a CDAO's, or the one chosen; an analyst's chosen
+/// area), or `None` for an organisation's or England's figures.
+pub fn stats_areas(a: &Actor, area_id: Option<Uuid>) -> Result<Option<Vec<Uuid>>, AppError> {
+    Ok(match stats_scope(a, area_id)? {
+        StatsScope::Areas(ids) => Some(ids),
+        StatsScope::Organisation(_) | StatsScope::National => None,
+    })
+}
+
+/// Whether the actor has cases to list at all.
+pub fn may_list_cases(a: &Actor) -> Result<(), AppError> {
+    crate::access::case_scope(a).map(|_| ())
 }
 
 /// The date range an actor's statistics cover. An analyst's is widened to whole calendar

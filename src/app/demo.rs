@@ -7,9 +7,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
 
+use crate::app::db::directory as dir;
 use crate::audit::{self, Event};
 use crate::auth::{self, Totp};
-use crate::db::directory as dir;
 use crate::state::AppState;
 
 mod oversight;

@@ -8,7 +8,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use lettre::message::{Mailbox, header::ContentType};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
-use crate::db::shares as sdb;
+use crate::app::db::shares as sdb;
 use crate::state::AppState;
 
 pub const MAX_ATTEMPTS: i32 = 8;

@@ -10,8 +10,8 @@ use serde_json::json;
 use sqlx::PgPool;
 
 use crate::access;
+use crate::app::db::retention::{self as rdb, Removed};
 use crate::audit::{self, Event};
-use crate::db::retention::{self as rdb, Removed};
 use crate::domain::retention::Periods;
 use crate::error::AppResult;
 use crate::state::AppState;

@@ -10,7 +10,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::access::CaseRef;
-use crate::db::cases as cdb;
+use crate::app::db::cases as cdb;
 use crate::domain::report::{DrugItem, Identity, RegistrationOut};
 use crate::domain::share::Disclosure;
 use crate::error::{AppError, AppResult};

@@ -10,8 +10,8 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::access::{self, Alert, AlertState, CaseRef, LiveAlert, TriageCase};
+use crate::app::db::{cases as cdb, shares as sdb};
 use crate::audit::{self, Event};
-use crate::db::{cases as cdb, shares as sdb};
 use crate::disclosure::{self, ReportingOrganisation, SharedPerson, SharedReport, Terms};
 use crate::domain::share::{ActionTaken, Evidence, ShareInput, ShareSpec};
 use crate::domain::validation::FieldErrors;
@@ -640,7 +640,7 @@ pub async fn view_alert(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<
     };
     let (report, persons, attachments, reporting_org) = match alert.clone().live() {
         Ok(live) => {
-            let case = crate::db::shares::case_report(&state.db, &live).await?;
+            let case = crate::app::db::shares::case_report(&state.db, &live).await?;
             let (report, persons, attachments) =
                 disclose(state, &live, &r.case_kind, &case, t, &r.attachment_ids).await?;
             let org = disclosure::reporting_organisation(
@@ -889,7 +889,10 @@ pub async fn pending(state: &AppState, actor: &Actor) -> AppResult<Vec<sdb::Pend
 }
 
 /// Alerts of the actor's areas not acknowledged by their target.
-pub async fn late(state: &AppState, actor: &Actor) -> AppResult<Vec<crate::db::stats::LateAlert>> {
+pub async fn late(
+    state: &AppState,
+    actor: &Actor,
+) -> AppResult<Vec<crate::app::db::stats::LateAlert>> {
     let areas = access::cdao_areas(actor)?;
-    Ok(crate::db::stats::late_alerts(&state.db, areas.ids(), state.now()).await?)
+    Ok(crate::app::db::stats::late_alerts(&state.db, areas.ids(), state.now()).await?)
 }

@@ -13,9 +13,9 @@ use chrono::{DateTime, Datelike, NaiveDate, TimeDelta, Utc};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use crate::app::db::cases as cdb;
+use crate::app::db::directory as dir;
 use crate::audit::{self, Event};
-use crate::db::cases as cdb;
-use crate::db::directory as dir;
 use crate::domain::report::IncidentInput;
 use crate::domain::spc::{month_start, next_month};
 use crate::policy::Actor;

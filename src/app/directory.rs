@@ -6,10 +6,10 @@ use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
 
+use crate::app::db::{self, directory as dir};
 use crate::audit::{self, Event, action};
 use crate::auth;
 use crate::crypto;
-use crate::db::{self, directory as dir};
 use crate::domain::directory::{OrgKind, Role, Sector, UserStatus, parse_ods_code};
 use crate::domain::validation::{FieldErrors, parse_email};
 use crate::error::{AppError, AppResult};
@@ -853,4 +853,91 @@ pub async fn operator_token(state: &AppState, email: &str, days: i64) -> anyhow:
     .await
     .map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(created.token)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading the directory, each within the reader's scope (the scopes are made here, from the
+// actor, never by a caller).
+// ---------------------------------------------------------------------------------------------
+
+/// Every area (the directory of areas is not sensitive: every signed-in user sees it).
+pub async fn areas(state: &AppState) -> AppResult<Vec<dir::Area>> {
+    Ok(dir::list_areas(&state.db).await?)
+}
+
+/// One area; 404 when there is none.
+pub async fn area(state: &AppState, id: Uuid) -> AppResult<dir::Area> {
+    dir::get_area(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// The organisations the actor may see (403 for a role that sees none).
+pub async fn organisations(
+    state: &AppState,
+    actor: &Actor,
+    filter: &dir::OrgFilter,
+) -> AppResult<Vec<dir::Organisation>> {
+    let scope = policy::org_scope(actor)?;
+    Ok(dir::list_organisations(&state.db, &scope, filter).await?)
+}
+
+/// One organisation the actor may see; 404 otherwise.
+pub async fn organisation(
+    state: &AppState,
+    actor: &Actor,
+    id: Uuid,
+) -> AppResult<dir::Organisation> {
+    let scope = policy::org_scope(actor).map_err(|_| AppError::NotFound)?;
+    dir::get_organisation(&state.db, &scope, id)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// The active organisations as (id, name, kind), for the directory pages' choices: people
+/// who manage the directory only.
+pub async fn organisation_choices(
+    state: &AppState,
+    actor: &Actor,
+) -> AppResult<Vec<(Uuid, String, String)>> {
+    policy::manage_directory(actor)?;
+    Ok(dir::organisation_choices(&state.db).await?)
+}
+
+/// The users the actor may see.
+pub async fn users(
+    state: &AppState,
+    actor: &Actor,
+    filter: &dir::UserFilter,
+) -> AppResult<Vec<dir::User>> {
+    Ok(dir::list_users(&state.db, &policy::user_scope(actor), filter).await?)
+}
+
+/// One user the actor may see; 404 otherwise.
+pub async fn user(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<dir::User> {
+    dir::get_user(&state.db, &policy::user_scope(actor), id)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// The names the actor may see of these users ("you" for themselves); the others are left
+/// out, for the caller to describe by what they did.
+pub async fn names(
+    state: &AppState,
+    actor: &Actor,
+    ids: &[Uuid],
+) -> AppResult<std::collections::HashMap<Uuid, String>> {
+    let scope = policy::user_scope(actor);
+    let mut out = std::collections::HashMap::new();
+    for id in ids {
+        if out.contains_key(id) {
+            continue;
+        }
+        if *id == actor.user_id {
+            out.insert(*id, "you".to_string());
+        } else if let Some(u) = dir::get_user(&state.db, &scope, *id).await? {
+            out.insert(*id, u.name);
+        }
+    }
+    Ok(out)
 }

@@ -49,7 +49,8 @@ impl Clock for ManualClock {
 pub struct AppState(Arc<Inner>);
 
 pub struct Inner {
-    pub db: PgPool,
+    /// The pool: only the service layer runs queries.
+    pub(in crate::app) db: PgPool,
     pub config: Config,
     pub clock: Arc<dyn Clock>,
     pub sealer: Sealer,

@@ -12,15 +12,15 @@ use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
 
+use crate::app::db;
 use crate::audit::{self, Event};
-use crate::db;
 use crate::domain::directory::Sector;
 use crate::domain::report::{CaseStatus, ConcernCategory, Harm, IncidentCategory, Schedule};
 use crate::error::{AppError, AppResult};
 use crate::policy::{self, Actor, Dataset, StatsScope};
 use crate::state::AppState;
 
-use crate::db::stats::Highlights;
+use crate::app::db::stats::Highlights;
 pub use crate::domain::stats::{GroupBy, Period, Population};
 
 /// A count an analyst may see: 1 to 4 is hidden.
@@ -260,7 +260,7 @@ pub async fn return_status(
     Ok(db::stats::return_status(&state.db, &areas, since_year).await?)
 }
 
-pub use crate::db::stats::ReturnStatus;
+pub use crate::app::db::stats::ReturnStatus;
 
 /// The area names, by id (for labels).
 pub async fn area_names(state: &AppState) -> AppResult<std::collections::HashMap<Uuid, String>> {
@@ -377,7 +377,7 @@ fn round2(x: f64) -> f64 {
 // Opioid outcomes: XmR charts and improvement initiatives
 // ---------------------------------------------------------------------------------------------
 
-pub use crate::db::oversight::Initiative;
+pub use crate::app::db::oversight::Initiative;
 pub use crate::domain::spc::Signal;
 pub use crate::domain::stats::Measure;
 
@@ -747,4 +747,21 @@ pub async fn record_initiative(
         .into_iter()
         .find(|i| i.id == id)
         .ok_or(AppError::NotFound)
+}
+
+/// The CDAO dashboard's counts over the actor's areas (cases this week from `week_start`).
+pub async fn dashboard(
+    state: &AppState,
+    actor: &Actor,
+    week_start: chrono::DateTime<chrono::Utc>,
+) -> AppResult<crate::app::db::stats::Dashboard> {
+    let areas = crate::access::cdao_areas(actor)?;
+    Ok(db::stats::dashboard(
+        &state.db,
+        areas.ids(),
+        state.now(),
+        week_start,
+        actor.user_id,
+    )
+    .await?)
 }

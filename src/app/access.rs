@@ -306,7 +306,7 @@ pub fn case_scope(a: &Actor) -> AppResult<CaseScope> {
 /// List filters on triage facts (priority, assignee, overdue) are for the CDAO team: for
 /// anyone else who may list cases they are 403, naming the filter (SPEC §3: the reporting
 /// side does not see priority or assignment, so it may not ask by them either).
-pub fn check_case_filters(a: &Actor, f: &crate::db::cases::CaseFilter) -> AppResult<()> {
+pub fn check_case_filters(a: &Actor, f: &crate::app::db::cases::CaseFilter) -> AppResult<()> {
     if a.role == Role::Cdao {
         return Ok(());
     }
@@ -553,7 +553,7 @@ impl AlertState {
 /// organisation's own responses, whatever its state.
 #[derive(Debug, Clone)]
 pub struct Alert {
-    row: crate::db::shares::AlertRow,
+    row: crate::app::db::shares::AlertRow,
     state: AlertState,
 }
 
@@ -571,7 +571,7 @@ impl Alert {
     pub fn state(&self) -> AlertState {
         self.state
     }
-    pub(crate) fn row(&self) -> &crate::db::shares::AlertRow {
+    pub(crate) fn row(&self) -> &crate::app::db::shares::AlertRow {
         &self.row
     }
     /// The alert while its share is live (what may show content, and be acted on);
@@ -589,7 +589,7 @@ impl Alert {
 /// An alert whose share is live: what the share discloses may be shown.
 #[derive(Debug, Clone)]
 pub struct LiveAlert {
-    row: crate::db::shares::AlertRow,
+    row: crate::app::db::shares::AlertRow,
 }
 
 impl sealed::Sealed for LiveAlert {}
@@ -603,7 +603,7 @@ impl LiveAlert {
     pub fn id(&self) -> Uuid {
         self.row.id
     }
-    pub(crate) fn row(&self) -> &crate::db::shares::AlertRow {
+    pub(crate) fn row(&self) -> &crate::app::db::shares::AlertRow {
         &self.row
     }
 }
@@ -614,7 +614,7 @@ pub async fn alert(a: &Actor, db: &PgPool, id: Uuid, now: DateTime<Utc>) -> AppR
         (Role::Member, Some(org)) => org,
         _ => return Err(AppError::NotFound),
     };
-    let row = crate::db::shares::alerts_of(db, org, Some(id))
+    let row = crate::app::db::shares::alerts_of(db, org, Some(id))
         .await?
         .into_iter()
         .next()
@@ -627,7 +627,7 @@ pub async fn alert(a: &Actor, db: &PgPool, id: Uuid, now: DateTime<Utc>) -> AppR
 /// caller's transaction ends; 404 for anyone else.
 #[derive(Debug, Clone)]
 pub struct ManagedShare {
-    row: crate::db::shares::ShareRow,
+    row: crate::app::db::shares::ShareRow,
 }
 
 impl sealed::Sealed for ManagedShare {}
@@ -641,7 +641,7 @@ impl ManagedShare {
     pub fn id(&self) -> Uuid {
         self.row.id
     }
-    pub(crate) fn row(&self) -> &crate::db::shares::ShareRow {
+    pub(crate) fn row(&self) -> &crate::app::db::shares::ShareRow {
         &self.row
     }
 }
@@ -654,7 +654,7 @@ pub async fn managed_share(
     if a.role != Role::Cdao {
         return Err(AppError::NotFound);
     }
-    let row = crate::db::shares::lock_share(conn, id)
+    let row = crate::app::db::shares::lock_share(conn, id)
         .await?
         .ok_or(AppError::NotFound)?;
     if !a.area_ids.contains(&row.area_id) {
@@ -667,7 +667,7 @@ pub async fn managed_share(
 /// decides; locked until the caller's transaction ends. 404 for anyone else.
 #[derive(Debug, Clone)]
 pub struct ManagedErasure {
-    row: crate::db::erasures::Erasure,
+    row: crate::app::db::erasures::Erasure,
 }
 
 impl sealed::Sealed for ManagedErasure {}
@@ -678,7 +678,7 @@ impl CaseRef for ManagedErasure {
 }
 
 impl ManagedErasure {
-    pub fn row(&self) -> &crate::db::erasures::Erasure {
+    pub fn row(&self) -> &crate::app::db::erasures::Erasure {
         &self.row
     }
 }
@@ -691,7 +691,7 @@ pub async fn managed_erasure(
     if a.role != Role::Cdao {
         return Err(AppError::NotFound);
     }
-    let row = crate::db::erasures::lock(conn, id)
+    let row = crate::app::db::erasures::lock(conn, id)
         .await?
         .ok_or(AppError::NotFound)?;
     if !a.area_ids.contains(&row.area_id) {
@@ -703,11 +703,11 @@ pub async fn managed_erasure(
 /// An access request made by, or to, one of the actor's areas; 404 for anyone else.
 #[derive(Debug, Clone)]
 pub struct VisibleRequest {
-    row: crate::db::triage::AccessRequest,
+    row: crate::app::db::triage::AccessRequest,
 }
 
 impl VisibleRequest {
-    pub fn row(&self) -> &crate::db::triage::AccessRequest {
+    pub fn row(&self) -> &crate::app::db::triage::AccessRequest {
         &self.row
     }
     /// Deciding: the team holding the match. The requesting team: 403.
@@ -725,7 +725,7 @@ impl VisibleRequest {
 /// An access request its holding team decides.
 #[derive(Debug, Clone)]
 pub struct DecidableRequest {
-    row: crate::db::triage::AccessRequest,
+    row: crate::app::db::triage::AccessRequest,
 }
 
 impl sealed::Sealed for DecidableRequest {}
@@ -737,7 +737,7 @@ impl CaseRef for DecidableRequest {
 }
 
 impl DecidableRequest {
-    pub fn row(&self) -> &crate::db::triage::AccessRequest {
+    pub fn row(&self) -> &crate::app::db::triage::AccessRequest {
         &self.row
     }
 }
@@ -745,7 +745,7 @@ impl DecidableRequest {
 pub async fn access_request(a: &Actor, db: &PgPool, id: Uuid) -> AppResult<VisibleRequest> {
     // Access requests are the CDAO teams' business: other roles are refused outright.
     let areas = cdao_areas(a)?;
-    let row = crate::db::triage::access_requests(db, &areas, Some(id))
+    let row = crate::app::db::triage::access_requests(db, &areas, Some(id))
         .await?
         .into_iter()
         .next()
@@ -959,7 +959,7 @@ mod tests {
 
     #[test]
     fn only_the_cdao_team_filters_by_triage_facts() {
-        use crate::db::cases::CaseFilter;
+        use crate::app::db::cases::CaseFilter;
         let area = Uuid::now_v7();
         let filters = [
             CaseFilter {
