@@ -520,9 +520,14 @@ pub fn stats_period(
     )
 }
 
+/// Whether the actor records improvement initiatives at all (for their own areas).
+pub fn may_record_initiatives(a: &Actor) -> bool {
+    a.role == Role::Cdao
+}
+
 /// Recording an improvement initiative for an area's opioid outcomes: a CDAO of that area.
 pub fn record_initiative(a: &Actor, area_id: Uuid) -> Result<(), AppError> {
-    if a.role == Role::Cdao && a.area_ids.contains(&area_id) {
+    if may_record_initiatives(a) && a.area_ids.contains(&area_id) {
         Ok(())
     } else if a.role == Role::Cdao {
         Err(AppError::Forbidden(

@@ -657,7 +657,7 @@ async fn opioids_page(
             .collect();
     }
     let keep = query_without(&query_params, &[]);
-    let can_record = actor.role == Role::Cdao;
+    let can_record = policy::may_record_initiatives(actor);
     let mut own_area_options: Vec<(String, String)> = actor
         .area_ids
         .iter()

@@ -333,8 +333,8 @@ pub async fn statistics(
     }
     // How member organisations respond to alerts (CQC asks every police force to check its
     // CD liaison officer cover).
-    let responsiveness = match actor.role {
-        Role::Cdao | Role::Analyst => statistics::responsiveness(&state, &actor)
+    let responsiveness = match policy::may_see(&actor, policy::Dataset::Members, None) {
+        Ok(()) => statistics::responsiveness(&state, &actor)
             .await?
             .into_iter()
             .map(|r| {
@@ -358,7 +358,7 @@ pub async fn statistics(
                 ]
             })
             .collect(),
-        _ => vec![],
+        Err(_) => vec![],
     };
     // Quarterly occurrence returns: the CDAO's areas (or the one chosen).
     let show_returns = actor.role == Role::Cdao;
