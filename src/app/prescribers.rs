@@ -112,8 +112,20 @@ pub fn view_path(kind: Kind, digest: &[u8]) -> String {
     format!("/prescribers/{}/{}", kind.code(), hex::encode(digest))
 }
 
-/// The blind index of an identifier typed into the search.
+/// The blind index of an identifier typed into the search, as the view's address.
 pub fn search(state: &AppState, actor: &Actor, kind: &str, value: &str) -> AppResult<String> {
+    let (kind, digest) = search_index(state, actor, kind, value)?;
+    Ok(format!("/prescribers/{kind}/{digest}"))
+}
+
+/// The (kind, hex blind index) of an identifier typed into the search: 422 naming `kind` or
+/// `identifier` when either is wrong.
+pub fn search_index(
+    state: &AppState,
+    actor: &Actor,
+    kind: &str,
+    value: &str,
+) -> AppResult<(String, String)> {
     access::cdao_areas(actor)?;
     let mut e = crate::domain::validation::FieldErrors::new();
     let kind = Kind::parse(kind.trim());
@@ -131,9 +143,9 @@ pub fn search(state: &AppState, actor: &Actor, kind: &str, value: &str) -> AppRe
         return Err(AppError::Validation(e.into_vec()));
     };
     match kind.normalise(value) {
-        Ok(n) => Ok(view_path(
-            kind,
-            &crate::reports::blind_index(state, kind.code(), &n),
+        Ok(n) => Ok((
+            kind.code().to_string(),
+            hex::encode(crate::reports::blind_index(state, kind.code(), &n)),
         )),
         Err(message) => Err(AppError::validation("identifier", &message)),
     }

@@ -618,13 +618,23 @@ pub fn initiative_outcome(
 pub const INITIATIVE_RECORDED: &str = "initiative.recorded";
 
 /// An initiative as a CDAO records it.
-#[derive(Debug, Default, Clone, serde::Deserialize)]
+#[derive(Debug, Default, Clone, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct InitiativeInput {
+    /// What the initiative is called.
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 200)]
     pub name: Option<String>,
+    /// One of the CDAO's areas (may be left out by a CDAO of one area).
+    #[schema(value_type = Option<Uuid>)]
     pub area_id: Option<String>,
+    /// The outcome measure it means to change.
+    #[schema(value_type = crate::domain::stats::Measure, required = true)]
     pub measure: Option<String>,
-    /// `2026-03`.
+    /// The month it started, like `2026-03` (no later than next month).
+    #[schema(value_type = String, required = true, pattern = "^[0-9]{4}-[0-9]{2}$")]
     pub start_month: Option<String>,
+    /// What will change, decided up front with how it will be judged.
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 5000)]
     pub change: Option<String>,
 }
 
@@ -634,7 +644,7 @@ pub async fn record_initiative(
     actor: &Actor,
     input: &InitiativeInput,
 ) -> AppResult<Initiative> {
-    if actor.role != crate::domain::directory::Role::Cdao {
+    if !policy::may_record_initiatives(actor) {
         return Err(AppError::Forbidden(
             "Your role does not allow you to record improvement initiatives.".into(),
         ));

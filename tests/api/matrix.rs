@@ -583,6 +583,19 @@ fn rows(app: &TestApp, i: &Ids) -> Vec<Row> {
             "/api/v1/stats/spc?measure=opioid_harm",
             CDAO_ANALYST,
         ),
+        api_post(
+            "/api/v1/stats/spc/initiatives",
+            "/api/v1/stats/spc/initiatives",
+            json!({"name": "Opioid review", "area_id": w.gm, "measure": "high_dose_opioid",
+                   "start_month": "2026-01", "change": "Monthly reviews of high-dose prescribing"}),
+            [403, 403, 201, 403, 403, 403, 403],
+        ),
+        api_post(
+            "/api/v1/prescribers/lookup",
+            "/api/v1/prescribers/lookup",
+            json!({"kind": "prescriber_code", "identifier": "ABC1234"}),
+            CDAO,
+        ),
         // ---- API: sharing and alerts ----------------------------------------------------------
         api_post(
             "/api/v1/cases/{id}/shares/preview",

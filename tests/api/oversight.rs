@@ -765,6 +765,40 @@ async fn the_spc_chart_shows_xmr_points_per_role_and_an_initiative_splits_it() {
         outcome.contains("August 2026") && outcome.contains("fewer than before"),
         "{outcome}"
     );
+    // A client records one through the API as well; every wrong field is named.
+    let r = app
+        .post("/api/v1/stats/spc/initiatives")
+        .token(w.user("cdao"))
+        .json(
+            &json!({"name": "All-incident huddles", "area_id": w.gm, "measure": "all_incidents",
+                      "start_month": "2026-09", "change": "A weekly incident huddle."}),
+        )
+        .send()
+        .await;
+    r.assert_status(StatusCode::CREATED);
+    assert_eq!(r.json()["measure"], "all_incidents");
+    let c = spc("cdao", "measure=all_incidents").await.json();
+    assert_eq!(c["initiatives"][0]["name"], "All-incident huddles");
+    let bad = app
+        .post("/api/v1/stats/spc/initiatives")
+        .token(w.user("cdao"))
+        .json(
+            &json!({"name": "", "area_id": w.london, "measure": "colour",
+                      "start_month": "2026-13", "change": ""}),
+        )
+        .send()
+        .await;
+    assert_eq!(
+        bad.error_fields(),
+        ["name", "area_id", "measure", "start_month", "change"]
+    );
+    app.post("/api/v1/stats/spc/initiatives")
+        .token(w.user("analyst"))
+        .json(&json!({"name": "x", "measure": "all_incidents", "start_month": "2026-01", "change": "y"}))
+        .send()
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
+
     // The page shows the chart, its table and the initiative in words.
     let page = app
         .get("/statistics/opioids?measure=high_dose_opioid")
@@ -1181,6 +1215,40 @@ async fn the_prescriber_view_shows_every_report_address_and_organisation_in_the_
         .await;
     r.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().contains("href=\"#identifier\""));
+
+    // Through the API: the identifier is posted too, and the answer is the same view.
+    let found = app
+        .post("/api/v1/prescribers/lookup")
+        .token(&cdao)
+        .json(&json!({"kind": "prescriber_code", "identifier": "pc-12345"}))
+        .send()
+        .await;
+    found.assert_status(StatusCode::OK);
+    let found = found.json();
+    assert_eq!(found["identifier"], "PC12345");
+    assert_eq!(found["reports"].as_array().unwrap().len(), 3);
+    assert_eq!(found["organisations"], 2);
+    assert_eq!(found["spread"], true);
+    assert_eq!(found["work_addresses"].as_array().unwrap().len(), 3);
+    assert_eq!(found["held_elsewhere"][0]["area_name"], "London");
+    assert!(!found.to_string().contains("Thames"));
+    let bad = app
+        .post("/api/v1/prescribers/lookup")
+        .token(&cdao)
+        .json(&json!({"kind": "shoe_size", "identifier": ""}))
+        .send()
+        .await;
+    assert_eq!(bad.error_fields(), ["kind", "identifier"]);
+    for who in [
+        "reporter", "org_lead", "member", "admin", "auditor", "analyst",
+    ] {
+        app.post("/api/v1/prescribers/lookup")
+            .token(w.user(who))
+            .json(&json!({"kind": "prescriber_code", "identifier": "PC12345"}))
+            .send()
+            .await
+            .assert_status(StatusCode::FORBIDDEN);
+    }
 
     // The London team sees only its own report, and the GM reports as held elsewhere.
     let html = app

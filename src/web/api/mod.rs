@@ -5,6 +5,7 @@ pub mod cases;
 pub mod directory;
 pub mod docs;
 pub mod me;
+pub mod oversight;
 pub mod params;
 pub mod query;
 pub mod rights;
@@ -463,6 +464,8 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(stats::responsiveness))
         .routes(routes!(stats::cdlo))
         .routes(routes!(stats::spc))
+        .routes(routes!(oversight::record_initiative))
+        .routes(routes!(oversight::look_up_prescriber))
         .routes(routes!(shares::create, shares::list))
         .routes(routes!(shares::preview))
         .routes(routes!(shares::approve))
