@@ -181,7 +181,7 @@ fn check(c: &Citation) -> Option<String> {
             name,
         } => {
             let Ok(text) = std::fs::read_to_string(root().join(file)) else {
-                return Some(format!("`{file}::{name}`: no such file"));
+                return Some(format!("`{file}::{name}`: no such file{}", moved(file)));
             };
             // Each module opens after the one before it; the test is after the last.
             let mut from = 0;
@@ -198,6 +198,40 @@ fn check(c: &Citation) -> Option<String> {
                 format!("`{file}::{}`: `fn {name}` is not marked as a test", path_of(modules, name))
             })
         }
+    }
+}
+
+/// Where a file of the same name is now, if it moved (a hint for the message).
+fn moved(file: &str) -> String {
+    fn walk(dir: &Path, name: &std::ffi::OsStr, found: &mut Vec<PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, name, found);
+            } else if p.file_name() == Some(name) {
+                found.push(p);
+            }
+        }
+    }
+    let Some(name) = Path::new(file).file_name() else {
+        return String::new();
+    };
+    let mut found = Vec::new();
+    for top in ["src", "tests"] {
+        walk(&root().join(top), name, &mut found);
+    }
+    let names: Vec<String> = found
+        .iter()
+        .filter_map(|p| p.strip_prefix(root()).ok())
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
+    if names.is_empty() {
+        String::new()
+    } else {
+        format!(" (moved? a file of that name is at {})", names.join(", "))
     }
 }
 
