@@ -132,12 +132,11 @@ async fn the_audit_trail_holds_no_identity_free_text_or_email_address() {
         ])
         .send()
         .await;
-    let trail: String = sqlx::query_scalar(
-        "SELECT string_agg(row_to_json(e)::text, E'\\n') FROM audit_events e",
-    )
-    .fetch_one(&app.pool)
-    .await
-    .unwrap();
+    let trail: String =
+        sqlx::query_scalar("SELECT string_agg(row_to_json(e)::text, E'\\n') FROM audit_events e")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
     let read = app
         .get("/api/v1/audit?limit=200")
         .token(auditor)

@@ -232,7 +232,10 @@ async fn the_privacy_notice_and_accessibility_statement_say_what_this_build_does
         r#"href="mailto:dpo@example.nhs.uk""#,
         "ico.org.uk",
     ] {
-        assert!(privacy.contains(needle), "{needle} not in the privacy notice");
+        assert!(
+            privacy.contains(needle),
+            "{needle} not in the privacy notice"
+        );
     }
     let statement = text("/accessibility").await;
     for needle in [

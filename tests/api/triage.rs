@@ -582,8 +582,13 @@ async fn a_namesake_is_not_a_match_and_a_duplicate_keeps_both_people() {
     namesake["person"] = json!({"full_name": "Dr Jonathan Example-Smith", "date_of_birth": "1982-06-15",
         "nhs_number": null, "registrations": [{"register": "gmc", "number": "7654321"}],
         "prescriber_code": null, "job_role": "GP", "work_addresses": []});
-    let namesake = submit(&app, w.user("org_lead"), "/api/v1/person-concerns", &namesake).await
-        ["id"]
+    let namesake = submit(
+        &app,
+        w.user("org_lead"),
+        "/api/v1/person-concerns",
+        &namesake,
+    )
+    .await["id"]
         .as_str()
         .unwrap()
         .to_string();
@@ -591,7 +596,13 @@ async fn a_namesake_is_not_a_match_and_a_duplicate_keeps_both_people() {
     reversed["person"] = json!({"full_name": "Example-Smith Jonathan", "date_of_birth": "1970-01-31",
         "nhs_number": null, "registrations": [], "prescriber_code": null, "job_role": null,
         "work_addresses": []});
-    submit(&app, w.user("reporter"), "/api/v1/person-concerns", &reversed).await;
+    submit(
+        &app,
+        w.user("reporter"),
+        "/api/v1/person-concerns",
+        &reversed,
+    )
+    .await;
     let cdao = w.user("cdao").clone();
     for case in [&first, &namesake] {
         let m = app
@@ -600,7 +611,12 @@ async fn a_namesake_is_not_a_match_and_a_duplicate_keeps_both_people() {
             .send()
             .await;
         m.assert_status(StatusCode::OK);
-        assert_eq!(m.json()["items"], json!([]), "a namesake matched: {}", m.text());
+        assert_eq!(
+            m.json()["items"],
+            json!([]),
+            "a namesake matched: {}",
+            m.text()
+        );
     }
     // The CDAO decides they are the same report: the cases are linked, each keeps its person.
     app.post(&format!("/api/v1/cases/{namesake}/links"))
