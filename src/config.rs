@@ -58,6 +58,15 @@ pub struct Config {
     /// (`CDC_HIGH_DOSE_OME_MG`; 120 by Opioids Aware, 90 in NHS England's 2024/25 medicines
     /// optimisation opportunities).
     pub high_dose_ome_mg: f64,
+    /// The organisation responsible for the personal data, named on the privacy notice
+    /// (`CDC_CONTROLLER`, default NHS England, which holds the lead CDAO functions).
+    pub controller: String,
+    /// The email address of the controller's data protection officer, on the privacy notice
+    /// (`CDC_PRIVACY_CONTACT`; unset, the notice says to ask the area's CDAO team).
+    pub privacy_contact: Option<String>,
+    /// The email address for accessibility problems, on the accessibility statement
+    /// (`CDC_ACCESSIBILITY_CONTACT`; unset, the statement says to ask the area's CDAO team).
+    pub accessibility_contact: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -148,6 +157,18 @@ impl Config {
                     }
                 },
             },
+            controller: match get("CDC_CONTROLLER") {
+                Some(v) if v.trim().chars().any(char::is_control) || v.trim().len() > 200 => {
+                    return Err(ConfigError::Invalid {
+                        name: "CDC_CONTROLLER",
+                        reason: "expected an organisation's name on one line".into(),
+                    });
+                }
+                Some(v) => v.trim().to_string(),
+                None => "NHS England".to_string(),
+            },
+            privacy_contact: contact(&get, "CDC_PRIVACY_CONTACT")?,
+            accessibility_contact: contact(&get, "CDC_ACCESSIBILITY_CONTACT")?,
         })
     }
 
@@ -177,6 +198,21 @@ fn parse_num(
         }),
         None => Ok(default),
     }
+}
+
+/// An email address people can write to, shown on a public page.
+fn contact(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+) -> Result<Option<String>, ConfigError> {
+    get(name)
+        .map(|v| {
+            crate::domain::validation::parse_email(&v).ok_or_else(|| ConfigError::Invalid {
+                name,
+                reason: format!("'{v}' is not an email address"),
+            })
+        })
+        .transpose()
 }
 
 pub fn parse_key(name: &'static str, value: &str) -> Result<Key32, ConfigError> {
@@ -245,6 +281,32 @@ mod tests {
         );
         for bad in ["0", "-5", "ninety", "NaN", "1e9"] {
             assert!(cfg(&[("CDC_HIGH_DOSE_OME_MG", bad)]).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_notices_contacts_are_email_addresses_and_the_controller_defaults_to_nhs_england() {
+        let c = cfg(&[]).unwrap();
+        assert_eq!(c.controller, "NHS England");
+        assert_eq!((c.privacy_contact, c.accessibility_contact), (None, None));
+        let c = cfg(&[
+            ("CDC_CONTROLLER", "NHS England (North West)"),
+            ("CDC_PRIVACY_CONTACT", "dpo@example.nhs.uk"),
+            ("CDC_ACCESSIBILITY_CONTACT", "access@example.nhs.uk"),
+        ])
+        .unwrap();
+        assert_eq!(c.controller, "NHS England (North West)");
+        assert_eq!(c.privacy_contact.as_deref(), Some("dpo@example.nhs.uk"));
+        assert_eq!(
+            c.accessibility_contact.as_deref(),
+            Some("access@example.nhs.uk")
+        );
+        for (name, bad) in [
+            ("CDC_PRIVACY_CONTACT", "the DPO"),
+            ("CDC_ACCESSIBILITY_CONTACT", "a@b\nc"),
+            ("CDC_CONTROLLER", "two\nlines"),
+        ] {
+            assert!(cfg(&[(name, bad)]).is_err(), "{name}={bad}");
         }
     }
 

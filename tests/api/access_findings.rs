@@ -330,6 +330,55 @@ async fn members_get_only_the_evidence_a_share_names() {
 
 /// Finding 5: filters on triage facts are the CDAO team's; the reporting side gets 403 naming
 /// the filter, does not see them on its page, and sees "CDAO team" instead of a CDAO's id.
+/// The identities and free text of a report never travel in a spreadsheet: the case list
+/// export (page and API) and the statistics exports hold references, codes and counts only.
+#[tokio::test]
+async fn case_and_statistics_exports_hold_no_identity_or_free_text() {
+    let app = TestApp::new().await;
+    let w = &app.world;
+    let concern = submit(
+        &app,
+        w.user("reporter"),
+        "/api/v1/person-concerns",
+        &person_concern(),
+    )
+    .await;
+    submit(&app, w.user("reporter"), "/api/v1/incidents", &incident()).await;
+    let reference = concern["reference"].as_str().unwrap();
+    let secrets = [
+        "Example-Smith",
+        "1970-01-31",
+        "9434765919",
+        "943 476 5919",
+        "1234567",
+        "Riverside",
+        "oxycodone for family",
+        "morphine sulfate 10 mg tablets missing",
+        "superintendent",
+        "CRI/123/26",
+        "Test reporter",
+    ];
+    let cdao = w.user("cdao").clone();
+    let exports = [
+        app.get("/cases.csv").session(&cdao).send().await,
+        app.get("/api/v1/cases.csv").token(&cdao).send().await,
+        app.get("/statistics.csv?group_by=category")
+            .session(&cdao)
+            .send()
+            .await,
+    ];
+    for r in &exports {
+        r.assert_status(StatusCode::OK);
+        let text = r.text();
+        for secret in secrets {
+            assert!(!text.contains(secret), "{secret} in an export:\n{text}");
+        }
+    }
+    // The case list export names the case by its reference, so the team can find it.
+    assert!(exports[0].text().contains(reference));
+    assert!(exports[1].text().contains(reference));
+}
+
 #[tokio::test]
 async fn hidden_triage_facts_do_not_leak_through_filters() {
     let app = TestApp::new().await;

@@ -77,6 +77,100 @@ async fn the_service_cannot_change_or_delete_audit_events() {
     assert!(e.is_err());
 }
 
+/// Events hold ids, action names and codes: after a report, its views, a share read by a
+/// member, a subject access request and a failed sign-in, no identity, free text or email
+/// address is in the trail, nor in what an auditor reads or exports of it.
+#[tokio::test]
+async fn the_audit_trail_holds_no_identity_free_text_or_email_address() {
+    use crate::reports::{person_concern, submit};
+    let app = TestApp::new().await;
+    let w = &app.world;
+    let (cdao, member, auditor) = (w.user("cdao"), w.user("member"), w.user("auditor"));
+    let case = submit(
+        &app,
+        w.user("reporter"),
+        "/api/v1/person-concerns",
+        &person_concern(),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.get(&format!("/api/v1/cases/{case}"))
+        .token(cdao)
+        .send()
+        .await
+        .assert_status(StatusCode::OK);
+    app.post(&format!("/api/v1/cases/{case}/shares"))
+        .token(cdao)
+        .json(&json!({"organisation_ids": [w.police_gm], "disclosure": "summary",
+                      "lawful_basis": "preventing_detecting_unlawful_acts",
+                      "purpose": "Police to consider a theft", "summary": "Oxycodone may be diverted.",
+                      "action_required": "for_action"}))
+        .send()
+        .await
+        .assert_status(StatusCode::CREATED);
+    let alerts = app.get("/api/v1/alerts").token(member).send().await.json();
+    let alert = alerts["items"][0]["id"].as_str().unwrap().to_string();
+    app.get(&format!("/api/v1/alerts/{alert}"))
+        .token(member)
+        .send()
+        .await
+        .assert_status(StatusCode::OK);
+    app.post("/api/v1/subject-access")
+        .token(cdao)
+        .json(&json!({"identifiers": {"nhs_number": "9434765919", "full_name": "Jonathan Example-Smith",
+                                      "date_of_birth": "1970-01-31"},
+                      "purpose": "Request from the person by letter"}))
+        .send()
+        .await
+        .assert_status(StatusCode::CREATED);
+    app.post("/sign-in")
+        .form(&[
+            ("email", "somebody.unknown@example.org"),
+            ("password", "not the password"),
+        ])
+        .send()
+        .await;
+    let trail: String =
+        sqlx::query_scalar("SELECT string_agg(row_to_json(e)::text, E'\\n') FROM audit_events e")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    let read = app
+        .get("/api/v1/audit?limit=200")
+        .token(auditor)
+        .send()
+        .await
+        .text();
+    let export = app.get("/audit/export.csv").session(auditor).send().await;
+    export.assert_status(StatusCode::OK);
+    for (what, text) in [
+        ("the trail", trail.as_str()),
+        ("the API", read.as_str()),
+        ("the export", &export.text()),
+    ] {
+        assert!(text.contains("case."), "{what} holds no case events");
+        for secret in [
+            "Example-Smith",
+            "example smith",
+            "1970-01-31",
+            "9434765919",
+            "1234567",
+            "Riverside",
+            "oxycodone",
+            "Police to consider",
+            "by letter",
+            "somebody.unknown",
+            &w.user("reporter").email,
+            &cdao.email,
+            &member.email,
+        ] {
+            assert!(!text.contains(secret), "{secret} in {what}:\n{text}");
+        }
+    }
+}
+
 async fn many_events(app: &TestApp, n: usize) {
     let mut handles = Vec::new();
     for i in 0..n {

@@ -24,4 +24,5 @@ mod retention;
 mod rights;
 mod serving;
 mod shares;
+mod traceability;
 mod triage;

@@ -432,6 +432,67 @@ async fn a_retried_submission_never_makes_a_second_case() {
     assert_ne!(r.json()["id"], a.json()["id"]);
 }
 
+/// While the database cannot be reached a report is answered 503 with `Retry-After` (never a
+/// 201 for something not stored) and nothing is half-written; once it is back, the retry with
+/// the same `Idempotency-Key` files the report exactly once.
+#[tokio::test]
+async fn a_report_sent_while_the_database_is_down_is_refused_for_retry_then_filed_once() {
+    use tower::ServiceExt;
+    let app = TestApp::new().await;
+    let u = app.world.user("reporter").clone();
+    // Another instance of the service, whose database has gone away.
+    let gone = sqlx::postgres::PgPoolOptions::new()
+        .acquire_timeout(std::time::Duration::from_millis(500))
+        .connect_lazy_with((*app.pool.connect_options()).clone());
+    gone.close().await;
+    let config = crate::harness::test_config();
+    let down = cdconcerns::state::AppState::new(
+        gone,
+        config.clone(),
+        app.clock.clone(),
+        config.identity_key.as_ref().unwrap(),
+        config.index_key.clone().unwrap(),
+    );
+    let req = axum::http::Request::post("/api/v1/incidents")
+        .header("host", "cdc.test")
+        .header("authorization", format!("Bearer {}", u.token))
+        .header("idempotency-key", "outage-1")
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from(incident().to_string()))
+        .unwrap();
+    let res = cdconcerns::web::build_router(down)
+        .oneshot(req)
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(res.headers().get("retry-after").is_some());
+    assert_eq!(
+        res.headers().get("content-type").unwrap(),
+        "application/problem+json"
+    );
+    let cases = || async {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM cases")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap()
+    };
+    assert_eq!(cases().await, 0);
+    // Back: the client's retry files it, and a retry of the retry answers the same.
+    let retry = || {
+        app.post("/api/v1/incidents")
+            .token(&u)
+            .header("idempotency-key", "outage-1")
+            .json(&incident())
+            .send()
+    };
+    let first = retry().await;
+    first.assert_status(StatusCode::CREATED);
+    let again = retry().await;
+    again.assert_status(StatusCode::CREATED);
+    assert_eq!(first.json()["id"], again.json()["id"]);
+    assert_eq!(cases().await, 1);
+}
+
 #[tokio::test]
 async fn identities_are_sealed_at_rest_and_matched_by_blind_index() {
     let app = TestApp::new().await;

@@ -200,6 +200,70 @@ async fn a_subject_access_export_holds_every_case_naming_the_person_in_the_cdaos
     assert!(r.text().contains(r##"href="#purpose""##));
 }
 
+/// The privacy notice and the accessibility statement say what this deployment does: its
+/// controller, its retention periods and its contacts as configured, the lawful bases, the
+/// WCAG level tested and the known issues; unconfigured, they say whom to ask instead.
+#[tokio::test]
+async fn the_privacy_notice_and_accessibility_statement_say_what_this_build_does() {
+    let app = TestApp::with_config(|c| {
+        c.controller = "NHS England (North West)".into();
+        c.retention_years = 8;
+        c.retention_unfounded_years = 3;
+        c.privacy_contact = Some("dpo@example.nhs.uk".into());
+        c.accessibility_contact = Some("access@example.nhs.uk".into());
+    })
+    .await;
+    let text = |path: &'static str| {
+        let app = &app;
+        async move {
+            let r = app.get(path).send().await;
+            r.assert_status(StatusCode::OK);
+            r.text()
+        }
+    };
+    let privacy = text("/privacy").await;
+    for needle in [
+        "NHS England (North West) is responsible",
+        "Article 6(1)(e)",
+        "Article 9(2)(h)",
+        "closed for 8 years",
+        "3 years after it was closed",
+        "<strong>alleged</strong>",
+        r#"href="mailto:dpo@example.nhs.uk""#,
+        "ico.org.uk",
+    ] {
+        assert!(
+            privacy.contains(needle),
+            "{needle} not in the privacy notice"
+        );
+    }
+    let statement = text("/accessibility").await;
+    for needle in [
+        "WCAG) version 2.2 AA",
+        "partially compliant",
+        "2.2.1 (Timing Adjustable)",
+        "axe-core",
+        "375 pixels",
+        r#"href="mailto:access@example.nhs.uk""#,
+    ] {
+        assert!(statement.contains(needle), "{needle} not in the statement");
+    }
+    // A deployment that has not set its contacts sends people to their area's team, and a
+    // shorter period never shows longer than the main one.
+    let bare = TestApp::with_config(|c| {
+        c.retention_years = 1;
+        c.retention_unfounded_years = 2;
+    })
+    .await;
+    let r = bare.get("/privacy").send().await.text();
+    assert!(r.contains("NHS England is responsible"));
+    assert!(r.contains("controlled drugs team for your area"));
+    assert!(r.contains("closed for 1 year,") && r.contains("1 year after it was closed"));
+    assert!(!r.contains("mailto:"));
+    let r = bare.get("/accessibility").send().await.text();
+    assert!(r.contains("controlled drugs team for your area") && !r.contains("mailto:"));
+}
+
 #[tokio::test]
 async fn a_person_entered_in_error_is_removed_under_the_two_person_rule_and_recipients_are_told() {
     let app = TestApp::new().await;

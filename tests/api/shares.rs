@@ -357,6 +357,73 @@ async fn members_acknowledge_and_respond_and_it_flows_back_to_the_case() {
         .assert_status(StatusCode::FORBIDDEN);
 }
 
+/// An alert nobody acknowledges does not go unnoticed: past its target (2 working days) the
+/// member organisation is reminded and the holding CDAO team sees it on the late alerts page
+/// until it is acknowledged.
+#[tokio::test]
+async fn an_alert_not_acknowledged_in_time_is_chased_and_stands_out_for_the_cdao_team() {
+    let app = TestApp::new().await;
+    let w = world(&app).await;
+    let cdao = app.world.user("cdao").clone();
+    let member = app.world.user("member").clone();
+    let reference = app
+        .get(&format!("/api/v1/cases/{}", w.case_id))
+        .token(&cdao)
+        .send()
+        .await
+        .json()["reference"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.post(&format!("/api/v1/cases/{}/shares", w.case_id))
+        .token(&cdao)
+        .json(&share(&[app.world.police_gm], "summary"))
+        .send()
+        .await
+        .assert_status(StatusCode::CREATED);
+    let late = |who: TestUser| {
+        let app = &app;
+        async move {
+            let r = app.get("/shares/late").session(&who).send().await;
+            r.assert_status(StatusCode::OK);
+            r.text()
+        }
+    };
+    assert!(!late(cdao.clone()).await.contains(&reference));
+    assert_eq!(cdconcerns::jobs::remind(&app.state).await.unwrap(), 0);
+    // Five days on (past the target), with a fresh session for the CDAO.
+    app.clock.advance(TimeDelta::days(5));
+    let cdao_later = app
+        .create_user(
+            "cdao_later",
+            Role::Cdao,
+            Some(app.world.nhse_nw),
+            vec![app.world.gm],
+        )
+        .await;
+    let page = late(cdao_later.clone()).await;
+    assert!(page.contains(&reference), "{page}");
+    assert!(page.contains("GM Police"), "{page}");
+    assert_eq!(cdconcerns::jobs::remind(&app.state).await.unwrap(), 1);
+    let reminded: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM notification_outbox WHERE kind = 'alert_reminder' AND user_id = $1",
+    )
+    .bind(member.id)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(reminded, 1);
+    // Acknowledged, it leaves the page.
+    let alerts = app.get("/api/v1/alerts").token(&member).send().await.json();
+    let alert = alerts["items"][0]["id"].as_str().unwrap().to_string();
+    app.post(&format!("/api/v1/alerts/{alert}/acknowledge"))
+        .token(&member)
+        .send()
+        .await
+        .assert_status(StatusCode::OK);
+    assert!(!late(cdao_later).await.contains(&reference));
+}
+
 #[tokio::test]
 async fn expired_and_revoked_shares_lose_their_content_but_keep_the_members_responses() {
     let app = TestApp::new().await;

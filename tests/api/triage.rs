@@ -561,6 +561,98 @@ async fn reports_naming_the_same_person_are_connected_without_leaking_across_are
     );
 }
 
+/// Matching is exact and explained: a namesake (same name, another date of birth, no shared
+/// number) is no match, names in another order are no match, and marking a report as a
+/// duplicate links the cases without merging the people in them.
+#[tokio::test]
+async fn a_namesake_is_not_a_match_and_a_duplicate_keeps_both_people() {
+    let app = TestApp::new().await;
+    let w = &app.world;
+    let first = submit(
+        &app,
+        w.user("reporter"),
+        "/api/v1/person-concerns",
+        &person_concern(),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut namesake = person_concern();
+    namesake["person"] = json!({"full_name": "Dr Jonathan Example-Smith", "date_of_birth": "1982-06-15",
+        "nhs_number": null, "registrations": [{"register": "gmc", "number": "7654321"}],
+        "prescriber_code": null, "job_role": "GP", "work_addresses": []});
+    let namesake = submit(
+        &app,
+        w.user("org_lead"),
+        "/api/v1/person-concerns",
+        &namesake,
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut reversed = person_concern();
+    reversed["person"] = json!({"full_name": "Example-Smith Jonathan", "date_of_birth": "1970-01-31",
+        "nhs_number": null, "registrations": [], "prescriber_code": null, "job_role": null,
+        "work_addresses": []});
+    submit(
+        &app,
+        w.user("reporter"),
+        "/api/v1/person-concerns",
+        &reversed,
+    )
+    .await;
+    let cdao = w.user("cdao").clone();
+    for case in [&first, &namesake] {
+        let m = app
+            .get(&format!("/api/v1/cases/{case}/matches"))
+            .token(&cdao)
+            .send()
+            .await;
+        m.assert_status(StatusCode::OK);
+        assert_eq!(
+            m.json()["items"],
+            json!([]),
+            "a namesake matched: {}",
+            m.text()
+        );
+    }
+    // The CDAO decides they are the same report: the cases are linked, each keeps its person.
+    app.post(&format!("/api/v1/cases/{namesake}/links"))
+        .token(&cdao)
+        .json(&json!({"case_id": first, "relation": "duplicate_of"}))
+        .send()
+        .await
+        .assert_status(StatusCode::CREATED);
+    let person = |case: &str| {
+        let app = &app;
+        let cdao = cdao.clone();
+        let case = case.to_string();
+        async move {
+            let c = app
+                .get(&format!("/api/v1/cases/{case}"))
+                .token(&cdao)
+                .send()
+                .await
+                .json();
+            assert_eq!(c["persons"].as_array().unwrap().len(), 1, "{c}");
+            (
+                c["persons"][0]["date_of_birth"].clone(),
+                c["persons"][0]["registrations"][0]["number"].clone(),
+            )
+        }
+    };
+    assert_eq!(
+        person(&first).await,
+        (json!("1970-01-31"), json!("1234567"))
+    );
+    assert_eq!(
+        person(&namesake).await,
+        (json!("1982-06-15"), json!("7654321"))
+    );
+}
+
 #[tokio::test]
 async fn the_cdao_sees_who_viewed_a_case() {
     let app = TestApp::new().await;

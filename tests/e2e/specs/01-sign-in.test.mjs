@@ -64,3 +64,14 @@ test('public pages (help, privacy, accessibility) have no axe violations', async
   }
   await page.context().close();
 });
+
+test('public pages at 375 px wide have no axe violations and do not scroll sideways', async () => {
+  const page = await newPage(browser, { viewport: { width: 375, height: 812 } });
+  for (const path of ['/help', '/privacy', '/accessibility']) {
+    await visit(page, path);
+    await checkPage(page, `01-public-375${path.replace('/', '-')}`);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `${path} is ${overflow} px wider than a 375 px window`);
+  }
+  await page.context().close();
+});
