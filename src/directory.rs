@@ -32,8 +32,8 @@ fn parse_area(
     current: Option<&dir::Area>,
 ) -> Result<dir::Area, Vec<crate::domain::validation::FieldError>> {
     let mut e = FieldErrors::new();
-    let name = e.text("name", input.name.as_deref(), "the area's name", 100);
-    let region = e.text(
+    let name = e.line("name", input.name.as_deref(), "the area's name", 100);
+    let region = e.line(
         "region",
         input.region.as_deref(),
         "the NHS England region",
@@ -141,7 +141,7 @@ async fn parse_organisation(
     disabled: bool,
 ) -> AppResult<dir::Organisation> {
     let mut e = FieldErrors::new();
-    let name = e.text(
+    let name = e.line(
         "name",
         input.name.as_deref(),
         "the organisation's name",
@@ -363,7 +363,7 @@ async fn parse_user(
             String::new()
         }),
     };
-    let name = e.text("name", input.name.as_deref(), "the user's full name", 200);
+    let name = e.line("name", input.name.as_deref(), "the user's full name", 200);
     let role = match input.role.as_deref().map(str::trim) {
         None | Some("") => {
             e.add("role", "Select the user's role");

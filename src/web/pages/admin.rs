@@ -574,15 +574,19 @@ pub async fn users(
     let rows = dir::list_users(&state.db, &UserScope::All, &filter)
         .await?
         .into_iter()
-        .map(|u| UserRow {
+        .map(|u| {
+            // A locked account is shown as locked, not as "Active" (issue 11).
+            let locked = u.locked_until.is_some_and(|t| t > now) && u.status != "disabled";
+            UserRow {
             role: label_of(&u.role, Role::parse, Role::label),
             organisation: u.organisation_name.unwrap_or_else(|| "—".into()),
-            status_colour: status_colour(&u.status),
-            status: status_label(&u.status),
-            locked: u.locked_until.is_some_and(|t| t > now),
+            status_colour: if locked { "red" } else { status_colour(&u.status) },
+            status: if locked { "Locked".to_string() } else { status_label(&u.status) },
+            locked,
             id: u.id,
             name: u.name,
             email: u.email,
+        }
         })
         .collect();
     let mut role_options = vec![(String::new(), "All roles".to_string())];
@@ -808,10 +812,11 @@ async fn show_user(
         .ok_or(AppError::NotFound)?;
     let now = state.now();
     let locked_until = u.locked_until.filter(|t| *t > now).map(uk_time);
-    let mut facts = vec![("Status".to_string(), status_label(&u.status))];
-    if let Some(t) = &locked_until {
-        facts.push(("Sign-in".to_string(), format!("Locked until {t}")));
-    }
+    let status_text = match &locked_until {
+        Some(t) if u.status != "disabled" => format!("Locked until {t}"),
+        _ => status_label(&u.status),
+    };
+    let mut facts = vec![("Status".to_string(), status_text)];
     facts.extend([
         (
             "Second factor".to_string(),

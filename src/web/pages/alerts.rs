@@ -210,8 +210,16 @@ pub fn sections(a: &AlertView) -> (Rows, Rows, Vec<PersonRows>) {
     facts.push((
         "Reported by".to_string(),
         match &o.name {
-            Some(n) => format!("{n} ({}, {})", o.sector, o.area),
-            None => format!("A {} in {}", o.sector.to_lowercase(), o.area),
+            Some(n) => format!(
+                "{}, {}",
+                crate::domain::validation::name_with_sector(n, &o.sector),
+                o.area
+            ),
+            None => crate::domain::validation::capitalise(&format!(
+                "{} in {}",
+                crate::domain::validation::with_article(&o.sector),
+                o.area
+            )),
         },
     ));
     let mut report_rows = Vec::new();
