@@ -76,6 +76,8 @@ page_routes! {
     "/alerts/{id}/acknowledge" => post(pages::alerts::acknowledge);
     "/alerts/{id}/responses" => post(pages::alerts::respond);
     "/alerts/{id}/attachments/{attachment_id}" => get(pages::alerts::attachment);
+    "/alerts/{id}/conversation" => get(pages::conversation::show);
+    "/alerts/{id}/replies" => post(pages::conversation::reply);
     "/accessibility" => get(pages::info::accessibility);
     "/privacy" => get(pages::info::privacy);
     "/help" => get(pages::info::help);

@@ -195,6 +195,12 @@ impl utoipa::ToSchema for DateOrTime {}
 pub struct AuditQuery {
     actor_id: Option<Uuid>,
     case_id: Option<Uuid>,
+    /// A case reference like CD-2026-000009, or a case id.
+    #[param(max_length = 100)]
+    case: Option<String>,
+    /// A user: their email address, their name or part of it, or their id.
+    #[param(max_length = 200)]
+    user: Option<String>,
     subject_id: Option<Uuid>,
     /// An action name, or a prefix ending in '.' such as `auth.`.
     action: Option<String>,

@@ -85,6 +85,7 @@ struct AreaFormPage {
     name_value: String,
     region: String,
     two_person_rule: String,
+    cdao_mailbox: String,
 }
 
 #[derive(Deserialize)]
@@ -92,6 +93,7 @@ pub struct AreaForm {
     name: Option<String>,
     region: Option<String>,
     two_person_rule: Option<String>,
+    cdao_mailbox: Option<String>,
 }
 
 fn area_form(
@@ -118,6 +120,7 @@ fn area_form(
             name_value: f.name.clone().unwrap_or_default(),
             region: f.region.clone().unwrap_or_default(),
             two_person_rule: f.two_person_rule.clone().unwrap_or_else(|| "yes".into()),
+            cdao_mailbox: f.cdao_mailbox.clone().unwrap_or_default(),
         },
     )
 }
@@ -133,6 +136,7 @@ pub async fn new_area(actor: Actor) -> AppResult<Response> {
             name: None,
             region: None,
             two_person_rule: None,
+            cdao_mailbox: None,
         },
     )
 }
@@ -147,6 +151,7 @@ pub async fn create_area(
         name: form.name.clone(),
         region: form.region.clone(),
         two_person_rule: yes_no(form.two_person_rule.as_deref()),
+        cdao_mailbox: form.cdao_mailbox.clone(),
     };
     match directory::create_area(&state, &actor, &input).await {
         Ok(a) => {
@@ -182,6 +187,7 @@ pub async fn edit_area(
             name: Some(a.name.clone()),
             region: Some(a.region),
             two_person_rule: Some(if a.two_person_rule { "yes" } else { "no" }.into()),
+            cdao_mailbox: a.cdao_mailbox.clone(),
         },
     )
 }
@@ -197,6 +203,7 @@ pub async fn update_area(
         name: Some(form.name.clone().unwrap_or_default()),
         region: Some(form.region.clone().unwrap_or_default()),
         two_person_rule: yes_no(form.two_person_rule.as_deref()),
+        cdao_mailbox: Some(form.cdao_mailbox.clone().unwrap_or_default()),
     };
     match directory::update_area(&state, &actor, id, &input).await {
         Ok(a) => {

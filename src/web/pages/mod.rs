@@ -7,6 +7,7 @@ pub mod audit;
 pub mod auth;
 pub mod cases;
 pub mod cdao;
+pub mod conversation;
 pub mod home;
 pub mod info;
 pub mod oversight;
