@@ -56,7 +56,7 @@ page_routes! {
     "/audit/export.csv" => get(pages::audit::export);
     "/reports" => get(pages::reports::list);
     "/reports/new" => get(pages::reports::new_report).post(pages::reports::choose_kind);
-    "/reports/new/incident" => get(pages::reports::new_incident).post(pages::reports::post_incident);
+    "/reports/new/incident" => get(pages::incident_steps::new_incident).post(pages::incident_steps::post_incident);
     "/reports/new/person-concern" => get(pages::reports::new_person_concern).post(pages::reports::post_person_concern);
     "/reports/{id}" => get(pages::reports::show);
     "/reports/{id}/amendments" => post(pages::reports::amend);

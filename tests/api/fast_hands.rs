@@ -408,3 +408,43 @@ async fn the_share_form_asks_respond_by_as_a_date_and_names_each_organisation_on
     assert!(html.contains("name=\"respond_by\" value=\"2027-03-01\""), "carried to the share");
     assert!(html.contains("1 March 2027"));
 }
+
+#[tokio::test]
+async fn analysts_see_england_by_region_and_area_suppressed_with_the_table_when_no_chart_can_show() {
+    let app = TestApp::new().await;
+    submit(
+        &app,
+        app.world.user("reporter"),
+        "/api/v1/person-concerns",
+        &person_concern(),
+    )
+    .await;
+    let analyst = app.world.user("analyst").clone();
+    for group in ["region", "area"] {
+        let r = app
+            .get(&format!("/api/v1/stats?group_by={group}"))
+            .token(&analyst)
+            .send()
+            .await;
+        r.assert_status(StatusCode::OK);
+        let items = r.json()["items"].as_array().unwrap().clone();
+        assert_eq!(items.len(), 1, "{items:?}");
+        // One report: a count from 1 to 4, hidden.
+        assert_eq!(items[0]["count"], Value::Null);
+        assert_eq!(items[0]["suppressed"], true);
+    }
+    let cdao = app
+        .get("/api/v1/stats?group_by=area")
+        .token(app.world.user("cdao"))
+        .send()
+        .await;
+    cdao.assert_status(StatusCode::OK);
+    assert_eq!(cdao.json()["items"][0]["count"], 1, "CDAOs see their own counts");
+    let page = app.get("/statistics").session(&analyst).send().await;
+    page.assert_status(StatusCode::OK);
+    let html = page.text();
+    assert!(html.contains("Reports by NHS England region"));
+    assert!(html.contains("Reports by local intelligence network area"));
+    assert!(html.contains("No chart: every count here is from 1 to 4"));
+    assert!(html.contains("fewer than 5"));
+}

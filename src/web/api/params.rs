@@ -132,7 +132,8 @@ pub struct AlertQuery {
 #[allow(dead_code)]
 pub struct StatsParams {
     /// month, category, schedule, sector, harm, drug, kind, status, online_service,
-    /// prescriber_country, cbpm_issue, cbpm_prescriber_type or cbpm_setting (default category).
+    /// prescriber_country, cbpm_issue, cbpm_prescriber_type, cbpm_setting, region (the NHS
+    /// England region of the holding area) or area (the LIN area) (default category).
     group_by: Option<String>,
     #[param(format = Date, value_type = Option<String>)]
     from: Option<String>,

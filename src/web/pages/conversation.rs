@@ -62,6 +62,7 @@ async fn render(
     let mut layout = for_actor(actor, title, "/cases");
     layout.back_href = Some(format!("{case_href}#shares"));
     let flash = take_flash(state, auth).await?;
+    let reply_label = format!("Reply to {}", c.organisation);
     page_with_status(
         status,
         &ConversationPage {
@@ -75,7 +76,7 @@ async fn render(
             live: c.state == "live",
             messages: message_rows(c.messages),
             body_value,
-            reply_label: format!("Reply to {}", c.organisation),
+            reply_label,
         },
     )
 }

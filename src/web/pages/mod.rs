@@ -9,6 +9,7 @@ pub mod cases;
 pub mod cdao;
 pub mod conversation;
 pub mod home;
+pub mod incident_steps;
 pub mod info;
 pub mod oversight;
 pub mod prescribers;
