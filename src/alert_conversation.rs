@@ -70,7 +70,9 @@ pub async fn contacts(state: &AppState, alert: &Alert) -> AppResult<Contacts> {
 }
 
 async fn messages(state: &AppState, alert_id: Uuid) -> AppResult<Vec<Message>> {
-    let rows = sdb::responses(&state.db, &[alert_id]).await?;
+    let mut rows = sdb::responses(&state.db, &[alert_id]).await?;
+    // Oldest first; ids are time-ordered (v7) where two share a timestamp.
+    rows.sort_by_key(|r| (r.created_at, r.id));
     let mut ids: Vec<Uuid> = rows.iter().map(|r| r.author_id).collect();
     ids.sort();
     ids.dedup();
@@ -99,7 +101,10 @@ pub async fn for_member(
     alert_id: Uuid,
 ) -> AppResult<(Contacts, Vec<Message>)> {
     let alert = access::alert(actor, &state.db, alert_id, state.now()).await?;
-    Ok((contacts(state, &alert).await?, messages(state, alert_id).await?))
+    Ok((
+        contacts(state, &alert).await?,
+        messages(state, alert_id).await?,
+    ))
 }
 
 /// The conversation of an alert: for a member, their organisation's alert; for a CDAO, an

@@ -476,97 +476,163 @@ pub async fn search(pool: &PgPool, f: &AuditFilter) -> Result<Vec<AuditItem>, sq
 /// The actions in plain words, grouped, for the auditor's search: (group, [(name, words)]).
 /// A group's prefix (`auth.`), where it has one, finds every action of the group.
 pub const ACTION_WORDS: &[(&str, &str, &[(&str, &str)])] = &[
-    ("auth.", "Signing in and out", &[
-        ("auth.sign_in", "Signed in"),
-        ("auth.sign_in_failed", "Sign-in failed"),
-        ("auth.account_locked", "Account locked after failed sign-ins"),
-        ("auth.mfa_enrolled", "Authenticator app set up"),
-        ("auth.mfa_failed", "Authenticator code wrong"),
-        ("auth.sign_out", "Signed out"),
-        ("auth.password_set", "Password set from an invitation"),
-        ("auth.password_changed", "Password changed"),
-        ("auth.password_reset_requested", "Password reset asked for"),
-        ("auth.password_reset", "Password reset"),
-        ("auth.recovery_code_used", "Recovery code used"),
-        ("auth.recovery_codes_created", "Recovery codes made"),
-        ("auth.reauthenticated", "Password given again"),
-        ("auth.reauthentication_failed", "Password given again: wrong"),
-        ("auth.session_ended", "Session ended"),
-    ]),
-    ("case.", "Cases", &[
-        ("case.submitted", "Report sent"),
-        ("case.viewed", "Case viewed"),
-        ("case.identity_viewed", "Protected details viewed"),
-        ("case.amended", "Report corrected or added to"),
-        ("case.attachment_added", "Evidence added"),
-        ("case.attachment_downloaded", "Evidence downloaded"),
-        ("case.attachment_marked", "Evidence marked as holding patient data"),
-        ("case.triaged", "Case triaged"),
-        ("case.note_added", "Internal note added"),
-        ("case.message_sent", "Message sent"),
-        ("case.information_requested", "More information asked for"),
-        ("case.linked", "Cases linked"),
-        ("case.closed", "Case closed"),
-        ("case.reopened", "Case reopened"),
-        ("case.matches_viewed", "Other reports about the person viewed"),
-        ("case.exported", "Cases downloaded as CSV"),
-    ]),
-    ("share.", "Sharing with LIN members", &[
-        ("share.previewed", "Share previewed"),
-        ("share.created", "Share made"),
-        ("share.approved", "Share approved"),
-        ("share.declined", "Share declined"),
-        ("share.revoked", "Share withdrawn"),
-    ]),
-    ("alert.", "Alerts", &[
-        ("alert.viewed", "Alert read"),
-        ("alert.identity_viewed", "Alert's protected details read"),
-        ("alert.acknowledged", "Alert acknowledged"),
-        ("alert.responded", "Member responded"),
-        ("alert.replied", "CDAO team replied on an alert"),
-        ("alert.attachment_downloaded", "Alert evidence downloaded"),
-    ]),
-    ("", "Access", &[
-        ("access.refused", "Access refused"),
-        ("access_request.created", "Access to a case asked for"),
-        ("access_request.approved", "Access to a case given"),
-        ("access_request.declined", "Access to a case refused"),
-    ]),
-    ("", "People's rights", &[
-        ("subject_access.requested", "Subject access request made"),
-        ("subject_access.exported", "Subject access request downloaded"),
-        ("person.erasure_requested", "Erasure asked for"),
-        ("person.erasure_declined", "Erasure declined"),
-        ("person.erased", "Person erased"),
-    ]),
-    ("", "Accounts", &[
-        ("user.created", "Account made"),
-        ("user.updated", "Account changed"),
-        ("user.approved", "Account approved"),
-        ("user.unlocked", "Account unlocked"),
-        ("user.invitation_issued", "Invitation link made"),
-        ("user.mfa_reset", "Authenticator reset"),
-        ("token.created", "API token made"),
-        ("token.revoked", "API token revoked"),
-        ("token.issued_by_operator", "API token issued by the operator"),
-    ]),
-    ("", "Areas and organisations", &[
-        ("area.created", "Area made"),
-        ("area.updated", "Area changed"),
-        ("organisation.created", "Organisation made"),
-        ("organisation.updated", "Organisation changed"),
-    ]),
-    ("occurrence_return.", "Occurrence returns", &[
-        ("occurrence_return.filed", "Occurrence return filed"),
-        ("occurrence_return.corrected", "Occurrence return corrected"),
-    ]),
-    ("audit.", "The audit trail", &[
-        ("audit.viewed", "Audit trail searched"),
-        ("audit.verified", "Audit trail verified"),
-        ("audit.exported", "Audit trail downloaded"),
-    ]),
-    ("retention.", "Retention", &[("retention.run", "Retention run")]),
-    ("initiative.", "Improvement initiatives", &[("initiative.recorded", "Initiative recorded")]),
+    (
+        "auth.",
+        "Signing in and out",
+        &[
+            ("auth.sign_in", "Signed in"),
+            ("auth.sign_in_failed", "Sign-in failed"),
+            (
+                "auth.account_locked",
+                "Account locked after failed sign-ins",
+            ),
+            ("auth.mfa_enrolled", "Authenticator app set up"),
+            ("auth.mfa_failed", "Authenticator code wrong"),
+            ("auth.sign_out", "Signed out"),
+            ("auth.password_set", "Password set from an invitation"),
+            ("auth.password_changed", "Password changed"),
+            ("auth.password_reset_requested", "Password reset asked for"),
+            ("auth.password_reset", "Password reset"),
+            ("auth.recovery_code_used", "Recovery code used"),
+            ("auth.recovery_codes_created", "Recovery codes made"),
+            ("auth.reauthenticated", "Password given again"),
+            (
+                "auth.reauthentication_failed",
+                "Password given again: wrong",
+            ),
+            ("auth.session_ended", "Session ended"),
+        ],
+    ),
+    (
+        "case.",
+        "Cases",
+        &[
+            ("case.submitted", "Report sent"),
+            ("case.viewed", "Case viewed"),
+            ("case.identity_viewed", "Protected details viewed"),
+            ("case.amended", "Report corrected or added to"),
+            ("case.attachment_added", "Evidence added"),
+            ("case.attachment_downloaded", "Evidence downloaded"),
+            (
+                "case.attachment_marked",
+                "Evidence marked as holding patient data",
+            ),
+            ("case.triaged", "Case triaged"),
+            ("case.note_added", "Internal note added"),
+            ("case.message_sent", "Message sent"),
+            ("case.information_requested", "More information asked for"),
+            ("case.linked", "Cases linked"),
+            ("case.closed", "Case closed"),
+            ("case.reopened", "Case reopened"),
+            (
+                "case.matches_viewed",
+                "Other reports about the person viewed",
+            ),
+            ("case.exported", "Cases downloaded as CSV"),
+        ],
+    ),
+    (
+        "share.",
+        "Sharing with LIN members",
+        &[
+            ("share.previewed", "Share previewed"),
+            ("share.created", "Share made"),
+            ("share.approved", "Share approved"),
+            ("share.declined", "Share declined"),
+            ("share.revoked", "Share withdrawn"),
+        ],
+    ),
+    (
+        "alert.",
+        "Alerts",
+        &[
+            ("alert.viewed", "Alert read"),
+            ("alert.identity_viewed", "Alert's protected details read"),
+            ("alert.acknowledged", "Alert acknowledged"),
+            ("alert.responded", "Member responded"),
+            ("alert.replied", "CDAO team replied on an alert"),
+            ("alert.attachment_downloaded", "Alert evidence downloaded"),
+        ],
+    ),
+    (
+        "",
+        "Access",
+        &[
+            ("access.refused", "Access refused"),
+            ("access_request.created", "Access to a case asked for"),
+            ("access_request.approved", "Access to a case given"),
+            ("access_request.declined", "Access to a case refused"),
+        ],
+    ),
+    (
+        "",
+        "People's rights",
+        &[
+            ("subject_access.requested", "Subject access request made"),
+            (
+                "subject_access.exported",
+                "Subject access request downloaded",
+            ),
+            ("person.erasure_requested", "Erasure asked for"),
+            ("person.erasure_declined", "Erasure declined"),
+            ("person.erased", "Person erased"),
+        ],
+    ),
+    (
+        "",
+        "Accounts",
+        &[
+            ("user.created", "Account made"),
+            ("user.updated", "Account changed"),
+            ("user.approved", "Account approved"),
+            ("user.unlocked", "Account unlocked"),
+            ("user.invitation_issued", "Invitation link made"),
+            ("user.mfa_reset", "Authenticator reset"),
+            ("token.created", "API token made"),
+            ("token.revoked", "API token revoked"),
+            (
+                "token.issued_by_operator",
+                "API token issued by the operator",
+            ),
+        ],
+    ),
+    (
+        "",
+        "Areas and organisations",
+        &[
+            ("area.created", "Area made"),
+            ("area.updated", "Area changed"),
+            ("organisation.created", "Organisation made"),
+            ("organisation.updated", "Organisation changed"),
+        ],
+    ),
+    (
+        "occurrence_return.",
+        "Occurrence returns",
+        &[
+            ("occurrence_return.filed", "Occurrence return filed"),
+            ("occurrence_return.corrected", "Occurrence return corrected"),
+        ],
+    ),
+    (
+        "audit.",
+        "The audit trail",
+        &[
+            ("audit.viewed", "Audit trail searched"),
+            ("audit.verified", "Audit trail verified"),
+            ("audit.exported", "Audit trail downloaded"),
+        ],
+    ),
+    (
+        "retention.",
+        "Retention",
+        &[("retention.run", "Retention run")],
+    ),
+    (
+        "initiative.",
+        "Improvement initiatives",
+        &[("initiative.recorded", "Initiative recorded")],
+    ),
 ];
 
 /// An action in plain words ("Signed in"), or its name when it has none.
@@ -615,7 +681,10 @@ pub async fn names_for(pool: &PgPool, items: &[AuditItem]) -> Result<Names, sqlx
 }
 
 /// The case an auditor means by a reference (`CD-2026-000009`).
-pub async fn case_by_reference(pool: &PgPool, reference: &str) -> Result<Option<Uuid>, sqlx::Error> {
+pub async fn case_by_reference(
+    pool: &PgPool,
+    reference: &str,
+) -> Result<Option<Uuid>, sqlx::Error> {
     crate::db::audit::case_by_reference(pool, reference).await
 }
 

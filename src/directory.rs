@@ -116,10 +116,7 @@ pub async fn update_area(
         name: input.name.clone().or(Some(current.name.clone())),
         region: input.region.clone().or(Some(current.region.clone())),
         two_person_rule: input.two_person_rule,
-        cdao_mailbox: input
-            .cdao_mailbox
-            .clone()
-            .or(current.cdao_mailbox.clone()),
+        cdao_mailbox: input.cdao_mailbox.clone().or(current.cdao_mailbox.clone()),
     };
     let area = parse_area(&merged, id, Some(&current)).map_err(AppError::Validation)?;
     let now = state.now();

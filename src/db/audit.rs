@@ -38,24 +38,24 @@ pub async fn users_matching(pool: &PgPool, text: &str) -> sqlx::Result<Vec<Uuid>
 }
 
 /// Names and emails of users, by id.
-pub async fn user_names(pool: &PgPool, ids: &[Uuid]) -> sqlx::Result<HashMap<Uuid, (String, String)>> {
-    let rows = sqlx::query!(
-        "SELECT id, name, email FROM users WHERE id = ANY($1)",
-        ids
-    )
-    .fetch_all(pool)
-    .await?;
-    Ok(rows.into_iter().map(|r| (r.id, (r.name, r.email))).collect())
+pub async fn user_names(
+    pool: &PgPool,
+    ids: &[Uuid],
+) -> sqlx::Result<HashMap<Uuid, (String, String)>> {
+    let rows = sqlx::query!("SELECT id, name, email FROM users WHERE id = ANY($1)", ids)
+        .fetch_all(pool)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.id, (r.name, r.email)))
+        .collect())
 }
 
 /// Case references, by id.
 pub async fn case_references(pool: &PgPool, ids: &[Uuid]) -> sqlx::Result<HashMap<Uuid, String>> {
-    let rows = sqlx::query!(
-        "SELECT id, reference FROM cases WHERE id = ANY($1)",
-        ids
-    )
-    .fetch_all(pool)
-    .await?;
+    let rows = sqlx::query!("SELECT id, reference FROM cases WHERE id = ANY($1)", ids)
+        .fetch_all(pool)
+        .await?;
     Ok(rows.into_iter().map(|r| (r.id, r.reference)).collect())
 }
 

@@ -105,7 +105,10 @@ pub async fn contacts(pool: &PgPool, alert: &Alert) -> Result<Contacts, sqlx::Er
 }
 
 /// Names of the authors of a conversation, by id.
-pub async fn author_names(pool: &PgPool, ids: &[Uuid]) -> Result<HashMap<Uuid, String>, sqlx::Error> {
+pub async fn author_names(
+    pool: &PgPool,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, String>, sqlx::Error> {
     Ok(
         sqlx::query!("SELECT id, name FROM users WHERE id = ANY($1)", ids)
             .fetch_all(pool)

@@ -146,7 +146,10 @@ pub fn capitalise(s: &str) -> String {
 pub fn with_article(label: &str) -> String {
     let first = label.split_whitespace().next().unwrap_or("");
     let acronym = first.chars().filter(|c| c.is_alphabetic()).count() > 1
-        && first.chars().filter(|c| c.is_alphabetic()).all(char::is_uppercase);
+        && first
+            .chars()
+            .filter(|c| c.is_alphabetic())
+            .all(char::is_uppercase);
     let text = if acronym {
         label.to_string()
     } else {
@@ -218,7 +221,10 @@ mod tests {
         assert_eq!(with_article("GP practice"), "a GP practice");
         assert_eq!(with_article("NHS hospital"), "an NHS hospital");
         assert_eq!(with_article("Community pharmacy"), "a community pharmacy");
-        assert_eq!(with_article("Integrated care board"), "an integrated care board");
+        assert_eq!(
+            with_article("Integrated care board"),
+            "an integrated care board"
+        );
         assert_eq!(
             name_with_sector("Care Quality Commission", "Care Quality Commission"),
             "Care Quality Commission"
@@ -227,7 +233,10 @@ mod tests {
             name_with_sector("Greater Manchester Police", "Police"),
             "Greater Manchester Police"
         );
-        assert_eq!(name_with_sector("Northbrook", "Care home"), "Northbrook (Care home)");
+        assert_eq!(
+            name_with_sector("Northbrook", "Care home"),
+            "Northbrook (Care home)"
+        );
     }
 
     #[test]
@@ -237,7 +246,10 @@ mod tests {
         e.text("name", Some("x"), "a name", 10);
         e.text("region", None, "a region", 10);
         e.line("area", Some("North\u{7}"), "the area's name", 100);
-        assert_eq!(e.line("other", Some("  Greater   Manchester "), "x", 100), "Greater Manchester");
+        assert_eq!(
+            e.line("other", Some("  Greater   Manchester "), "x", 100),
+            "Greater Manchester"
+        );
         assert_eq!(e.as_slice().len(), 3);
         assert_eq!(e.get("name"), Some("Enter a name"));
         assert!(e.get("area").is_some_and(|m| m.contains("one line")));

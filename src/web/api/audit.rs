@@ -113,7 +113,10 @@ pub async fn read_filter(
         if let Ok(id) = Uuid::parse_str(text) {
             f.actor_id = Some(id);
         } else if text.chars().count() < 2 || text.chars().count() > 200 {
-            e.add("user", "Enter an email address, or 2 to 200 letters of a name");
+            e.add(
+                "user",
+                "Enter an email address, or 2 to 200 letters of a name",
+            );
         } else {
             let ids = audit::users_matching(&state.db, text).await?;
             if ids.is_empty() {

@@ -585,15 +585,23 @@ pub async fn users(
             // A locked account is shown as locked, not as "Active" (issue 11).
             let locked = u.locked_until.is_some_and(|t| t > now) && u.status != "disabled";
             UserRow {
-            role: label_of(&u.role, Role::parse, Role::label),
-            organisation: u.organisation_name.unwrap_or_else(|| "—".into()),
-            status_colour: if locked { "red" } else { status_colour(&u.status) },
-            status: if locked { "Locked".to_string() } else { status_label(&u.status) },
-            locked,
-            id: u.id,
-            name: u.name,
-            email: u.email,
-        }
+                role: label_of(&u.role, Role::parse, Role::label),
+                organisation: u.organisation_name.unwrap_or_else(|| "—".into()),
+                status_colour: if locked {
+                    "red"
+                } else {
+                    status_colour(&u.status)
+                },
+                status: if locked {
+                    "Locked".to_string()
+                } else {
+                    status_label(&u.status)
+                },
+                locked,
+                id: u.id,
+                name: u.name,
+                email: u.email,
+            }
         })
         .collect();
     let mut role_options = vec![(String::new(), "All roles".to_string())];

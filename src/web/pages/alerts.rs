@@ -399,7 +399,10 @@ async fn show_page(
             "Your organisation acknowledged this alert on {}. {who} acknowledged it",
             uk_time(t)
         ),
-        None => format!("Your organisation acknowledged this alert on {}", uk_time(t)),
+        None => format!(
+            "Your organisation acknowledged this alert on {}",
+            uk_time(t)
+        ),
     });
     let mut action_options = vec![(
         String::new(),

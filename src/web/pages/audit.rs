@@ -45,7 +45,10 @@ fn action_groups() -> Vec<ActionGroup> {
         .map(|(prefix, label, actions)| {
             let mut options = Vec::new();
             if !prefix.is_empty() {
-                options.push(((*prefix).to_string(), format!("Any: {}", label.to_lowercase())));
+                options.push((
+                    (*prefix).to_string(),
+                    format!("Any: {}", label.to_lowercase()),
+                ));
             }
             options.extend(
                 actions
@@ -107,7 +110,13 @@ fn with_dates(params: &Params) -> (Params, FieldErrors) {
         .cloned()
         .collect();
     for (name, what) in [("from", "from"), ("to", "to")] {
-        let part = |p: &str| params.get(&format!("{name}-{p}")).unwrap_or("").trim().to_string();
+        let part = |p: &str| {
+            params
+                .get(&format!("{name}-{p}"))
+                .unwrap_or("")
+                .trim()
+                .to_string()
+        };
         let (d, m, y) = (part("day"), part("month"), part("year"));
         if d.is_empty() && m.is_empty() && y.is_empty() {
             continue;

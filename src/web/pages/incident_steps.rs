@@ -28,8 +28,8 @@ use crate::web::pages::auth::{page_with_status, redirect};
 use crate::web::pages::report_facts::FactsForm;
 use crate::web::pages::reports::{
     Choice, DRUG_PARTS, DateValue, DrugGroup, DrugRow, INCIDENT_DATES, INCIDENT_ORDER, MAX_DRUGS,
-    Posted, Problems, Warning, check_incident, check_page, date_value, drug_groups,
-    drug_row_count, harm_choices, idempotency, incident_anchor, incident_sections, read_incident,
+    Posted, Problems, Warning, check_incident, check_page, date_value, drug_groups, drug_row_count,
+    harm_choices, idempotency, incident_anchor, incident_sections, read_incident,
     remove_identifiers, removed_notice, renumber, require_reporter, show_errors, status_for, title,
     warning_for, yes_no_text,
 };
@@ -79,7 +79,9 @@ impl Step {
     }
 
     fn previous(self) -> Option<Step> {
-        self.number().checked_sub(2).and_then(|i| Self::ALL.get(i).copied())
+        self.number()
+            .checked_sub(2)
+            .and_then(|i| Self::ALL.get(i).copied())
     }
 
     /// The step a field (or an error about it) belongs to.

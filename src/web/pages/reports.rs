@@ -108,7 +108,11 @@ impl Posted {
     /// (`change:drugs[0].drug_id`): that is the action `change`, with `change_target`.
     pub fn action(&self) -> &str {
         let a = self.trimmed("action");
-        if a.starts_with("change:") { "change" } else { a }
+        if a.starts_with("change:") {
+            "change"
+        } else {
+            a
+        }
     }
 
     /// The field a "Change" button returns to.
@@ -121,7 +125,12 @@ impl Posted {
     pub(crate) fn carried(&self) -> Vec<(String, String)> {
         self.0
             .iter()
-            .filter(|(n, _)| !matches!(n.as_str(), "action" | "submission_token" | "step" | "return_to"))
+            .filter(|(n, _)| {
+                !matches!(
+                    n.as_str(),
+                    "action" | "submission_token" | "step" | "return_to"
+                )
+            })
             .cloned()
             .collect()
     }
@@ -844,7 +853,10 @@ fn facts_sections(
 }
 
 /// An incident as summary lists; `drug_anchor(i)` is the form field of its i-th drug.
-pub(crate) fn incident_sections(inc: &Incident, drug_anchor: &dyn Fn(usize) -> String) -> Vec<Section> {
+pub(crate) fn incident_sections(
+    inc: &Incident,
+    drug_anchor: &dyn Fn(usize) -> String,
+) -> Vec<Section> {
     let mut when = vec![long_date(inc.occurred_on)];
     if let Some(t) = &inc.occurred_time {
         when.push(format!("at {t}"));

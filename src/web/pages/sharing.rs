@@ -77,7 +77,10 @@ impl ShareForm {
         if !missing.is_empty() {
             e.add(
                 "respond_by-day",
-                format!("The respond-by date must include a {}", missing.join(" and ")),
+                format!(
+                    "The respond-by date must include a {}",
+                    missing.join(" and ")
+                ),
             );
             self.respond_by = None;
             return;
@@ -435,9 +438,7 @@ pub async fn submit(
                     .collect(),
             })
         }
-        Err(AppError::Validation(e)) => {
-            form_page(&state, &actor, id, on_date_input(e), f).await
-        }
+        Err(AppError::Validation(e)) => form_page(&state, &actor, id, on_date_input(e), f).await,
         Err(e) => Err(e),
     }
 }

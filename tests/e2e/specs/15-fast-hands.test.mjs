@@ -97,18 +97,20 @@ describe('a police officer acts on an alert and talks with the CDAO team', () =>
     await cdao.fill('#purpose', 'To consider a criminal investigation');
     await cdao.fill('#summary', `Oxycodone missing from a pharmacy CD cabinet: please check local intelligence (${marker}).`);
     await cdao.locator('input[name="action_required"][value="for_action"]').check();
-    // The respond-by date is a date input like the others.
+    // The respond-by date is a date input like the others: not a real date first.
+    const inAMonth = new Date(Date.now() + 30 * 86_400_000);
     await cdao.fill('#respond_by-day', '31');
     await cdao.fill('#respond_by-month', '2');
-    await cdao.fill('#respond_by-year', '2030');
+    await cdao.fill('#respond_by-year', String(inAMonth.getFullYear()));
     const bad = await clickButton(cdao, 'Preview what they will see');
     assert.equal(bad.status(), 422);
     await expectErrorSummary(cdao, 'respond_by-day');
     await checkBoth(cdao, '15-share-respond-by-error');
-    await cdao.fill('#respond_by-day', '1');
-    await cdao.fill('#respond_by-month', '3');
+    await cdao.fill('#respond_by-day', String(inAMonth.getDate()));
+    await cdao.fill('#respond_by-month', String(inAMonth.getMonth() + 1));
     assert.equal((await clickButton(cdao, 'Preview what they will see')).status(), 200);
-    assert.ok((await mainText(cdao)).includes('1 March 2030'));
+    const longDate = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'long', year: 'numeric' }).format(inAMonth);
+    assert.ok((await mainText(cdao)).includes(longDate), `the preview says ${longDate}`);
     assert.equal((await clickButton(cdao, 'Share')).status(), 200);
   });
 
