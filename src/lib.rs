@@ -15,7 +15,7 @@ pub mod web;
 
 // The services keep their short paths (`crate::shares`, `cdconcerns::reports`, …).
 pub use app::{
-    access, accounts, attachments, audit, demo, directory, disclosure, erasure, jobs, oversight,
-    policy, prescribers, records, reports, retention, returns, seed, shares, startup, state,
-    statistics, subject_access, triage,
+    access, accounts, alert_conversation, attachments, audit, demo, directory, disclosure, erasure,
+    jobs, oversight, policy, prescribers, records, reports, retention, returns, seed, shares,
+    startup, state, statistics, subject_access, triage,
 };

@@ -623,6 +623,62 @@ pub async fn alert(a: &Actor, db: &PgPool, id: Uuid, now: DateTime<Utc>) -> AppR
     Ok(Alert { row, state })
 }
 
+/// A delivered alert seen from the CDAO team of its share's area: the conversation with the
+/// member organisation (issue 11). 404 for anyone else.
+#[derive(Debug, Clone)]
+pub struct TeamAlert {
+    row: crate::app::db::conversation::TeamAlertRow,
+    state: AlertState,
+}
+
+impl sealed::Sealed for TeamAlert {}
+impl CaseRef for TeamAlert {
+    fn case_id(&self) -> Uuid {
+        self.row.case_id
+    }
+}
+
+impl TeamAlert {
+    pub fn id(&self) -> Uuid {
+        self.row.id
+    }
+    pub fn state(&self) -> AlertState {
+        self.state
+    }
+    pub fn row(&self) -> &crate::app::db::conversation::TeamAlertRow {
+        &self.row
+    }
+    /// The conversation goes on only while the share is live; 409 once it has expired or
+    /// been revoked.
+    pub fn live(&self) -> AppResult<()> {
+        match self.state {
+            AlertState::Live => Ok(()),
+            _ => Err(AppError::Conflict(
+                "This alert has expired or been revoked: the conversation is closed.".into(),
+            )),
+        }
+    }
+}
+
+pub async fn team_alert(
+    a: &Actor,
+    db: &PgPool,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> AppResult<TeamAlert> {
+    if a.role != Role::Cdao {
+        return Err(AppError::NotFound);
+    }
+    let row = crate::app::db::conversation::team_alert(db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !a.area_ids.contains(&row.area_id) {
+        return Err(AppError::NotFound);
+    }
+    let state = AlertState::of(row.revoked_at, row.expires_at, now);
+    Ok(TeamAlert { row, state })
+}
+
 /// A share its holding area's CDAO team manages (approve, decline, revoke), locked until the
 /// caller's transaction ends; 404 for anyone else.
 #[derive(Debug, Clone)]

@@ -903,7 +903,7 @@ pub async fn create_token(
         ));
     };
     let mut e = FieldErrors::new();
-    let name = e.text("name", input.name.as_deref(), "a name for the token", 100);
+    let name = e.line("name", input.name.as_deref(), "a name for the token", 100);
     let days = input.days.unwrap_or(30);
     if !(1..=MAX_TOKEN_DAYS).contains(&days) {
         e.add(

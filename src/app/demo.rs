@@ -371,6 +371,10 @@ pub async fn seed(state: &AppState, password: Option<&str>) -> anyhow::Result<Ve
             name: name.to_string(),
             region: region.to_string(),
             two_person_rule: true,
+            cdao_mailbox: Some(format!(
+                "england.cdao.{}@nhs.net",
+                name.to_lowercase().replace(' ', "")
+            )),
         };
         dir::insert_area(&mut tx, &area, now).await?;
         area_ids.insert(*name, area.id);

@@ -24,6 +24,9 @@ pub struct AreaInput {
     #[schema(value_type = String, required = true, min_length = 1, max_length = 100)]
     pub region: Option<String>,
     pub two_person_rule: Option<bool>,
+    /// The lead CDAO team's shared mailbox, shown to members on their alerts ("" clears it).
+    #[schema(format = "email", max_length = 254)]
+    pub cdao_mailbox: Option<String>,
 }
 
 fn parse_area(
@@ -32,8 +35,8 @@ fn parse_area(
     current: Option<&dir::Area>,
 ) -> Result<dir::Area, Vec<crate::domain::validation::FieldError>> {
     let mut e = FieldErrors::new();
-    let name = e.text("name", input.name.as_deref(), "the area's name", 100);
-    let region = e.text(
+    let name = e.line("name", input.name.as_deref(), "the area's name", 100);
+    let region = e.line(
         "region",
         input.region.as_deref(),
         "the NHS England region",
@@ -43,11 +46,25 @@ fn parse_area(
         .two_person_rule
         .or(current.map(|c| c.two_person_rule))
         .unwrap_or(true);
+    let cdao_mailbox = match input.cdao_mailbox.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(m) => {
+            let parsed = parse_email(m).filter(|m| m.chars().count() <= 254);
+            if parsed.is_none() {
+                e.add(
+                    "cdao_mailbox",
+                    "Enter the team mailbox in the correct format, like england.cdao.gm@nhs.net",
+                );
+            }
+            parsed
+        }
+    };
     e.finish(|| dir::Area {
         id,
         name,
         region,
         two_person_rule,
+        cdao_mailbox,
     })
 }
 
@@ -99,6 +116,7 @@ pub async fn update_area(
         name: input.name.clone().or(Some(current.name.clone())),
         region: input.region.clone().or(Some(current.region.clone())),
         two_person_rule: input.two_person_rule,
+        cdao_mailbox: input.cdao_mailbox.clone().or(current.cdao_mailbox.clone()),
     };
     let area = parse_area(&merged, id, Some(&current)).map_err(AppError::Validation)?;
     let now = state.now();
@@ -141,7 +159,7 @@ async fn parse_organisation(
     disabled: bool,
 ) -> AppResult<dir::Organisation> {
     let mut e = FieldErrors::new();
-    let name = e.text(
+    let name = e.line(
         "name",
         input.name.as_deref(),
         "the organisation's name",
@@ -363,7 +381,7 @@ async fn parse_user(
             String::new()
         }),
     };
-    let name = e.text("name", input.name.as_deref(), "the user's full name", 200);
+    let name = e.line("name", input.name.as_deref(), "the user's full name", 200);
     let role = match input.role.as_deref().map(str::trim) {
         None | Some("") => {
             e.add("role", "Select the user's role");

@@ -95,6 +95,12 @@ fn compose(kind: &str, base: &str) -> (&'static str, String) {
                 "An alert for your organisation in CD Concerns has not been acknowledged yet.\n\nSign in to see it: {base}/alerts\n"
             ),
         ),
+        "alert_reply" => (
+            "The controlled drugs team has replied on an alert in CD Concerns",
+            format!(
+                "The NHS England controlled drugs team has replied on an alert your organisation received.\n\nSign in to read it: {base}/alerts\n"
+            ),
+        ),
         "information_requested" => (
             "The controlled drugs team has asked about your report",
             format!(
@@ -150,7 +156,7 @@ pub async fn send_due(state: &AppState, mailer: &Mailer) -> Result<usize, sqlx::
         // Only ever to someone who may still see what it is about.
         let allowed = n.user_active
             && match n.kind.as_str() {
-                "new_alert" | "alert_reminder" => match n.subject_id {
+                "new_alert" | "alert_reminder" | "alert_reply" => match n.subject_id {
                     Some(alert) => {
                         sdb::may_see_alert(&mut tx, alert, n.organisation_id, now).await?
                     }

@@ -43,6 +43,7 @@ mod db;
 
 pub mod access;
 pub mod accounts;
+pub mod alert_conversation;
 pub mod attachments;
 pub mod audit;
 pub mod demo;

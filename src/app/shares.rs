@@ -879,6 +879,7 @@ pub async fn respond(
         body,
         action_taken: action_taken.map(|a| a.code().to_string()),
         created_at: now,
+        from_cdao: false,
     })
 }
 

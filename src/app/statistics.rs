@@ -86,7 +86,7 @@ pub fn label(group: GroupBy, key: &str) -> String {
         GroupBy::CbpmIssue => CbpmIssue::parse(key).map(|c| c.label()),
         GroupBy::CbpmPrescriberType => CbpmPrescriberType::parse(key).map(|c| c.label()),
         GroupBy::CbpmSetting => CbpmSetting::parse(key).map(|c| c.label()),
-        GroupBy::Drug | GroupBy::OnlineService => None,
+        GroupBy::Drug | GroupBy::OnlineService | GroupBy::Region | GroupBy::Area => None,
     };
     l.map(str::to_string).unwrap_or_else(|| key.to_string())
 }

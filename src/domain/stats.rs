@@ -42,6 +42,10 @@ pub enum GroupBy {
     CbpmIssue,
     CbpmPrescriberType,
     CbpmSetting,
+    /// The NHS England region of the LIN area holding the report.
+    Region,
+    /// The LIN area holding the report.
+    Area,
 }
 
 impl GroupBy {
@@ -59,6 +63,8 @@ impl GroupBy {
         GroupBy::CbpmIssue,
         GroupBy::CbpmPrescriberType,
         GroupBy::CbpmSetting,
+        GroupBy::Region,
+        GroupBy::Area,
     ];
 
     pub fn parse(s: &str) -> Option<Self> {
@@ -80,6 +86,8 @@ impl GroupBy {
             GroupBy::CbpmIssue => "cbpm_issue",
             GroupBy::CbpmPrescriberType => "cbpm_prescriber_type",
             GroupBy::CbpmSetting => "cbpm_setting",
+            GroupBy::Region => "region",
+            GroupBy::Area => "area",
         }
     }
 

@@ -93,6 +93,24 @@ impl FieldErrors {
         v.to_string()
     }
 
+    /// A required one-line name (an area, organisation or person): trimmed, runs of spaces
+    /// made one, and no control character at all (no tab or line break either).
+    pub fn line(&mut self, field: &str, value: Option<&str>, what: &str, max: usize) -> String {
+        let raw = value.unwrap_or("");
+        if raw.chars().any(char::is_control) {
+            self.add(
+                field,
+                format!(
+                    "{} must be on one line, without tabs or other control characters",
+                    capitalise(what)
+                ),
+            );
+            return raw.trim().to_string();
+        }
+        let v = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+        self.text(field, Some(&v), what, max)
+    }
+
     /// An optional trimmed text: None when blank.
     pub fn optional_text(
         &mut self,
@@ -120,6 +138,43 @@ pub fn capitalise(s: &str) -> String {
     match c.next() {
         Some(first) => first.to_uppercase().collect::<String>() + c.as_str(),
         None => String::new(),
+    }
+}
+
+/// A label in the middle of a sentence, with its article: "a GP practice", "an NHS hospital",
+/// "a community pharmacy" — acronyms keep their capitals (sentence case, issue 11).
+pub fn with_article(label: &str) -> String {
+    let first = label.split_whitespace().next().unwrap_or("");
+    let acronym = first.chars().filter(|c| c.is_alphabetic()).count() > 1
+        && first
+            .chars()
+            .filter(|c| c.is_alphabetic())
+            .all(char::is_uppercase);
+    let text = if acronym {
+        label.to_string()
+    } else {
+        let mut c = label.chars();
+        match c.next() {
+            Some(f) => f.to_lowercase().collect::<String>() + c.as_str(),
+            None => String::new(),
+        }
+    };
+    let an = match text.chars().next() {
+        // Acronyms are read letter by letter: an NHS, an ICB, a GP.
+        Some(f) if acronym => "AEFHILMNORSX".contains(f),
+        Some(f) => "aeiou".contains(f),
+        None => false,
+    };
+    format!("{} {text}", if an { "an" } else { "a" })
+}
+
+/// "Name (sector)", or only the name when it already says the sector ("Care Quality
+/// Commission", not "Care Quality Commission (Care Quality Commission)").
+pub fn name_with_sector(name: &str, sector: &str) -> String {
+    if sector.is_empty() || name.to_lowercase().contains(&sector.to_lowercase()) {
+        name.to_string()
+    } else {
+        format!("{name} ({sector})")
     }
 }
 
@@ -162,12 +217,41 @@ mod tests {
     }
 
     #[test]
+    fn labels_read_well_in_a_sentence() {
+        assert_eq!(with_article("GP practice"), "a GP practice");
+        assert_eq!(with_article("NHS hospital"), "an NHS hospital");
+        assert_eq!(with_article("Community pharmacy"), "a community pharmacy");
+        assert_eq!(
+            with_article("Integrated care board"),
+            "an integrated care board"
+        );
+        assert_eq!(
+            name_with_sector("Care Quality Commission", "Care Quality Commission"),
+            "Care Quality Commission"
+        );
+        assert_eq!(
+            name_with_sector("Greater Manchester Police", "Police"),
+            "Greater Manchester Police"
+        );
+        assert_eq!(
+            name_with_sector("Northbrook", "Care home"),
+            "Northbrook (Care home)"
+        );
+    }
+
+    #[test]
     fn each_field_is_reported_once() {
         let mut e = FieldErrors::new();
         e.text("name", Some("  "), "a name", 10);
         e.text("name", Some("x"), "a name", 10);
         e.text("region", None, "a region", 10);
-        assert_eq!(e.as_slice().len(), 2);
+        e.line("area", Some("North\u{7}"), "the area's name", 100);
+        assert_eq!(
+            e.line("other", Some("  Greater   Manchester "), "x", 100),
+            "Greater Manchester"
+        );
+        assert_eq!(e.as_slice().len(), 3);
         assert_eq!(e.get("name"), Some("Enter a name"));
+        assert!(e.get("area").is_some_and(|m| m.contains("one line")));
     }
 }

@@ -56,7 +56,7 @@ page_routes! {
     "/audit/export.csv" => get(pages::audit::export);
     "/reports" => get(pages::reports::list);
     "/reports/new" => get(pages::reports::new_report).post(pages::reports::choose_kind);
-    "/reports/new/incident" => get(pages::reports::new_incident).post(pages::reports::post_incident);
+    "/reports/new/incident" => get(pages::incident_steps::new_incident).post(pages::incident_steps::post_incident);
     "/reports/new/person-concern" => get(pages::reports::new_person_concern).post(pages::reports::post_person_concern);
     "/reports/{id}" => get(pages::reports::show);
     "/reports/{id}/amendments" => post(pages::reports::amend);
@@ -76,6 +76,8 @@ page_routes! {
     "/alerts/{id}/acknowledge" => post(pages::alerts::acknowledge);
     "/alerts/{id}/responses" => post(pages::alerts::respond);
     "/alerts/{id}/attachments/{attachment_id}" => get(pages::alerts::attachment);
+    "/alerts/{id}/conversation" => get(pages::conversation::show);
+    "/alerts/{id}/replies" => post(pages::conversation::reply);
     "/accessibility" => get(pages::info::accessibility);
     "/privacy" => get(pages::info::privacy);
     "/help" => get(pages::info::help);

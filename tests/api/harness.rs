@@ -119,6 +119,7 @@ impl TestApp {
             name: name.into(),
             region: "Region".into(),
             two_person_rule: true,
+            cdao_mailbox: Some("england.cdao@nhs.net".into()),
         };
         let gm = area("Greater Manchester");
         let london = area("London");

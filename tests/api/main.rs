@@ -14,6 +14,7 @@ mod cli;
 mod contract;
 mod directory;
 mod errors;
+mod fast_hands;
 mod harness;
 mod harness_db;
 mod matrix;

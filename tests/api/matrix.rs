@@ -637,6 +637,17 @@ fn rows(app: &TestApp, i: &Ids) -> Vec<Row> {
             json!({"body": "Investigating."}),
             [404, 404, 404, 201, 404, 404, 404],
         ),
+        api_get(
+            "/api/v1/alerts/{id}/conversation",
+            format!("/api/v1/alerts/{alert}/conversation"),
+            [404, 404, 200, 200, 404, 404, 404],
+        ),
+        api_post(
+            "/api/v1/alerts/{id}/replies",
+            format!("/api/v1/alerts/{alert}/replies"),
+            json!({"body": "Thank you: please send the crime reference."}),
+            [404, 404, 201, 404, 404, 404, 404],
+        ),
         api_post(
             "/api/v1/shares/{id}/approve",
             format!("/api/v1/shares/{pending_share}/approve"),
@@ -1161,6 +1172,17 @@ fn rows(app: &TestApp, i: &Ids) -> Vec<Row> {
             format!("/alerts/{alert}/responses"),
             &[("body", "Done.")],
             [404, 404, 404, 303, 404, 404, 404],
+        ),
+        page(
+            "/alerts/{id}/conversation",
+            format!("/alerts/{alert}/conversation"),
+            [404, 404, 200, 404, 404, 404, 404],
+        ),
+        form(
+            "/alerts/{id}/replies",
+            format!("/alerts/{alert}/replies"),
+            &[("body", "Thank you.")],
+            [404, 404, 303, 404, 404, 404, 404],
         ),
         page(
             "/alerts/{id}/attachments/{attachment_id}",

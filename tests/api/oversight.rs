@@ -496,6 +496,8 @@ fn incident_page_form(categories: &[&str], extra: &[(&str, &str)]) -> Vec<(Strin
         ),
         ("police_informed", "no"),
         ("patient_involved", "yes"),
+        // The form is in steps: answers of every step at once, straight to the check page.
+        ("return_to", "check"),
         ("action", "continue"),
     ]
     .iter()

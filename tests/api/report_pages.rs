@@ -172,89 +172,122 @@ async fn a_reporter_chooses_what_to_report() {
 }
 
 #[tokio::test]
-async fn an_incident_is_reported_through_the_pages_corrected_checked_and_sent_once() {
+async fn an_incident_is_reported_step_by_step_corrected_checked_and_sent_once() {
     let app = TestApp::new().await;
     let u = app.world.user("reporter").clone();
     let morphine = drug_id(&app, &u, "morphine").await;
 
-    // The empty form: two drug rows, the whole catalogue grouped by schedule.
+    // The first step: what happened; no drugs or harm on it.
     let r = app.get("/reports/new/incident").session(&u).send().await;
     r.assert_status(StatusCode::OK);
     let html = r.text();
-    for id in [
-        "occurred_on-day",
-        "drugs[0].drug_id",
-        "drugs[1].drug_id",
-        "drugs[1].patch_micrograms_per_hour",
-        "harm",
-        "description",
-    ] {
+    for id in ["occurred_on-day", "location", "categories", "description"] {
         assert!(html.contains(&format!("id=\"{id}\"")), "{id}");
     }
-    assert!(!html.contains("id=\"drugs[2].drug_id\""));
-    assert!(html.contains("<optgroup label=\"Schedule 2\">"));
-    assert!(html.contains("<optgroup label=\"Schedule 4 part 1\">"));
-    assert!(html.contains(&format!("value=\"{morphine}\"")));
-    assert!(html.contains(">Not in the list</option>"));
+    assert!(!html.contains("id=\"drugs[0].drug_id\"") && !html.contains("id=\"harm\""));
+    assert!(html.contains("step 1 of 4"));
 
-    // "Add another drug" adds a row and shows no errors.
+    // Its errors only: a date without its year, no kinds (the harm is not asked yet).
+    let mut bad = with(incident_form(&morphine), "harm", "");
+    bad = with(bad, "discovered_on-year", "");
+    bad.retain(|(k, _)| k != "categories");
     let r = post_form(
         &app,
         &u,
         "/reports/new/incident",
-        &with(incident_form(&morphine), "action", "add_drug"),
+        &with(bad, "step", "what"),
+    )
+    .await;
+    r.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text();
+    assert_eq!(summary_links(&html), ["discovered_on-year", "categories"]);
+    assert_links_land(&html);
+    assert!(html.contains("<title>Error: "));
+    assert!(html.contains("The date it was discovered must include a year"));
+    assert!(
+        html.contains("value=\"Dispensary CD cabinet\""),
+        "what was typed is kept"
+    );
+    assert!(
+        html.contains("name=\"drugs[0].quantity\" value=\"28\""),
+        "other steps carried"
+    );
+
+    // On to the drugs: one row, the catalogue grouped by schedule; "Add another drug".
+    let r = post_form(
+        &app,
+        &u,
+        "/reports/new/incident",
+        &with(incident_form(&morphine), "step", "what"),
+    )
+    .await;
+    r.assert_status(StatusCode::OK);
+    let html = r.text();
+    assert!(html.contains("Which controlled drugs were involved?"));
+    assert!(html.contains("<optgroup label=\"Schedule 2\">"));
+    assert!(html.contains(&format!("<option value=\"{morphine}\" selected>")));
+    assert!(html.contains(">Not in the list</option>"));
+    let drugs = with(incident_form(&morphine), "step", "drugs");
+    let r = post_form(
+        &app,
+        &u,
+        "/reports/new/incident",
+        &with(drugs.clone(), "action", "add_drug"),
     )
     .await;
     r.assert_status(StatusCode::OK);
     assert!(r.text().contains("id=\"drugs[2].drug_id\""));
     assert!(!r.text().contains("nhsuk-error-summary"));
-
-    // Errors: no harm, a quantity that is not a number, a date without its year, no kinds.
-    let mut bad = with(incident_form(&morphine), "harm", "");
-    bad = with(bad, "drugs[0].quantity", "lots");
-    bad = with(bad, "discovered_on-year", "");
-    bad.retain(|(k, _)| k != "categories");
-    let r = post_form(&app, &u, "/reports/new/incident", &bad).await;
+    let r = post_form(
+        &app,
+        &u,
+        "/reports/new/incident",
+        &with(drugs, "drugs[0].quantity", "lots"),
+    )
+    .await;
     r.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
-    let html = r.text();
-    assert_eq!(
-        summary_links(&html),
-        [
-            "discovered_on-year",
-            "categories",
-            "drugs[0].quantity",
-            "harm"
-        ]
+    assert_eq!(summary_links(&r.text()), ["drugs[0].quantity"]);
+    assert!(
+        r.text()
+            .contains("Drug 1: quantity must be a number, like 28")
     );
-    assert_links_land(&html);
-    assert!(html.contains("<title>Error: "));
-    assert!(html.contains("Select the level of harm"));
-    assert!(html.contains("Drug 1: quantity must be a number, like 28"));
-    assert!(html.contains("The date it was discovered must include a year"));
-    // What was typed is kept.
-    assert!(html.contains("value=\"Dispensary CD cabinet\""));
-    assert!(html.contains("value=\"lots\""));
-    assert!(html.contains("Running balance of morphine sulfate 10 mg tablets 28 short"));
-    assert!(html.contains(&format!("<option value=\"{morphine}\" selected>")));
 
-    // The domain's own errors are named by their fields too: a date in the future, a
-    // drug not in the list without its schedule (on the second row).
+    // Harm and people: the harm missing.
+    let harm = with(with(incident_form(&morphine), "step", "harm"), "harm", "");
+    let r = post_form(&app, &u, "/reports/new/incident", &harm).await;
+    r.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(summary_links(&r.text()), ["harm"]);
+    assert!(r.text().contains("Select the level of harm"));
+
+    // The last step checks everything: a date in the future takes the reporter to its step.
     let mut bad = with(incident_form(&morphine), "occurred_on-year", "2027");
-    bad = with(bad, "drugs[1].drug_id", "unlisted");
-    bad = with(bad, "drugs[1].name", "unlisted product");
+    bad = with(bad, "step", "police");
     let r = post_form(&app, &u, "/reports/new/incident", &bad).await;
     r.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
     let html = r.text();
-    assert_eq!(
-        summary_links(&html),
-        ["occurred_on-day", "drugs[1].schedule"]
-    );
-    assert_links_land(&html);
+    assert_eq!(summary_links(&html), ["occurred_on-day"]);
     assert!(html.contains("The date it happened must be today or in the past"));
-    assert!(html.contains("Drug 2: select the schedule of a drug that is not in the list"));
 
-    // Corrected: "Check your answers", with labels, the drug's schedule and its OME.
-    let r = post_form(&app, &u, "/reports/new/incident", &incident_form(&morphine)).await;
+    // The police step: the crime reference is inside the "Yes" reveal.
+    let r = post_form(
+        &app,
+        &u,
+        "/reports/new/incident",
+        &with(incident_form(&morphine), "step", "harm"),
+    )
+    .await;
+    let html = r.text();
+    assert!(html.contains("Have the police been told?"));
+    assert!(html.contains("aria-controls=\"conditional-police_informed\""));
+
+    // "Check your answers", with labels, the drug's schedule and its OME.
+    let r = post_form(
+        &app,
+        &u,
+        "/reports/new/incident",
+        &with(incident_form(&morphine), "step", "police"),
+    )
+    .await;
     r.assert_status(StatusCode::OK);
     let check = r.text();
     assert!(check.contains("Check your answers before sending your report"));
@@ -270,21 +303,29 @@ async fn an_incident_is_reported_through_the_pages_corrected_checked_and_sent_on
     ] {
         assert!(check.contains(shown), "{shown}");
     }
-    assert!(check.contains("formaction=\"/reports/new/incident#harm\""));
+    assert!(check.contains("value=\"change:harm\""));
     let hidden = hidden_inputs(&check);
     assert!(hidden.iter().any(|(k, _)| k == "submission_token"));
 
-    // "Change" goes back to the form with every value.
+    // "Change" goes back to the answer's step with every value, then straight back.
     let r = post_form(
         &app,
         &u,
         "/reports/new/incident",
-        &with(hidden.clone(), "action", "change"),
+        &with(hidden.clone(), "action", "change:location"),
     )
     .await;
     r.assert_status(StatusCode::OK);
-    assert!(r.text().contains("value=\"Dispensary CD cabinet\""));
-    assert!(r.text().contains("value=\"28\""));
+    let html = r.text();
+    assert!(html.contains("value=\"Dispensary CD cabinet\""));
+    assert!(html.contains("name=\"return_to\" value=\"check\""));
+    let back = with(
+        with(hidden_form_values(&html), "action", "continue"),
+        "location",
+        "Dispensary, Northbrook",
+    );
+    let r = post_form(&app, &u, "/reports/new/incident", &back).await;
+    assert!(r.text().contains("Check your answers") && r.text().contains("Dispensary, Northbrook"));
 
     // Sent: to the report page with its reference. Sent twice: still one report.
     let send = with(hidden, "action", "submit");
@@ -303,8 +344,6 @@ async fn an_incident_is_reported_through_the_pages_corrected_checked_and_sent_on
     let html = r.text();
     assert!(html.contains("Report sent"));
     assert!(html.contains("CD-2026-000001"));
-    assert!(html.contains("What happens next"));
-    assert!(html.contains("Quantity: 28 tablets"));
     // As submitted through the API, exactly.
     let id = location
         .trim_start_matches("/reports/")
@@ -323,12 +362,8 @@ async fn an_incident_is_reported_through_the_pages_corrected_checked_and_sent_on
         json!(["lost_missing", "stock_discrepancy"])
     );
     assert_eq!(c["report"]["drugs"].as_array().unwrap().len(), 1);
-
-    // It is in "Your reports".
     let r = app.get("/reports").session(&u).send().await;
-    r.assert_status(StatusCode::OK);
     assert!(r.text().contains("CD-2026-000001"));
-    assert!(r.text().contains(&format!("href=\"/reports/{id}\"")));
 }
 
 #[tokio::test]
@@ -337,7 +372,7 @@ async fn the_identity_warning_appears_for_an_nhs_number_and_goes_once_acknowledg
     let u = app.world.user("reporter").clone();
     let morphine = drug_id(&app, &u, "morphine").await;
     let form = with(
-        incident_form(&morphine),
+        with(incident_form(&morphine), "step", "what"),
         "description",
         "Patient NHS number 943 476 5919 was given the wrong strength.",
     );
@@ -355,9 +390,9 @@ async fn the_identity_warning_appears_for_an_nhs_number_and_goes_once_acknowledg
         !html.contains("value=\"move_identifiers\""),
         "an incident has nowhere to move it"
     );
-    assert!(!html.contains("Check your answers"));
+    assert!(!html.contains("Which controlled drugs"));
 
-    // Remove it: the form again, the number blanked out.
+    // Remove it: the step again, the number blanked out.
     let r = post_form(
         &app,
         &u,
@@ -370,13 +405,13 @@ async fn the_identity_warning_appears_for_an_nhs_number_and_goes_once_acknowledg
     assert!(!r.text().contains("943 476 5919"));
     assert!(!r.text().contains("id=\"identity-warning\""));
 
-    // Or say it identifies nobody: no warning, straight to the check page, and it stays
-    // acknowledged through "Change".
+    // Or say it identifies nobody: no warning, on to the next step, and it stays acknowledged
+    // through the check page and "Change".
     let r = post_form(
         &app,
         &u,
         "/reports/new/incident",
-        &with(form, "identity_checked", "yes"),
+        &with(with(form, "identity_checked", "yes"), "return_to", "check"),
     )
     .await;
     r.assert_status(StatusCode::OK);
@@ -386,7 +421,7 @@ async fn the_identity_warning_appears_for_an_nhs_number_and_goes_once_acknowledg
         &app,
         &u,
         "/reports/new/incident",
-        &with(hidden, "action", "change"),
+        &with(hidden, "action", "change:description"),
     )
     .await;
     assert!(r.text().contains("name=\"identity_checked\" value=\"yes\""));

@@ -14,12 +14,14 @@ pub struct Area {
     pub region: String,
     /// Whether identified shares need a second CDAO's approval (SPEC §3; default on).
     pub two_person_rule: bool,
+    /// The lead CDAO team's shared mailbox: the contact members see on their alerts.
+    pub cdao_mailbox: Option<String>,
 }
 
 pub async fn list_areas(pool: &PgPool) -> Result<Vec<Area>, sqlx::Error> {
     sqlx::query_as!(
         Area,
-        "SELECT id, name, region, two_person_rule FROM areas ORDER BY name"
+        "SELECT id, name, region, two_person_rule, cdao_mailbox FROM areas ORDER BY name"
     )
     .fetch_all(pool)
     .await
@@ -28,7 +30,7 @@ pub async fn list_areas(pool: &PgPool) -> Result<Vec<Area>, sqlx::Error> {
 pub async fn get_area(pool: &PgPool, id: Uuid) -> Result<Option<Area>, sqlx::Error> {
     sqlx::query_as!(
         Area,
-        "SELECT id, name, region, two_person_rule FROM areas WHERE id = $1",
+        "SELECT id, name, region, two_person_rule, cdao_mailbox FROM areas WHERE id = $1",
         id
     )
     .fetch_optional(pool)
@@ -41,13 +43,14 @@ pub async fn insert_area(
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query!(
-        "INSERT INTO areas (id, name, region, two_person_rule, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $5)",
+        "INSERT INTO areas (id, name, region, two_person_rule, created_at, updated_at, cdao_mailbox)
+         VALUES ($1, $2, $3, $4, $5, $5, $6)",
         a.id,
         a.name,
         a.region,
         a.two_person_rule,
-        now
+        now,
+        a.cdao_mailbox
     )
     .execute(conn)
     .await?;
@@ -60,12 +63,14 @@ pub async fn update_area(
     now: DateTime<Utc>,
 ) -> Result<bool, sqlx::Error> {
     Ok(sqlx::query!(
-        "UPDATE areas SET name = $2, region = $3, two_person_rule = $4, updated_at = $5 WHERE id = $1",
+        "UPDATE areas SET name = $2, region = $3, two_person_rule = $4, updated_at = $5, cdao_mailbox = $6
+         WHERE id = $1",
         a.id,
         a.name,
         a.region,
         a.two_person_rule,
-        now
+        now,
+        a.cdao_mailbox
     )
     .execute(conn)
     .await?

@@ -1,7 +1,9 @@
 //! All SQL lives below here, one module per aggregate. Reads of scoped data take a scope
 //! from `policy`.
 
+pub mod audit;
 pub mod cases;
+pub mod conversation;
 pub mod directory;
 pub mod drugs;
 pub mod erasures;

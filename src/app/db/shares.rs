@@ -371,12 +371,14 @@ pub struct Response {
     pub body: String,
     pub action_taken: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// A reply from the CDAO team (false: the member organisation's response or question).
+    pub from_cdao: bool,
 }
 
 pub async fn responses(pool: &PgPool, alert_ids: &[Uuid]) -> Result<Vec<Response>, sqlx::Error> {
     sqlx::query_as!(
         Response,
-        "SELECT r.id, r.alert_id, a.organisation_id, r.author_id, r.body, r.action_taken, r.created_at
+        "SELECT r.id, r.alert_id, a.organisation_id, r.author_id, r.body, r.action_taken, r.created_at, r.from_cdao
          FROM alert_responses r JOIN alerts a ON a.id = r.alert_id WHERE r.alert_id = ANY($1) ORDER BY r.created_at",
         alert_ids
     )

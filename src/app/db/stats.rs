@@ -95,6 +95,8 @@ pub async fn counts(
             "coalesce(c.report #>> '{cbpm,setting}', 'not_known')",
             "cases c",
         ),
+        GroupBy::Region => ("ar.region", "cases c JOIN areas ar ON ar.id = c.area_id"),
+        GroupBy::Area => ("ar.name", "cases c JOIN areas ar ON ar.id = c.area_id"),
     };
     let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(format!(
         "SELECT {key} AS key, count(*) AS n FROM {from} WHERE true"

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod cases;
+pub mod conversation;
 pub mod directory;
 pub mod docs;
 pub mod me;
@@ -475,6 +476,8 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(shares::alert))
         .routes(routes!(shares::acknowledge))
         .routes(routes!(shares::respond))
+        .routes(routes!(conversation::conversation))
+        .routes(routes!(conversation::reply))
         .routes(routes!(shares::attachment))
         .routes(routes!(rights::create_subject_access))
         .routes(routes!(rights::download_subject_access))

@@ -132,7 +132,8 @@ pub struct AlertQuery {
 #[allow(dead_code)]
 pub struct StatsParams {
     /// month, category, schedule, sector, harm, drug, kind, status, online_service,
-    /// prescriber_country, cbpm_issue, cbpm_prescriber_type or cbpm_setting (default category).
+    /// prescriber_country, cbpm_issue, cbpm_prescriber_type, cbpm_setting, region (the NHS
+    /// England region of the holding area) or area (the LIN area) (default category).
     group_by: Option<String>,
     #[param(format = Date, value_type = Option<String>)]
     from: Option<String>,
@@ -195,6 +196,12 @@ impl utoipa::ToSchema for DateOrTime {}
 pub struct AuditQuery {
     actor_id: Option<Uuid>,
     case_id: Option<Uuid>,
+    /// A case reference like CD-2026-000009, or a case id.
+    #[param(max_length = 100)]
+    case: Option<String>,
+    /// A user: their email address, their name or part of it, or their id.
+    #[param(max_length = 200)]
+    user: Option<String>,
     subject_id: Option<Uuid>,
     /// An action name, or a prefix ending in '.' such as `auth.`.
     action: Option<String>,

@@ -85,6 +85,7 @@ struct AreaFormPage {
     name_value: String,
     region: String,
     two_person_rule: String,
+    cdao_mailbox: String,
 }
 
 #[derive(Deserialize)]
@@ -92,6 +93,7 @@ pub struct AreaForm {
     name: Option<String>,
     region: Option<String>,
     two_person_rule: Option<String>,
+    cdao_mailbox: Option<String>,
 }
 
 fn area_form(
@@ -118,6 +120,7 @@ fn area_form(
             name_value: f.name.clone().unwrap_or_default(),
             region: f.region.clone().unwrap_or_default(),
             two_person_rule: f.two_person_rule.clone().unwrap_or_else(|| "yes".into()),
+            cdao_mailbox: f.cdao_mailbox.clone().unwrap_or_default(),
         },
     )
 }
@@ -133,6 +136,7 @@ pub async fn new_area(actor: Actor) -> AppResult<Response> {
             name: None,
             region: None,
             two_person_rule: None,
+            cdao_mailbox: None,
         },
     )
 }
@@ -147,6 +151,7 @@ pub async fn create_area(
         name: form.name.clone(),
         region: form.region.clone(),
         two_person_rule: yes_no(form.two_person_rule.as_deref()),
+        cdao_mailbox: form.cdao_mailbox.clone(),
     };
     match directory::create_area(&state, &actor, &input).await {
         Ok(a) => {
@@ -180,6 +185,7 @@ pub async fn edit_area(
             name: Some(a.name.clone()),
             region: Some(a.region),
             two_person_rule: Some(if a.two_person_rule { "yes" } else { "no" }.into()),
+            cdao_mailbox: a.cdao_mailbox.clone(),
         },
     )
 }
@@ -195,6 +201,7 @@ pub async fn update_area(
         name: Some(form.name.clone().unwrap_or_default()),
         region: Some(form.region.clone().unwrap_or_default()),
         two_person_rule: yes_no(form.two_person_rule.as_deref()),
+        cdao_mailbox: Some(form.cdao_mailbox.clone().unwrap_or_default()),
     };
     match directory::update_area(&state, &actor, id, &input).await {
         Ok(a) => {
@@ -570,15 +577,27 @@ pub async fn users(
     let rows = directory::users(&state, &actor, &filter)
         .await?
         .into_iter()
-        .map(|u| UserRow {
-            role: label_of(&u.role, Role::parse, Role::label),
-            organisation: u.organisation_name.unwrap_or_else(|| "—".into()),
-            status_colour: status_colour(&u.status),
-            status: status_label(&u.status),
-            locked: u.locked_until.is_some_and(|t| t > now),
-            id: u.id,
-            name: u.name,
-            email: u.email,
+        .map(|u| {
+            // A locked account is shown as locked, not as "Active" (issue 11).
+            let locked = u.locked_until.is_some_and(|t| t > now) && u.status != "disabled";
+            UserRow {
+                role: label_of(&u.role, Role::parse, Role::label),
+                organisation: u.organisation_name.unwrap_or_else(|| "—".into()),
+                status_colour: if locked {
+                    "red"
+                } else {
+                    status_colour(&u.status)
+                },
+                status: if locked {
+                    "Locked".to_string()
+                } else {
+                    status_label(&u.status)
+                },
+                locked,
+                id: u.id,
+                name: u.name,
+                email: u.email,
+            }
         })
         .collect();
     let mut role_options = vec![(String::new(), "All roles".to_string())];
@@ -805,10 +824,11 @@ async fn show_user(
     let u = directory::user(state, actor, id).await?;
     let now = state.now();
     let locked_until = u.locked_until.filter(|t| *t > now).map(uk_time);
-    let mut facts = vec![("Status".to_string(), status_label(&u.status))];
-    if let Some(t) = &locked_until {
-        facts.push(("Sign-in".to_string(), format!("Locked until {t}")));
-    }
+    let status_text = match &locked_until {
+        Some(t) if u.status != "disabled" => format!("Locked until {t}"),
+        _ => status_label(&u.status),
+    };
+    let mut facts = vec![("Status".to_string(), status_text)];
     facts.extend([
         (
             "Second factor".to_string(),

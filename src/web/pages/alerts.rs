@@ -113,6 +113,33 @@ pub async fn list(
     })
 }
 
+/// One message of an alert's conversation, as shown.
+pub struct MessageRow {
+    pub at: String,
+    pub from_cdao: bool,
+    pub author: String,
+    pub action_taken: String,
+    pub body: String,
+}
+
+pub fn message_rows(messages: Vec<crate::alert_conversation::Message>) -> Vec<MessageRow> {
+    messages
+        .into_iter()
+        .map(|m| MessageRow {
+            at: uk_time(m.at),
+            from_cdao: m.from_cdao,
+            author: m.author,
+            action_taken: m
+                .action_taken
+                .as_deref()
+                .and_then(ActionTaken::parse)
+                .map(|x| x.label().to_string())
+                .unwrap_or_default(),
+            body: m.body,
+        })
+        .collect()
+}
+
 pub struct PersonRows {
     pub heading: String,
     pub rows: Vec<(String, String)>,
@@ -128,7 +155,8 @@ struct ShowPage {
     facts: Vec<(String, String)>,
     report_rows: Vec<(String, String)>,
     persons: Vec<PersonRows>,
-    responses: Vec<(String, String, String)>,
+    messages: Vec<MessageRow>,
+    contacts: crate::alert_conversation::Contacts,
     can_act: bool,
     acknowledged: Option<String>,
     errors: FieldErrors,
@@ -210,8 +238,16 @@ pub fn sections(a: &AlertView) -> (Rows, Rows, Vec<PersonRows>) {
     facts.push((
         "Reported by".to_string(),
         match &o.name {
-            Some(n) => format!("{n} ({}, {})", o.sector, o.area),
-            None => format!("A {} in {}", o.sector.to_lowercase(), o.area),
+            Some(n) => format!(
+                "{}, {}",
+                crate::domain::validation::name_with_sector(n, &o.sector),
+                o.area
+            ),
+            None => crate::domain::validation::capitalise(&format!(
+                "{} in {}",
+                crate::domain::validation::with_article(&o.sector),
+                o.area
+            )),
         },
     ));
     let mut report_rows = Vec::new();
@@ -355,23 +391,19 @@ async fn show_page(
         _ => None,
     };
     let (facts, report_rows, persons) = sections(&a);
-    let responses = a
-        .responses
-        .iter()
-        .map(|r| {
-            (
-                uk_time(r.created_at),
-                r.action_taken
-                    .as_deref()
-                    .and_then(ActionTaken::parse)
-                    .map(|x| x.label().to_string())
-                    .unwrap_or_default(),
-                r.body.clone(),
-            )
-        })
-        .collect();
+    let (contacts, messages) = crate::alert_conversation::for_member(state, actor, id).await?;
+    let messages = message_rows(messages);
     let can_act = a.state == "live";
-    let acknowledged = a.acknowledged_at.map(uk_time);
+    let acknowledged = a.acknowledged_at.map(|t| match &contacts.acknowledged_by {
+        Some(who) => format!(
+            "Your organisation acknowledged this alert on {}. {who} acknowledged it",
+            uk_time(t)
+        ),
+        None => format!(
+            "Your organisation acknowledged this alert on {}",
+            uk_time(t)
+        ),
+    });
     let mut action_options = vec![(
         String::new(),
         "Select the action taken (optional)".to_string(),
@@ -400,7 +432,8 @@ async fn show_page(
             facts,
             report_rows,
             persons,
-            responses,
+            messages,
+            contacts,
             can_act,
             acknowledged,
             errors,

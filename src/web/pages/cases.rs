@@ -854,6 +854,15 @@ fn event_row(e: &TimelineEvent, n: &Names<'_>) -> EventRow {
                 true,
             )
         }
+        // The CDAO team's reply in an alert's conversation (issue 11).
+        "cdao_reply" => (
+            format!(
+                "Reply to {} on its alert",
+                member_name(n, d).unwrap_or_default()
+            ),
+            text_lines(&s("body")),
+            true,
+        ),
         other => (other.replace('_', " "), vec![], false),
     };
     EventRow {

@@ -103,16 +103,33 @@ impl Posted {
         }
     }
 
+    /// The button pressed. A "Change" button of a check page says which answer
+    /// (`change:drugs[0].drug_id`): that is the action `change`, with `change_target`.
     pub fn action(&self) -> &str {
-        self.trimmed("action")
+        let a = self.trimmed("action");
+        if a.starts_with("change:") {
+            "change"
+        } else {
+            a
+        }
+    }
+
+    /// The field a "Change" button returns to.
+    pub fn change_target(&self) -> Option<&str> {
+        self.trimmed("action").strip_prefix("change:")
     }
 
     /// What the check page carries back in hidden inputs: everything but the buttons' own
     /// values and the submission token.
-    fn carried(&self) -> Vec<(String, String)> {
+    pub(crate) fn carried(&self) -> Vec<(String, String)> {
         self.0
             .iter()
-            .filter(|(n, _)| n != "action" && n != "submission_token")
+            .filter(|(n, _)| {
+                !matches!(
+                    n.as_str(),
+                    "action" | "submission_token" | "step" | "return_to"
+                )
+            })
             .cloned()
             .collect()
     }
@@ -262,7 +279,7 @@ pub struct DateValue {
     pub parts: String,
 }
 
-fn date_value(p: &Posted, name: &str, problems: &Problems) -> DateValue {
+pub(crate) fn date_value(p: &Posted, name: &str, problems: &Problems) -> DateValue {
     DateValue {
         day: p.get(&format!("{name}-day")).to_string(),
         month: p.get(&format!("{name}-month")).to_string(),
@@ -374,7 +391,7 @@ pub fn title(base: &str, shown: &Shown) -> String {
     }
 }
 
-fn status_for(shown: &Shown) -> StatusCode {
+pub(crate) fn status_for(shown: &Shown) -> StatusCode {
     if shown.summary.is_empty() {
         StatusCode::OK
     } else {
@@ -407,7 +424,7 @@ fn choices(name: &str, items: &[(&str, &str, &str)]) -> Vec<Choice> {
         .collect()
 }
 
-fn yes_no_text(v: Option<bool>) -> &'static str {
+pub(crate) fn yes_no_text(v: Option<bool>) -> &'static str {
     match v {
         Some(true) => "yes",
         Some(false) => "no",
@@ -416,7 +433,7 @@ fn yes_no_text(v: Option<bool>) -> &'static str {
 }
 
 /// Reporting is for the staff of a provider (reporters and their CD lead).
-fn require_reporter(actor: &Actor) -> AppResult<()> {
+pub(crate) fn require_reporter(actor: &Actor) -> AppResult<()> {
     policy::submit_report(actor).map(|_| ())
 }
 
@@ -531,7 +548,7 @@ pub struct Warning {
     pub several: bool,
 }
 
-fn warning_for(texts: &[(&str, &str)], can_move: bool) -> Option<Warning> {
+pub(crate) fn warning_for(texts: &[(&str, &str)], can_move: bool) -> Option<Warning> {
     let mut found = Vec::new();
     let mut places = Vec::new();
     for (place, text) in texts {
@@ -583,7 +600,7 @@ const REMOVED: &str = "[removed]";
 const MOVED: &str = "[moved to the protected details]";
 
 /// Blanks the flagged identifiers out of the named fields; returns how many went.
-fn remove_identifiers(p: &mut Posted, fields: &[&str]) -> usize {
+pub(crate) fn remove_identifiers(p: &mut Posted, fields: &[&str]) -> usize {
     let mut n = 0;
     for field in fields {
         let text = p.get(field).to_string();
@@ -835,7 +852,10 @@ fn facts_sections(
 }
 
 /// An incident as summary lists; `drug_anchor(i)` is the form field of its i-th drug.
-fn incident_sections(inc: &Incident, drug_anchor: &dyn Fn(usize) -> String) -> Vec<Section> {
+pub(crate) fn incident_sections(
+    inc: &Incident,
+    drug_anchor: &dyn Fn(usize) -> String,
+) -> Vec<Section> {
     let mut when = vec![long_date(inc.occurred_on)];
     if let Some(t) = &inc.occurred_time {
         when.push(format!("at {t}"));
@@ -1059,7 +1079,7 @@ struct CheckPage {
     with_changes: bool,
 }
 
-fn check_page(
+pub(crate) fn check_page(
     actor: &Actor,
     form_action: &str,
     p: &Posted,
@@ -1084,7 +1104,7 @@ fn check_page(
 }
 
 /// The submission's idempotency key and request hash, from the check page's token.
-fn idempotency(p: &Posted, kind: &str) -> AppResult<Option<(String, Vec<u8>)>> {
+pub(crate) fn idempotency(p: &Posted, kind: &str) -> AppResult<Option<(String, Vec<u8>)>> {
     let token = p.trimmed("submission_token");
     if token.is_empty() {
         return Ok(None);
@@ -1100,7 +1120,7 @@ fn idempotency(p: &Posted, kind: &str) -> AppResult<Option<(String, Vec<u8>)>> {
 // The incident form
 // =============================================================================================
 
-const INCIDENT_ORDER: &[&str] = &[
+pub(crate) const INCIDENT_ORDER: &[&str] = &[
     "occurred_on",
     "occurred_time",
     "discovered_on",
@@ -1118,10 +1138,10 @@ const INCIDENT_ORDER: &[&str] = &[
     "police_reference",
     "patient_involved",
 ];
-const INCIDENT_DATES: &[&str] = &["occurred_on", "discovered_on"];
-const MAX_DRUGS: usize = crate::domain::report::MAX_DRUG_ITEMS;
-const UNLISTED: &str = "unlisted";
-const DRUG_PARTS: &[&str] = &[
+pub(crate) const INCIDENT_DATES: &[&str] = &["occurred_on", "discovered_on"];
+pub(crate) const MAX_DRUGS: usize = crate::domain::report::MAX_DRUG_ITEMS;
+pub(crate) const UNLISTED: &str = "unlisted";
+pub(crate) const DRUG_PARTS: &[&str] = &[
     "drug_id",
     "name",
     "schedule",
@@ -1133,7 +1153,7 @@ const DRUG_PARTS: &[&str] = &[
     "patch_micrograms_per_hour",
 ];
 
-fn incident_anchor(field: &str) -> Option<String> {
+pub(crate) fn incident_anchor(field: &str) -> Option<String> {
     if let Some(a) = report_facts::anchor(field) {
         Some(a)
     } else if field.starts_with("categories[") {
@@ -1146,14 +1166,14 @@ fn incident_anchor(field: &str) -> Option<String> {
 }
 
 /// The incident as the domain parses it, with what the page found on its own.
-struct IncidentDraft {
-    input: IncidentInput,
-    problems: Problems,
+pub(crate) struct IncidentDraft {
+    pub(crate) input: IncidentInput,
+    pub(crate) problems: Problems,
     /// The form row of each drug handed to the domain (blank rows are left out).
-    drug_rows: Vec<usize>,
+    pub(crate) drug_rows: Vec<usize>,
 }
 
-fn drug_row_count(p: &Posted) -> usize {
+pub(crate) fn drug_row_count(p: &Posted) -> usize {
     let highest =
         p.0.iter()
             .filter_map(|(n, _)| {
@@ -1165,14 +1185,14 @@ fn drug_row_count(p: &Posted) -> usize {
             .map_or(0, |i| i + 1);
     p.trimmed("drug_rows")
         .parse::<usize>()
-        .unwrap_or(2)
+        .unwrap_or(1)
         .max(highest)
         .clamp(1, MAX_DRUGS)
 }
 
 /// Renumbers a domain error about the i-th drug given to it to the form's row, and says
 /// which drug it is.
-fn renumber(e: FieldError, list: &str, rows: &[usize], what: &str) -> FieldError {
+pub(crate) fn renumber(e: FieldError, list: &str, rows: &[usize], what: &str) -> FieldError {
     let Some(rest) = e.field.strip_prefix(&format!("{list}[")) else {
         return e;
     };
@@ -1203,7 +1223,7 @@ fn lower_first(s: &str) -> String {
     }
 }
 
-fn read_incident(p: &Posted) -> IncidentDraft {
+pub(crate) fn read_incident(p: &Posted) -> IncidentDraft {
     let mut problems = Problems::default();
     let occurred_on = read_date(p, "occurred_on", "it happened", &mut problems);
     let discovered_on = read_date(p, "discovered_on", "it was discovered", &mut problems);
@@ -1301,7 +1321,7 @@ fn read_incident(p: &Posted) -> IncidentDraft {
 }
 
 /// Parses the draft with the domain; every problem, the page's and the domain's, together.
-fn check_incident(
+pub(crate) fn check_incident(
     state: &AppState,
     cat: &Catalogue,
     draft: &mut IncidentDraft,
@@ -1331,7 +1351,7 @@ pub struct DrugGroup {
     pub drugs: Vec<(String, String)>,
 }
 
-fn drug_groups(cat: &Catalogue) -> Vec<DrugGroup> {
+pub(crate) fn drug_groups(cat: &Catalogue) -> Vec<DrugGroup> {
     Schedule::ALL
         .iter()
         .map(|s| {
@@ -1386,43 +1406,7 @@ impl DrugRow {
     }
 }
 
-pub struct IncidentValues {
-    pub occurred_on: DateValue,
-    pub occurred_time: String,
-    pub discovered_on: DateValue,
-    pub location: String,
-    pub categories: Vec<String>,
-    pub harm: String,
-    pub near_miss: String,
-    pub description: String,
-    pub actions_taken: String,
-    pub police_informed: String,
-    pub police_reference: String,
-    pub patient_involved: String,
-}
-
-#[derive(Template)]
-#[template(path = "reports/incident_form.html")]
-struct IncidentFormPage {
-    layout: Layout,
-    errors: FieldErrors,
-    summary: Vec<(String, String)>,
-    notice: Option<String>,
-    warning: Option<Warning>,
-    f: IncidentValues,
-    drugs: Vec<DrugRow>,
-    can_add_drug: bool,
-    next_drug: usize,
-    drug_groups: Vec<DrugGroup>,
-    schedule_options: Vec<(String, String)>,
-    category_options: Vec<(String, String)>,
-    harm_choices: Vec<Choice>,
-    form_action: &'static str,
-    identity_checked: bool,
-    facts: FactsForm,
-}
-
-fn harm_choices() -> Vec<Choice> {
+pub(crate) fn harm_choices() -> Vec<Choice> {
     choices(
         "harm",
         &[
@@ -1455,109 +1439,7 @@ fn harm_choices() -> Vec<Choice> {
     )
 }
 
-struct FormExtras {
-    notice: Option<String>,
-    warning: Option<Warning>,
-    add_rows: usize,
-}
-
-impl FormExtras {
-    fn none() -> Self {
-        FormExtras {
-            notice: None,
-            warning: None,
-            add_rows: 0,
-        }
-    }
-}
-
-async fn incident_form(
-    state: &AppState,
-    actor: &Actor,
-    p: &Posted,
-    problems: &Problems,
-    extras: FormExtras,
-) -> AppResult<Response> {
-    let cat = reports::catalogue(state).await?;
-    let shown = show_errors(problems, INCIDENT_ORDER, INCIDENT_DATES, &incident_anchor);
-    let status = status_for(&shown);
-    let rows = (drug_row_count(p) + extras.add_rows).min(MAX_DRUGS);
-    let drugs = (0..rows)
-        .map(|i| {
-            let mut values = HashMap::new();
-            let mut errs = HashMap::new();
-            for part in DRUG_PARTS {
-                let field = format!("drugs[{i}].{part}");
-                values.insert((*part).to_string(), p.get(&field).to_string());
-                if let Some(m) = shown.errors.get(&field) {
-                    errs.insert((*part).to_string(), m.to_string());
-                }
-            }
-            DrugRow {
-                idx: i,
-                n: i + 1,
-                values,
-                errs,
-            }
-        })
-        .collect();
-    let mut schedule_options = vec![(String::new(), "Select a schedule".to_string())];
-    schedule_options.extend(Schedule::options());
-    let mut layout = for_actor(
-        actor,
-        title("Report an incident involving controlled drugs", &shown),
-        "/reports/new",
-    );
-    layout.back_href = Some("/reports/new".into());
-    page_with_status(
-        status,
-        &IncidentFormPage {
-            layout,
-            f: IncidentValues {
-                occurred_on: date_value(p, "occurred_on", problems),
-                occurred_time: p.get("occurred_time").to_string(),
-                discovered_on: date_value(p, "discovered_on", problems),
-                location: p.get("location").to_string(),
-                categories: p.all("categories"),
-                harm: p.trimmed("harm").to_string(),
-                near_miss: yes_no_text(p.yes_no("near_miss")).to_string(),
-                description: p.get("description").to_string(),
-                actions_taken: p.get("actions_taken").to_string(),
-                police_informed: yes_no_text(p.yes_no("police_informed")).to_string(),
-                police_reference: p.get("police_reference").to_string(),
-                patient_involved: yes_no_text(p.yes_no("patient_involved")).to_string(),
-            },
-            errors: shown.errors,
-            summary: shown.summary,
-            notice: extras.notice,
-            warning: extras.warning,
-            drugs,
-            can_add_drug: rows < MAX_DRUGS,
-            next_drug: rows,
-            drug_groups: drug_groups(&cat),
-            schedule_options,
-            category_options: IncidentCategory::options(),
-            harm_choices: harm_choices(),
-            form_action: "/reports/new/incident",
-            identity_checked: p.trimmed("identity_checked") == "yes",
-            facts: FactsForm::new(p, &p.all("categories"), true),
-        },
-    )
-}
-
-pub async fn new_incident(State(state): State<AppState>, actor: Actor) -> AppResult<Response> {
-    require_reporter(&actor)?;
-    incident_form(
-        &state,
-        &actor,
-        &Posted::default(),
-        &Problems::default(),
-        FormExtras::none(),
-    )
-    .await
-}
-
-fn removed_notice(n: usize) -> String {
+pub(crate) fn removed_notice(n: usize) -> String {
     if n == 1 {
         "We removed 1 identifier and put [removed] in its place. Check the text still makes sense."
             .into()
@@ -1566,81 +1448,6 @@ fn removed_notice(n: usize) -> String {
             "We removed {n} identifiers and put [removed] in their place. Check the text still makes sense."
         )
     }
-}
-
-pub async fn post_incident(
-    State(state): State<AppState>,
-    actor: Actor,
-    PageForm(form): PageForm<Vec<(String, String)>>,
-) -> AppResult<Response> {
-    require_reporter(&actor)?;
-    let mut p = Posted(form);
-    let quiet = Problems::default();
-    match p.action() {
-        "add_drug" => {
-            let extras = FormExtras {
-                add_rows: 1,
-                ..FormExtras::none()
-            };
-            return incident_form(&state, &actor, &p, &quiet, extras).await;
-        }
-        "change" => return incident_form(&state, &actor, &p, &quiet, FormExtras::none()).await,
-        "remove_identifiers" => {
-            let n = remove_identifiers(&mut p, &["description", "actions_taken"]);
-            let extras = FormExtras {
-                notice: (n > 0).then(|| removed_notice(n)),
-                ..FormExtras::none()
-            };
-            return incident_form(&state, &actor, &p, &quiet, extras).await;
-        }
-        _ => {}
-    }
-    let cat = reports::catalogue(&state).await?;
-    let mut draft = read_incident(&p);
-    if p.action() == "submit" {
-        if !draft.problems.is_empty() {
-            return incident_form(&state, &actor, &p, &draft.problems, FormExtras::none()).await;
-        }
-        let key = idempotency(&p, "incident-page")?;
-        return match reports::submit_incident(&state, &actor, &draft.input, key).await {
-            Ok((s, _)) => Ok(redirect(&format!("/reports/{}?submitted=1", s.id))),
-            Err(AppError::Validation(errors)) => {
-                let rows = draft.drug_rows.clone();
-                draft.problems.extend(
-                    errors
-                        .into_iter()
-                        .map(|e| renumber(e, "drugs", &rows, "Drug"))
-                        .collect(),
-                );
-                incident_form(&state, &actor, &p, &draft.problems, FormExtras::none()).await
-            }
-            Err(e) => Err(e),
-        };
-    }
-    // Continue: check everything, then the identity warning, then "Check your answers".
-    let Some(incident) = check_incident(&state, &cat, &mut draft) else {
-        return incident_form(&state, &actor, &p, &draft.problems, FormExtras::none()).await;
-    };
-    if p.trimmed("identity_checked") != "yes"
-        && let Some(w) = warning_for(
-            &[
-                ("description", p.get("description")),
-                ("the actions taken", p.get("actions_taken")),
-            ],
-            false,
-        )
-    {
-        let extras = FormExtras {
-            warning: Some(w),
-            ..FormExtras::none()
-        };
-        return incident_form(&state, &actor, &p, &quiet, extras).await;
-    }
-    let rows = draft.drug_rows.clone();
-    let sections = incident_sections(&incident, &|i| {
-        format!("drugs[{}].drug_id", rows.get(i).copied().unwrap_or(0))
-    });
-    check_page(&actor, "/reports/new/incident", &p, sections)
 }
 
 // =============================================================================================

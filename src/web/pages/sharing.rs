@@ -34,11 +34,118 @@ pub struct ShareForm {
     purpose: Option<String>,
     summary: Option<String>,
     action_required: Option<String>,
+    /// Carried by the preview page as `YYYY-MM-DD`; the form itself has a date input.
     respond_by: Option<String>,
+    #[serde(rename = "respond_by-day")]
+    respond_by_day: Option<String>,
+    #[serde(rename = "respond_by-month")]
+    respond_by_month: Option<String>,
+    #[serde(rename = "respond_by-year")]
+    respond_by_year: Option<String>,
     expiry_days: Option<String>,
     #[serde(default)]
     attachment_ids: Vec<String>,
     action: Option<String>,
+}
+
+impl ShareForm {
+    /// The respond-by date input read into the `YYYY-MM-DD` the domain parses (errors under
+    /// `respond_by-day`, where the summary link lands); the carried value when the date input
+    /// was not on the page.
+    fn read_respond_by(&mut self, e: &mut FieldErrors) {
+        let parts = [
+            ("day", self.respond_by_day.as_deref()),
+            ("month", self.respond_by_month.as_deref()),
+            ("year", self.respond_by_year.as_deref()),
+        ];
+        if parts.iter().all(|(_, v)| v.is_none()) {
+            return;
+        }
+        let typed: Vec<(&str, &str)> = parts
+            .iter()
+            .map(|(n, v)| (*n, v.unwrap_or("").trim()))
+            .collect();
+        if typed.iter().all(|(_, v)| v.is_empty()) {
+            self.respond_by = None;
+            return;
+        }
+        let missing: Vec<&str> = typed
+            .iter()
+            .filter(|(_, v)| v.is_empty())
+            .map(|(n, _)| *n)
+            .collect();
+        if !missing.is_empty() {
+            e.add(
+                "respond_by-day",
+                format!(
+                    "The respond-by date must include a {}",
+                    missing.join(" and ")
+                ),
+            );
+            self.respond_by = None;
+            return;
+        }
+        let num = |v: &str| {
+            v.chars()
+                .all(|c| c.is_ascii_digit())
+                .then(|| v.parse::<u32>().ok())
+                .flatten()
+        };
+        let date = match (num(typed[0].1), num(typed[1].1), num(typed[2].1)) {
+            (Some(d), Some(m), Some(y)) if typed[2].1.len() == 4 => {
+                chrono::NaiveDate::from_ymd_opt(i32::try_from(y).unwrap_or(0), m, d)
+            }
+            _ => None,
+        };
+        match date {
+            Some(d) => self.respond_by = Some(d.format("%Y-%m-%d").to_string()),
+            None => {
+                e.add("respond_by-day", "The respond-by date must be a real date");
+                self.respond_by = None;
+            }
+        }
+    }
+
+    /// The date input's parts: as typed, or from the carried date.
+    fn respond_by_parts(&self) -> (String, String, String) {
+        if self.respond_by_day.is_some()
+            || self.respond_by_month.is_some()
+            || self.respond_by_year.is_some()
+        {
+            return (
+                self.respond_by_day.clone().unwrap_or_default(),
+                self.respond_by_month.clone().unwrap_or_default(),
+                self.respond_by_year.clone().unwrap_or_default(),
+            );
+        }
+        match self
+            .respond_by
+            .as_deref()
+            .and_then(|d| chrono::NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").ok())
+        {
+            Some(d) => (
+                chrono::Datelike::day(&d).to_string(),
+                chrono::Datelike::month(&d).to_string(),
+                chrono::Datelike::year(&d).to_string(),
+            ),
+            None => Default::default(),
+        }
+    }
+}
+
+/// The domain names the respond-by date `respond_by`; the page's date input is `respond_by-day`.
+fn on_date_input(errors: Vec<crate::domain::validation::FieldError>) -> FieldErrors {
+    FieldErrors::from_vec(
+        errors
+            .into_iter()
+            .map(|mut e| {
+                if e.field == "respond_by" {
+                    e.field = "respond_by-day".into();
+                }
+                e
+            })
+            .collect(),
+    )
 }
 
 #[derive(Template)]
@@ -61,7 +168,9 @@ struct FormPage {
     reason_value: String,
     purpose_value: String,
     summary_value: String,
-    respond_by_value: String,
+    respond_by_day: String,
+    respond_by_month: String,
+    respond_by_year: String,
     expiry_value: String,
     evidence_options: Vec<(String, String)>,
     attachment_ids: Vec<String>,
@@ -168,9 +277,13 @@ async fn form_page(
             let sector = crate::domain::directory::Sector::parse(&sector)
                 .map(|s| s.label())
                 .unwrap_or("");
-            (id.to_string(), format!("{name} ({sector})"))
+            (
+                id.to_string(),
+                crate::domain::validation::name_with_sector(&name, sector),
+            )
         })
         .collect();
+    let (respond_by_day, respond_by_month, respond_by_year) = f.respond_by_parts();
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {
@@ -208,7 +321,9 @@ async fn form_page(
             reason_value: f.patient_data_reason.clone().unwrap_or_default(),
             purpose_value: f.purpose.clone().unwrap_or_default(),
             summary_value: f.summary.clone().unwrap_or_default(),
-            respond_by_value: f.respond_by.clone().unwrap_or_default(),
+            respond_by_day,
+            respond_by_month,
+            respond_by_year,
             expiry_value: f.expiry_days.clone().unwrap_or_else(|| "90".into()),
         },
     )
@@ -257,9 +372,10 @@ pub async fn submit(
     auth: RequestAuth,
     actor: Actor,
     PathId(id): PathId,
-    PageForm(f): PageForm<ShareForm>,
+    PageForm(mut f): PageForm<ShareForm>,
 ) -> AppResult<Response> {
     let mut pre = FieldErrors::new();
+    f.read_respond_by(&mut pre);
     let input = to_input(&f, state.now(), &mut pre);
     let action = f.action.clone().unwrap_or_default();
     if action == "change" {
@@ -280,7 +396,7 @@ pub async fn submit(
                 Ok(redirect(&format!("/cases/{id}#shares")))
             }
             Err(AppError::Validation(e)) => {
-                form_page(&state, &actor, id, FieldErrors::from_vec(e), f).await
+                form_page(&state, &actor, id, on_date_input(e), f).await
             }
             Err(e) => Err(e),
         };
@@ -322,9 +438,7 @@ pub async fn submit(
                     .collect(),
             })
         }
-        Err(AppError::Validation(e)) => {
-            form_page(&state, &actor, id, FieldErrors::from_vec(e), f).await
-        }
+        Err(AppError::Validation(e)) => form_page(&state, &actor, id, on_date_input(e), f).await,
         Err(e) => Err(e),
     }
 }

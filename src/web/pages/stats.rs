@@ -37,6 +37,9 @@ pub struct Section {
     pub heading: String,
     pub item_header: String,
     pub chart: Svg,
+    /// When suppression leaves the chart with nothing to draw, the chart is left out and this
+    /// says why (the table shows what can be shown).
+    pub chart_note: String,
     pub rows: Vec<StatRow>,
     pub note: String,
     pub csv_href: String,
@@ -172,6 +175,22 @@ const GROUPS: &[GroupSpec] = &[
     },
 ];
 
+/// National breakdowns (analysts; CDAOs holding more than one area see theirs by area).
+const PLACES: &[GroupSpec] = &[
+    GroupSpec {
+        group: GroupBy::Region,
+        heading: "Reports by NHS England region",
+        item: "Region",
+        orientation: Orientation::Horizontal,
+    },
+    GroupSpec {
+        group: GroupBy::Area,
+        heading: "Reports by local intelligence network area",
+        item: "Area",
+        orientation: Orientation::Horizontal,
+    },
+];
+
 /// The items of a grouping, with suppressed counts last and in alphabetical order: the
 /// query sorts by count, and that order would tell which suppressed count is larger.
 pub(crate) fn neutral_order(stats: &Stats, group: GroupBy) -> Vec<StatItem> {
@@ -233,11 +252,18 @@ pub(crate) fn section(spec: &GroupSpec, stats: &Stats, keep: &str) -> Section {
         csv_href.push('&');
         csv_href.push_str(keep);
     }
+    let chart_note = if !items.is_empty() && items.iter().all(|i| i.count.is_none()) {
+        "No chart: every count here is from 1 to 4, which national figures do not show, so the chart would be empty. The table lists what there is."
+            .to_string()
+    } else {
+        String::new()
+    };
     Section {
         id: spec.group.code().to_string(),
         heading: spec.heading.into(),
         item_header: spec.item.into(),
         chart,
+        chart_note,
         rows: items
             .iter()
             .map(|i| StatRow {
@@ -329,6 +355,17 @@ pub async fn statistics(
             .zip([&month, &category, &schedule, &sector, &harm, &drug])
         {
             sections.push(section(spec, stats, &keep));
+        }
+        // Where the reports come from: England by region and by area for analysts (suppressed
+        // like every national figure); a CDAO of several areas, theirs by area.
+        let places: &[GroupSpec] = match actor.role {
+            Role::Analyst => PLACES,
+            Role::Cdao if actor.area_ids.len() > 1 && q.area_id.is_none() => &PLACES[1..],
+            _ => &[],
+        };
+        for spec in places {
+            let stats = statistics::stats(&state, &actor, &at(spec.group)).await?;
+            sections.push(section(spec, &stats, &keep));
         }
     }
     // How member organisations respond to alerts (CQC asks every police force to check its

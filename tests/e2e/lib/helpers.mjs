@@ -112,9 +112,10 @@ export async function navigates(page, action) {
     if (frame === main) committed.push(frame.url().split('#')[0]);
   };
   page.on('framenavigated', onNavigated);
+  let r;
   try {
     await action();
-    const r = await response;
+    r = await response;
     const url = r.url().split('#')[0];
     const deadline = Date.now() + 15_000;
     while (!committed.includes(url)) {
@@ -122,17 +123,63 @@ export async function navigates(page, action) {
       await sleep(10);
     }
     await page.waitForLoadState('load');
-    return r;
   } finally {
     page.off('framenavigated', onNavigated);
   }
+  await expectNoSideScroll(page);
+  return r;
 }
 
 /** page.goto that asserts the status (200 unless told). */
 export async function visit(page, path, status = 200) {
   const r = await page.goto(path);
   assert.equal(r.status(), status, `GET ${path} answered ${r.status()}, expected ${status}`);
+  await expectNoSideScroll(page);
   return r;
+}
+
+// ---- phones: no sideways scroll at 375 px (issue 11) -------------------------------------------
+
+export const PHONE_WIDTH = 375;
+
+/**
+ * Asserts the page has no sideways scroll at 375 px: document.documentElement.scrollWidth <= 375.
+ * The viewport is narrowed for the measurement and restored afterwards, so every spec checks every
+ * page it visits (visit(), navigates() and checkPage() call this) without changing what it tests.
+ * Names the widest elements that stick out. Set E2E_PHONE_CHECK=0 to turn it off.
+ */
+export async function expectNoSideScroll(page, label = '') {
+  if (process.env.E2E_PHONE_CHECK === '0') return;
+  const ct = await page.evaluate(() => document.contentType).catch(() => '');
+  if (ct && ct !== 'text/html') return; // a download or a JSON document
+  const before = page.viewportSize();
+  const narrow = before && before.width !== PHONE_WIDTH;
+  if (narrow) await page.setViewportSize({ width: PHONE_WIDTH, height: before.height });
+  let measured;
+  try {
+    measured = await page.evaluate((limit) => {
+      const root = document.documentElement;
+      const wide = [];
+      if (root.scrollWidth > limit) {
+        for (const el of document.body.querySelectorAll('*')) {
+          const r = el.getBoundingClientRect();
+          if (r.right > limit + 1 && r.width > 0) {
+            const id = el.id ? `#${el.id}` : '';
+            const cls = typeof el.className === 'string' && el.className ? `.${el.className.trim().split(/\s+/).join('.')}` : '';
+            wide.push(`${el.tagName.toLowerCase()}${id}${cls} (right edge ${Math.round(r.right)} px)`);
+          }
+        }
+      }
+      return { width: root.scrollWidth, wide: wide.slice(-8) };
+    }, PHONE_WIDTH);
+  } finally {
+    if (narrow) await page.setViewportSize(before);
+  }
+  assert.ok(
+    measured.width <= PHONE_WIDTH,
+    `${label || page.url()} scrolls sideways at ${PHONE_WIDTH} px: scrollWidth ${measured.width}; ` +
+      `sticking out: ${measured.wide.join(', ')}`,
+  );
 }
 
 // ---- TOTP (RFC 6238 with RFC 4226 truncation; SHA-1, 30-second steps, 6 digits) ----------------
@@ -293,6 +340,7 @@ export function formatViolations(url, violations) {
  */
 export async function checkPage(page, name) {
   await screenshot(page, name);
+  await expectNoSideScroll(page, name);
   const violations = await axeViolations(page);
   assert.deepEqual(
     violations.map((v) => v.id),

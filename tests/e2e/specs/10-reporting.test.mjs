@@ -90,19 +90,20 @@ describe('a reporter files an incident from start to finish', () => {
     await page.getByLabel('An incident involving controlled drugs').check();
     await clickButton(page, 'Continue');
     assert.equal(pathOf(page), '/reports/new/incident');
-    await checkPage(page, '10-incident-form');
+    assert.equal((await page.locator('h1').innerText()).trim(), 'What happened');
+    await checkPage(page, '10-incident-what');
   });
 
-  test('the date inputs and the drug list are reached with Tab', async () => {
+  test('the date inputs are reached with Tab, day, month and year in a row', async () => {
     await page.locator('h1').click();
     const seen = [];
-    for (let i = 0; i < 80; i += 1) {
+    for (let i = 0; i < 40; i += 1) {
       await page.keyboard.press('Tab');
       const id = await focusedId(page);
       seen.push(id);
-      if (id === 'drugs[0].drug_id') break;
+      if (id === 'location') break;
     }
-    for (const id of ['occurred_on-day', 'occurred_on-month', 'occurred_on-year', 'discovered_on-day', 'drugs[0].drug_id']) {
+    for (const id of ['occurred_on-day', 'occurred_on-month', 'occurred_on-year', 'discovered_on-day', 'location']) {
       assert.ok(seen.includes(id), `Tab never reached #${id}: ${seen.join(' → ')}`);
     }
     assert.ok(
@@ -110,66 +111,78 @@ describe('a reporter files an incident from start to finish', () => {
         seen.indexOf('occurred_on-year') === seen.indexOf('occurred_on-month') + 1,
       `day, month and year are not consecutive: ${seen.join(' → ')}`,
     );
-    // The drug list works from the keyboard: the arrow key picks a drug.
-    await page.keyboard.press('ArrowDown');
-    assert.notEqual(await byId(page, 'drugs[0].drug_id').inputValue(), '');
-    await byId(page, 'drugs[0].drug_id').selectOption('');
   });
 
-  test('an answer missing: the error summary, and what was typed is kept', async () => {
+  test('step by step: what happened, the drugs (picked by typing), an answer missing, the police', async () => {
     await fillDate(page, 'occurred_on', yesterday());
     await byId(page, 'location').fill('Dispensary CD cabinet');
     await page.getByLabel('Lost or missing CDs', { exact: true }).check();
     await page.getByLabel('Stock or running-balance discrepancy', { exact: true }).check();
-    await byId(page, 'drugs[0].drug_id').selectOption({ label: 'Morphine sulfate' });
-    await byId(page, 'drugs[0].formulation').fill('tablets');
-    await byId(page, 'drugs[0].strength').fill('10 mg');
-    await byId(page, 'drugs[0].quantity').fill('28');
-    await byId(page, 'drugs[0].unit').fill('tablets');
-    await byId(page, 'near_miss-2').check();
     await byId(page, 'description').fill(
       'At the weekly check the running balance of morphine sulfate 10 mg tablets was 28 short. The register entries for the last fortnight look correct.',
     );
     await byId(page, 'actions_taken').fill('Balance rechecked by two pharmacists; superintendent informed.');
-    await byId(page, 'police_informed-2').check();
+    // Enter in a field continues.
+    await navigates(page, () => byId(page, 'location').press('Enter'));
+    assert.equal((await page.locator('h1').innerText()).trim(), 'Which controlled drugs were involved?');
+    assert.equal(await byId(page, 'drugs[1].drug_id').count(), 0, 'one drug to begin with');
+    assert.equal(await byId(page, 'drugs[0].name').isVisible(), false, 'the unlisted drug questions wait for "Not in the list"');
+    // The drug picker filters as you type; the arrow key and Enter pick a drug.
+    await byId(page, 'drugs[0].drug_id').fill('morphine sul');
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('Enter');
+    assert.equal(await byId(page, 'drugs[0].drug_id').inputValue(), 'Morphine sulfate');
+    assert.notEqual(await byId(page, 'drugs[0].drug_id-select').inputValue(), '');
+    await byId(page, 'drugs[0].formulation').fill('tablets');
+    await byId(page, 'drugs[0].strength').fill('10 mg');
+    await byId(page, 'drugs[0].quantity').fill('28');
+    await byId(page, 'drugs[0].unit').fill('tablets');
+    await checkPage(page, '10-incident-drugs');
+    await clickButton(page, 'Continue');
+    assert.equal((await page.locator('h1').innerText()).trim(), 'Harm and the people involved');
+    await byId(page, 'near_miss-2').check();
     await byId(page, 'patient_involved-2').check();
-    // No harm level chosen. Enter in a field continues (it does not add a drug).
-    const r = await navigates(page, () => byId(page, 'location').press('Enter'));
+    // No harm level chosen: the error summary, and what was chosen is kept.
+    const r = await clickButton(page, 'Continue');
     assert.equal(r.status(), 422);
-    assert.equal(await byId(page, 'drugs[2].drug_id').count(), 0, 'Enter added a drug row');
     await expectErrorSummary(page, 'harm');
     const links = await page.locator('.nhsuk-error-summary a').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
     assert.deepEqual(links, ['#harm'], `only the harm is missing: ${links}`);
-    assert.equal(await byId(page, 'location').inputValue(), 'Dispensary CD cabinet');
-    assert.equal(await byId(page, 'drugs[0].quantity').inputValue(), '28');
-    assert.equal(
-      await byId(page, 'drugs[0].drug_id').locator('option:checked').innerText(),
-      'Morphine sulfate',
-    );
+    assert.ok(await byId(page, 'near_miss-2').isChecked());
     await checkPage(page, '10-incident-error');
-    // The summary link takes you to the field.
     await page.locator('.nhsuk-error-summary a[href="#harm"]').click();
     assert.equal(await focusedId(page), 'harm');
-  });
-
-  test('corrected: "Check your answers", a change, and the report sent with its reference', async () => {
     await page.getByLabel('No harm', { exact: true }).check();
     await clickButton(page, 'Continue');
+    assert.equal((await page.locator('h1').innerText()).trim(), 'Have the police been told?');
+    // The crime reference shows only after "Yes".
+    assert.equal(await byId(page, 'police_reference').isVisible(), false);
+    await byId(page, 'police_informed').check();
+    assert.equal(await byId(page, 'police_reference').isVisible(), true);
+    await checkPage(page, '10-incident-police');
+    await byId(page, 'police_informed-2').check();
+    await clickButton(page, 'Continue');
+  });
+
+  test('"Check your answers", a change, and the report sent with its reference', async () => {
     assert.equal((await page.locator('h1').innerText()).trim(), 'Check your answers before sending your report');
     const main = await page.locator('main').innerText();
-    for (const shown of ['Morphine sulfate', 'Schedule 2', 'Quantity: 28 tablets', 'No harm', 'Lost or missing CDs']) {
+    for (const shown of ['Morphine sulfate', 'Schedule 2', 'Quantity: 28 tablets', 'No harm', 'Lost or missing CDs', 'Dispensary CD cabinet']) {
       assert.ok(main.includes(shown), `the check page shows "${shown}"`);
     }
     await checkPage(page, '10-incident-check');
 
-    // Change where it happened: back to the form with everything, then on again.
+    // Change where it happened: back to its step with everything, then straight back here.
     await clickButton(page, 'Change where it happened');
     assert.equal(pathOf(page), '/reports/new/incident');
     assert.equal(await byId(page, 'location').inputValue(), 'Dispensary CD cabinet');
     await byId(page, 'location').fill('Dispensary CD cabinet, Northbrook');
     await checkPage(page, '10-incident-change');
     await clickButton(page, 'Continue');
-    assert.ok((await page.locator('main').innerText()).includes('Dispensary CD cabinet, Northbrook'));
+    const again = await page.locator('main').innerText();
+    assert.ok(again.includes('Check your answers'), again.slice(0, 200));
+    assert.ok(again.includes('Dispensary CD cabinet, Northbrook'));
+    assert.ok(again.includes('Morphine sulfate'), 'the other answers are kept');
 
     const r = await clickButton(page, 'Send report');
     assert.equal(r.status(), 200);
@@ -343,29 +356,42 @@ test('the CD lead files a nil return', async () => {
   await page.context().close();
 });
 
-test('without JavaScript: the incident form adds a drug, shows its errors and reaches the check page', async () => {
+test('without JavaScript: the incident form in steps adds a drug, shows its errors and reaches the check page', async () => {
   const page = await newPage(browser, { javaScriptEnabled: false, bypassCSP: false });
   await signIn(page, demoUser('reporter'));
   await visit(page, '/reports/new/incident');
-  await clickButton(page, 'Add another drug');
-  assert.equal(await byId(page, 'drugs[2].drug_id').count(), 1, 'a third drug row');
-  assert.equal(await page.locator('.nhsuk-error-summary').count(), 0, 'adding a drug shows no errors');
   const bad = await clickButton(page, 'Continue');
   assert.equal(bad.status(), 422);
   await expectErrorSummary(page, 'occurred_on-day');
   await fillDate(page, 'occurred_on', yesterday());
   await byId(page, 'location').fill('Ward 4 CD cupboard');
   await page.getByLabel('Theft or diversion (of CDs, CD keys or registers)', { exact: true }).check();
+  await byId(page, 'description').fill('Two boxes of oxycodone missing after a night shift.');
+  await clickButton(page, 'Continue');
+  // The drugs: a plain select, the "Not in the list" questions shown and said to be for it.
+  assert.equal(await byId(page, 'drugs[0].name').isVisible(), true);
+  await clickButton(page, 'Add another drug');
+  assert.equal(await byId(page, 'drugs[1].drug_id').count(), 1, 'a second drug row');
+  assert.equal(await page.locator('.nhsuk-error-summary').count(), 0, 'adding a drug shows no errors');
   await byId(page, 'drugs[1].drug_id').selectOption({ label: 'Oxycodone hydrochloride' });
   await byId(page, 'drugs[1].quantity').fill('56');
   await byId(page, 'drugs[1].unit').fill('tablets');
   await byId(page, 'drugs[1].daily_dose_mg').fill('100');
+  await clickButton(page, 'Continue');
   await page.getByLabel('No harm', { exact: true }).check();
   await byId(page, 'near_miss-2').check();
-  await byId(page, 'description').fill('Two boxes of oxycodone missing after a night shift.');
+  await byId(page, 'patient_involved-2').check();
+  await clickButton(page, 'Continue');
+  // The police: the crime reference is on the page without JavaScript.
+  assert.equal(await byId(page, 'police_reference').isVisible(), true);
   await byId(page, 'police_informed').check();
   await byId(page, 'police_reference').fill('CRI/123/26');
-  await byId(page, 'patient_involved-2').check();
+  // Back a step keeps every answer.
+  await clickButton(page, 'Back');
+  assert.ok(await page.getByLabel('No harm', { exact: true }).isChecked());
+  await clickButton(page, 'Continue');
+  assert.equal(await byId(page, 'police_reference').inputValue(), 'CRI/123/26', 'nothing lost going back');
+  assert.ok(await byId(page, 'police_informed').isChecked());
   await clickButton(page, 'Continue');
   const main = await page.locator('main').innerText();
   assert.ok(main.includes('Check your answers'), main.slice(0, 300));

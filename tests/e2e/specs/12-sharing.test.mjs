@@ -102,7 +102,7 @@ describe('a CDAO shares an identified case, a second CDAO approves, the member r
     assert.equal(pathOf(cdao), `/cases/${caseId}/share`);
     assert.equal((await cdao.locator('h1').innerText()).trim(), 'Share with members of the local intelligence network');
     assert.ok((await mainText(cdao)).includes(reference), 'the form names the case');
-    assert.equal(await cdao.getByLabel('Greater Manchester Police (Police)', { exact: true }).count(), 1, 'the police are a member of the area');
+    assert.equal(await cdao.getByLabel('Greater Manchester Police', { exact: true }).count(), 1, 'the police are a member of the area');
     await checkPage(cdao, '12-share-form');
   });
 
@@ -118,7 +118,7 @@ describe('a CDAO shares an identified case, a second CDAO approves, the member r
   });
 
   test('the preview shows the person and says a second CDAO must approve', async () => {
-    await cdao.getByLabel('Greater Manchester Police (Police)', { exact: true }).check();
+    await cdao.getByLabel('Greater Manchester Police', { exact: true }).check();
     await cdao.locator('input[name="disclosure"][value="identified"]').check();
     await cdao.locator('input[name="include_patient_data"][value="no"]').check();
     await cdao.locator('input[name="lawful_basis"][value="preventing_detecting_unlawful_acts"]').check();

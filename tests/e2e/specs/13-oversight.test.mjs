@@ -71,28 +71,34 @@ describe('the online prescribing questions of an incident, and the case page', (
     await reporter.fill('#occurred_on-month', m);
     await reporter.fill('#occurred_on-year', y);
     await reporter.fill('#location', 'Emergency department');
-    await reporter.selectOption('#drugs\\[0\\]\\.drug_id', { label: 'Tramadol hydrochloride' });
     await reporter.fill('#online_supply\\.service_name', 'MedsDirect24');
     await reporter.fill('#online_supply\\.web_address', 'localhost');
     await reporter.selectOption('#online_supply\\.prescriber_country', 'IN');
     await reporter.fill('#online_supply\\.prescriber_registration', 'National Medical Commission 881122');
     await reporter.locator('input[name="online_supply.found_via"][value="social_media"]').check();
     await reporter.locator('input[name="online_supply.supplied_by"][value="post"]').check();
-    await reporter.locator('input[name="harm"][value="low"]').check();
-    await reporter.locator('input[name="near_miss"][value="no"]').check();
     await reporter.fill('#description', 'A patient took tramadol bought from a website abroad and was drowsy on arrival.');
-    await reporter.locator('input[name="police_informed"][value="no"]').check();
-    await reporter.locator('input[name="patient_involved"][value="yes"]').check();
     const bad = await clickButton(reporter, 'Continue');
     assert.equal(bad.status(), 422);
     await expectErrorSummary(reporter, 'online_supply.web_address');
     assert.equal(await block.isVisible(), true, 'the questions stay open with their error');
     await checkPage(reporter, '13-incident-online-error');
     await reporter.fill('#online_supply\\.web_address', 'https://www.meds-direct24.com/tramadol?ref=ad');
+    assert.equal((await clickButton(reporter, 'Continue')).status(), 200);
+    // The drugs step: the picker filters as you type.
+    await reporter.fill('[id="drugs[0].drug_id"]', 'Tramadol');
+    await reporter.keyboard.press('ArrowDown');
+    await reporter.keyboard.press('Enter');
+    await clickButton(reporter, 'Continue');
+    await reporter.locator('input[name="harm"][value="low"]').check();
+    await reporter.locator('input[name="near_miss"][value="no"]').check();
+    await reporter.locator('input[name="patient_involved"][value="yes"]').check();
+    await clickButton(reporter, 'Continue');
+    await reporter.locator('input[name="police_informed"][value="no"]').check();
     const check = await clickButton(reporter, 'Continue');
     assert.equal(check.status(), 200);
     const text = await mainText(reporter);
-    for (const words of ['Online prescribing from outside the UK', 'meds-direct24.com', 'India (IN)', 'National Medical Commission 881122', 'Social media', 'By post']) {
+    for (const words of ['Online prescribing from outside the UK', 'meds-direct24.com', 'India (IN)', 'National Medical Commission 881122', 'Social media', 'By post', 'Tramadol hydrochloride']) {
       assert.ok(text.includes(words), `"${words}" on the check page`);
     }
     await checkPage(reporter, '13-incident-online-check');
