@@ -162,11 +162,16 @@ async fn the_audit_trail_holds_no_identity_free_text_or_email_address() {
             "Police to consider",
             "by letter",
             "somebody.unknown",
-            &w.user("reporter").email,
-            &cdao.email,
-            &member.email,
         ] {
             assert!(!text.contains(secret), "{secret} in {what}:\n{text}");
+        }
+        // The stored events hold user ids only. The auditor, who may read the user
+        // directory, sees staff names and emails beside the ids in the search and export
+        // (issue 11), joined from the directory when read, never kept in the trail.
+        if what == "the trail" {
+            for email in [&w.user("reporter").email, &cdao.email, &member.email] {
+                assert!(!text.contains(email.as_str()), "{email} in {what}");
+            }
         }
     }
 }
