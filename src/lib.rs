@@ -31,4 +31,5 @@ pub mod statistics;
 pub mod subject_access;
 pub mod telemetry;
 pub mod triage;
+pub mod waiting;
 pub mod web;

@@ -13,6 +13,7 @@ pub mod shares;
 pub mod stats;
 pub mod subject_access;
 pub mod triage;
+pub mod waiting;
 
 use std::time::Duration;
 
