@@ -102,3 +102,38 @@ tokio::task_local! {
 pub fn for_page() -> Option<Waiting> {
     PAGE_WAITING.try_with(Clone::clone).ok()
 }
+
+/// What changed in the CDAO's areas since their last visit.
+#[derive(Debug, Clone, Default)]
+pub struct Changes {
+    pub cases_submitted: i64,
+    pub member_responses: i64,
+    pub reporter_answers: i64,
+    pub shares_decided: i64,
+}
+
+pub use crate::db::waiting::RecentResponse;
+
+/// The dashboard's news: what changed since `since`, and the newest member responses.
+pub async fn dashboard_news(
+    state: &AppState,
+    actor: &Actor,
+    since: Option<chrono::DateTime<chrono::Utc>>,
+) -> AppResult<(Option<Changes>, Vec<RecentResponse>)> {
+    let areas = crate::access::cdao_areas(actor)?;
+    let changes = match since {
+        Some(t) => {
+            let (cases_submitted, member_responses, reporter_answers, shares_decided) =
+                wdb::changes_since(&state.db, areas.ids(), t).await?;
+            Some(Changes {
+                cases_submitted,
+                member_responses,
+                reporter_answers,
+                shares_decided,
+            })
+        }
+        None => None,
+    };
+    let recent = wdb::recent_responses(&state.db, areas.ids(), 5).await?;
+    Ok((changes, recent))
+}

@@ -90,3 +90,57 @@ pub async fn see_dashboard(
     .fetch_one(pool)
     .await
 }
+
+/// What changed in a CDAO's areas since `since`: (cases submitted, members' responses,
+/// reporters' answers, shares approved or declined).
+pub async fn changes_since(
+    pool: &PgPool,
+    areas: &[Uuid],
+    since: DateTime<Utc>,
+) -> Result<(i64, i64, i64, i64), sqlx::Error> {
+    sqlx::query_as(
+        "SELECT (SELECT count(*) FROM cases WHERE area_id = ANY($1) AND submitted_at > $2),
+                (SELECT count(*) FROM alert_responses r JOIN alerts a ON a.id = r.alert_id
+                   JOIN shares s ON s.id = a.share_id WHERE s.area_id = ANY($1) AND r.created_at > $2),
+                (SELECT count(*) FROM case_events e JOIN cases c ON c.id = e.case_id
+                  WHERE c.area_id = ANY($1) AND e.kind = 'message' AND e.at > $2
+                    AND e.data->>'from' = 'reporter'),
+                (SELECT count(*) FROM shares WHERE area_id = ANY($1)
+                   AND (approved_at > $2 OR declined_at > $2))",
+    )
+    .bind(areas)
+    .bind(since)
+    .fetch_one(pool)
+    .await
+}
+
+/// One member response, as the dashboard lists it (no text: the case page has it).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RecentResponse {
+    pub case_id: Uuid,
+    pub case_reference: String,
+    pub organisation_name: String,
+    pub action_taken: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The newest responses from members to the alerts of a CDAO's areas.
+pub async fn recent_responses(
+    pool: &PgPool,
+    areas: &[Uuid],
+    limit: i64,
+) -> Result<Vec<RecentResponse>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT c.id AS case_id, c.reference AS case_reference, o.name AS organisation_name,
+                r.action_taken, r.created_at
+           FROM alert_responses r JOIN alerts a ON a.id = r.alert_id
+           JOIN shares s ON s.id = a.share_id JOIN cases c ON c.id = s.case_id
+           JOIN organisations o ON o.id = a.organisation_id
+          WHERE s.area_id = ANY($1)
+          ORDER BY r.created_at DESC LIMIT $2",
+    )
+    .bind(areas)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}

@@ -284,6 +284,22 @@ struct DashboardPage {
     show_area: bool,
     /// Prescriber codes of the areas reported at 3 or more work addresses: (text, link).
     prescriber_spread: Vec<(String, String)>,
+    /// "Since your last visit (…)": the heading and its lines, None on a first visit.
+    since_heading: String,
+    changes: Vec<(String, String)>,
+    /// The newest responses from members: (case id, reference, organisation, action, when).
+    responses: Vec<ResponseRow>,
+    /// Cards whose count is 0, folded away under one line.
+    empty_cards: Vec<Card>,
+}
+
+pub struct ResponseRow {
+    pub case_id: Uuid,
+    pub reference: String,
+    pub organisation: String,
+    pub action: String,
+    pub when: String,
+    pub new: bool,
 }
 
 /// Monday 00:00 of the current UK week, as the case list's `from` filter reads a date.
@@ -297,6 +313,8 @@ pub async fn dashboard(state: &AppState, auth: &RequestAuth, actor: &Actor) -> A
     policy::see_matches(actor)?;
     let now = state.now();
     let monday = week_start(now);
+    let since = crate::waiting::see_dashboard(state, actor).await?;
+    let (changes, recent) = crate::waiting::dashboard_news(state, actor, since).await?;
     let counts = sdb::dashboard(
         &state.db,
         &actor.area_ids,
@@ -368,8 +386,8 @@ pub async fn dashboard(state: &AppState, auth: &RequestAuth, actor: &Actor) -> A
             "open case not assigned",
             "open cases not assigned",
             counts.unassigned_open,
-            "/cases?status=new&status=in_review&status=awaiting_information&status=investigating&sort=oldest",
-            "Nobody is assigned. The list shows every open case with who holds it.",
+            "/cases?status=new&status=in_review&status=awaiting_information&status=investigating&assignee_id=none&sort=oldest",
+            "Open cases nobody is assigned to, oldest first.",
         ),
         card(
             "case submitted this week",
@@ -400,12 +418,88 @@ pub async fn dashboard(state: &AppState, auth: &RequestAuth, actor: &Actor) -> A
             "Other areas' CDAO teams asking to see cases of yours that name the same person.",
         ),
     ];
+    let new_responses = match since {
+        Some(t) => recent.iter().filter(|r| r.created_at > t).count() as i64,
+        None => recent.len() as i64,
+    };
+    cards.push(card(
+        "response received since your last visit",
+        "responses received since your last visit",
+        changes
+            .as_ref()
+            .map_or(new_responses, |c| c.member_responses),
+        "#responses",
+        "Members' answers to your areas' alerts: the newest are listed below.",
+    ));
     if let Some(first) = cards.first_mut() {
         first.urgent = counts.overdue > 0;
     }
     if let Some(late) = cards.iter_mut().find(|c| c.href == "/shares/late") {
         late.urgent = counts.unacknowledged_alerts > 0;
     }
+    // Overdue work leads; cards with nothing in them fold away.
+    let (cards, empty_cards): (Vec<Card>, Vec<Card>) = cards.into_iter().partition(|c| c.count > 0);
+    let since_heading = match since {
+        Some(t) => format!("Since your last visit ({})", uk_time(t)),
+        None => String::new(),
+    };
+    let changes: Vec<(String, String)> = changes
+        .map(|c| {
+            let line = |n: i64, one: &str, many: &str, href: &str| {
+                (
+                    format!("{n} {}", if n == 1 { one } else { many }),
+                    href.to_string(),
+                )
+            };
+            vec![
+                line(
+                    c.cases_submitted,
+                    "case submitted",
+                    "cases submitted",
+                    &format!(
+                        "/cases?from={}",
+                        since
+                            .map(|t| t.with_timezone(&chrono_tz::Europe::London).date_naive())
+                            .unwrap_or(monday)
+                    ),
+                ),
+                line(
+                    c.reporter_answers,
+                    "answer from a reporter",
+                    "answers from reporters",
+                    "/cases?status=in_review",
+                ),
+                line(
+                    c.member_responses,
+                    "response from members",
+                    "responses from members",
+                    "#responses",
+                ),
+                line(
+                    c.shares_decided,
+                    "share approved or declined",
+                    "shares approved or declined",
+                    "",
+                ),
+            ]
+        })
+        .unwrap_or_default();
+    let responses = recent
+        .iter()
+        .map(|r| ResponseRow {
+            case_id: r.case_id,
+            reference: r.case_reference.clone(),
+            organisation: r.organisation_name.clone(),
+            action: r
+                .action_taken
+                .as_deref()
+                .and_then(crate::domain::share::ActionTaken::parse)
+                .map_or("No action recorded", |a| a.label())
+                .to_string(),
+            when: uk_time(r.created_at),
+            new: since.is_none_or(|t| r.created_at > t),
+        })
+        .collect();
     let names = own_area_names(actor, &areas);
     let heading = if names.is_empty() {
         "Your case dashboard".to_string()
@@ -427,6 +521,10 @@ pub async fn dashboard(state: &AppState, auth: &RequestAuth, actor: &Actor) -> A
         })
         .collect();
     page(&DashboardPage {
+        since_heading,
+        changes,
+        responses,
+        empty_cards,
         prescriber_spread,
         layout: for_actor(actor, heading.clone(), "/"),
         flash,
@@ -595,6 +693,7 @@ pub async fn cases(
     let mut harm_options = any("Any level of harm");
     harm_options.extend(Harm::options());
     let mut assignee_options = any("Anyone");
+    assignee_options.push(("none".into(), "Not assigned".into()));
     let mut people: Vec<(String, String)> = cdaos
         .iter()
         .map(|(id, n)| (id.to_string(), n.clone()))
