@@ -670,6 +670,49 @@ pub async fn list_cases(
     Ok((items, more))
 }
 
+/// Where the case list's total stops being exact.
+pub const TOTAL_CAP: i64 = 1000;
+
+/// How many cases match the filters (the cursor aside): exact up to 1,000, else "1000+".
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum CaseTotal {
+    /// The exact number, 1,000 or fewer.
+    Exact(i64),
+    /// More than 1,000: always the string "1000+".
+    #[schema(value_type = String, example = "1000+")]
+    More(&'static str),
+}
+
+impl CaseTotal {
+    /// "12 cases", "1 case", "more than 1,000 cases".
+    pub fn words(&self) -> String {
+        match self {
+            CaseTotal::Exact(1) => "1 case".into(),
+            CaseTotal::Exact(n) => format!("{n} cases"),
+            CaseTotal::More(_) => "more than 1,000 cases".into(),
+        }
+    }
+}
+
+/// The total of the caller's cases matching the filters (same scope and checks as the list).
+pub async fn count_cases(
+    state: &AppState,
+    actor: &Actor,
+    f: &cdb::CaseFilter,
+) -> AppResult<CaseTotal> {
+    let scope = access::case_scope(actor)?;
+    access::check_case_filters(actor, f)?;
+    let mut f = f.clone();
+    f.now = Some(state.now());
+    let n = cdb::count_cases(&state.db, &scope, &f, TOTAL_CAP).await?;
+    Ok(if n > TOTAL_CAP {
+        CaseTotal::More("1000+")
+    } else {
+        CaseTotal::Exact(n)
+    })
+}
+
 /// The CSV of the filtered case list (no identities, no free text, no triage facts of cases
 /// seen through a share): the CDAO team. The export is audited.
 pub async fn export_cases(

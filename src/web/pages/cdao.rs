@@ -171,6 +171,51 @@ pub struct CaseRow {
     pub overdue: bool,
     pub high_dose: bool,
     pub assignee_text: String,
+    /// What the case is about, on one line (never a name).
+    pub summary: String,
+}
+
+/// One line saying what a case is about: kind; categories; drugs with their schedule; harm;
+/// for a person of concern, the person's subject type and role. Never a name.
+pub fn summary_line(c: &CaseSummary) -> String {
+    let mut parts = vec![kind_label(&c.kind).to_string()];
+    if c.kind == "person_concern" {
+        for t in &c.subject_types {
+            let label = crate::domain::report::SubjectType::parse(t).map_or(t.as_str(), |s| s.label());
+            parts.push(format!("{label}, the subject of the report"));
+        }
+    }
+    let categories: Vec<String> = c
+        .categories
+        .iter()
+        .map(|code| {
+            IncidentCategory::parse(code)
+                .map(|x| x.label().to_string())
+                .or_else(|| ConcernCategory::parse(code).map(|x| x.label().to_string()))
+                .unwrap_or_else(|| code.clone())
+        })
+        .collect();
+    if !categories.is_empty() {
+        parts.push(categories.join(", "));
+    }
+    let drugs: Vec<String> = c
+        .drug_facts
+        .iter()
+        .map(|d| match d.rsplit_once('|') {
+            Some((name, sched)) => format!(
+                "{name} ({})",
+                Schedule::parse(sched).map_or(sched, |s| s.label())
+            ),
+            None => d.clone(),
+        })
+        .collect();
+    if !drugs.is_empty() {
+        parts.push(drugs.join(", "));
+    }
+    if let Some(h) = c.harm.as_deref().and_then(Harm::parse) {
+        parts.push(h.label().to_string());
+    }
+    parts.join("; ")
 }
 
 pub fn case_row(
@@ -199,6 +244,7 @@ pub fn case_row(
         priority_colour,
         overdue: c.status == "new" && c.triage_due_at.is_some_and(|d| d < now),
         high_dose: c.high_dose,
+        summary: summary_line(c),
         assignee_text: match c.assignee_id {
             None => "Not assigned".into(),
             Some(id) => cdaos
@@ -569,6 +615,8 @@ struct CasesPage {
     rows: Vec<CaseRow>,
     show_area: bool,
     count_text: String,
+    /// "?list=…": the filters, carried to the case page for next/previous and Back.
+    list_query: String,
     next_href: Option<String>,
     first_href: Option<String>,
     csv_href: String,
@@ -649,9 +697,15 @@ pub async fn cases(
         }
         Err(e) => return Err(e),
     };
-    let (items, next) = match &filter {
-        Some(f) => case_page(&state, &actor, f).await?,
-        None => (vec![], None),
+    let (items, next, total) = match &filter {
+        Some(f) => {
+            let ((items, next), total) = tokio::try_join!(
+                case_page(&state, &actor, f),
+                crate::reports::count_cases(&state, &actor, f)
+            )?;
+            (items, next, Some(total))
+        }
+        None => (vec![], None, None),
     };
     let (cdaos, areas) = tokio::try_join!(cdao_names(&state, &actor), area_names(&state))?;
     let cat = crate::reports::catalogue(&state).await?;
@@ -763,8 +817,14 @@ pub async fn cases(
             "the first page"
         };
         format!(
-            "{n} case{} on {page_no}, {order}{}.",
-            if n == 1 { "" } else { "s" },
+            "{} in all. {n} on {page_no}, {order}{}.",
+            total.as_ref().map_or_else(String::new, |t| {
+                let w = t.words();
+                let mut c = w.chars();
+                c.next()
+                    .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+                    .unwrap_or_default()
+            }),
             if next.is_some() {
                 "; there are more on the next page"
             } else {
@@ -827,6 +887,11 @@ pub async fn cases(
                 .collect(),
             show_area,
             count_text,
+            list_query: {
+                let mut q = url::form_urlencoded::Serializer::new(String::new());
+                q.append_pair("list", &keep);
+                format!("?{}", q.finish())
+            },
             next_href,
             first_href,
             csv_href,
