@@ -29,6 +29,7 @@ pub mod startup;
 pub mod state;
 pub mod statistics;
 pub mod subject_access;
+pub mod summaries;
 pub mod telemetry;
 pub mod triage;
 pub mod waiting;

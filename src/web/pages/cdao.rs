@@ -178,15 +178,31 @@ pub struct CaseRow {
 /// One line saying what a case is about: kind; categories; drugs with their schedule; harm;
 /// for a person of concern, the person's subject type and role. Never a name.
 pub fn summary_line(c: &CaseSummary) -> String {
-    let mut parts = vec![kind_label(&c.kind).to_string()];
-    if c.kind == "person_concern" {
-        for t in &c.subject_types {
+    summary_text(
+        &c.kind,
+        &c.categories,
+        &c.drug_facts,
+        c.harm.as_deref(),
+        &c.subject_types,
+    )
+}
+
+/// The one-line summary of a case's facts (see `summary_line`).
+pub fn summary_text(
+    kind: &str,
+    categories: &[String],
+    drug_facts: &[String],
+    harm: Option<&str>,
+    subject_types: &[String],
+) -> String {
+    let mut parts = vec![kind_label(kind).to_string()];
+    if kind == "person_concern" {
+        for t in subject_types {
             let label = crate::domain::report::SubjectType::parse(t).map_or(t.as_str(), |s| s.label());
             parts.push(format!("{label}, the subject of the report"));
         }
     }
-    let categories: Vec<String> = c
-        .categories
+    let categories: Vec<String> = categories
         .iter()
         .map(|code| {
             IncidentCategory::parse(code)
@@ -198,8 +214,7 @@ pub fn summary_line(c: &CaseSummary) -> String {
     if !categories.is_empty() {
         parts.push(categories.join(", "));
     }
-    let drugs: Vec<String> = c
-        .drug_facts
+    let drugs: Vec<String> = drug_facts
         .iter()
         .map(|d| match d.rsplit_once('|') {
             Some((name, sched)) => format!(
@@ -212,7 +227,7 @@ pub fn summary_line(c: &CaseSummary) -> String {
     if !drugs.is_empty() {
         parts.push(drugs.join(", "));
     }
-    if let Some(h) = c.harm.as_deref().and_then(Harm::parse) {
+    if let Some(h) = harm.and_then(Harm::parse) {
         parts.push(h.label().to_string());
     }
     parts.join("; ")
