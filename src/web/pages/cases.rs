@@ -46,12 +46,15 @@ use crate::web::session::{RequestAuth, set_flash, take_flash};
 pub struct Row {
     pub key: String,
     pub lines: Vec<String>,
+    /// Links drawn after the lines: (href, text).
+    pub links: Vec<(String, String)>,
 }
 
 fn row(key: &str, lines: Vec<String>) -> Row {
     Row {
         key: key.into(),
         lines,
+        links: Vec::new(),
     }
 }
 
@@ -444,13 +447,16 @@ async fn concern_rows(state: &AppState, actor: &Actor, pc: &PersonConcern) -> Ap
         ),
     ];
     if !pc.linked_case_ids.is_empty() {
-        let refs: Vec<String> = reports::briefs(state, actor, &pc.linked_case_ids)
+        // Only the cases the reader may see, each a link to it.
+        let links: Vec<(String, String)> = reports::briefs(state, actor, &pc.linked_case_ids)
             .await?
             .into_iter()
-            .map(|b| b.reference)
+            .map(|b| (format!("/cases/{}", b.id), b.reference))
             .collect();
-        if !refs.is_empty() {
-            rows.push(row("Linked by the reporter to", refs));
+        if !links.is_empty() {
+            let mut r = row("Linked by the reporter to", vec![]);
+            r.links = links;
+            rows.push(r);
         }
     }
     Ok(rows)
@@ -771,9 +777,10 @@ fn event_row(e: &TimelineEvent, n: &Names<'_>) -> EventRow {
                 None => orgs.join(", "),
             };
             // A share waiting for approval has reached nobody yet: say so, not "shared with".
+            // Its recipients are named once it is approved, not before.
             let title = if s("approval") == "pending" {
                 lines.push("Nothing is sent until a second CDAO approves it".into());
-                format!("Share prepared for {to}: waiting for a second CDAO")
+                "Share prepared: waiting for a second CDAO's approval".to_string()
             } else {
                 format!("Shared with {to}")
             };
@@ -957,6 +964,9 @@ async fn render(
     if let Some(t) = triage_view {
         let due = match (t.facts.triage_due_at, t.facts.triaged_at) {
             (_, Some(done)) => format!("Triaged {}", uk_time(done)),
+            (_, None) if c.status == "awaiting_information" => {
+                "Not triaged yet: information has been requested from the reporter".into()
+            }
             (Some(due), None) if t.overdue => format!("Overdue: was due by {}", uk_time(due)),
             (Some(due), None) => format!("Due by {}", uk_time(due)),
             (None, None) => "No target".into(),
