@@ -670,6 +670,37 @@ pub async fn list_cases(
     Ok((items, more))
 }
 
+/// The cases before and after `(at, id)` in the list `f` describes, as far as the caller sees
+/// it: (previous, next). For next and previous on the case page.
+pub async fn neighbours(
+    state: &AppState,
+    actor: &Actor,
+    f: &cdb::CaseFilter,
+    at: chrono::DateTime<chrono::Utc>,
+    id: Uuid,
+) -> AppResult<(Option<Brief>, Option<Brief>)> {
+    let one = |oldest_first: bool| {
+        let mut g = f.clone();
+        g.oldest_first = oldest_first;
+        g.before = Some((at, id));
+        g.limit = 1;
+        g
+    };
+    let (after, before) = (one(f.oldest_first), one(!f.oldest_first));
+    let ((next, _), (previous, _)) = tokio::try_join!(
+        list_cases(state, actor, &after),
+        list_cases(state, actor, &before)
+    )?;
+    let brief = |c: &cdb::CaseSummary| Brief {
+        id: c.id,
+        reference: c.reference.clone(),
+        status: c.status.clone(),
+        submitted_at: c.submitted_at,
+        organisation_name: None,
+    };
+    Ok((previous.first().map(brief), next.first().map(brief)))
+}
+
 /// Where the case list's total stops being exact.
 pub const TOTAL_CAP: i64 = 1000;
 
