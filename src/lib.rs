@@ -17,5 +17,5 @@ pub mod web;
 pub use app::{
     access, accounts, alert_conversation, attachments, audit, demo, directory, disclosure, erasure,
     jobs, oversight, policy, prescribers, records, reports, retention, returns, seed, shares,
-    startup, state, statistics, subject_access, triage,
+    startup, state, statistics, subject_access, summaries, triage, waiting,
 };

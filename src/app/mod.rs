@@ -65,4 +65,6 @@ pub mod startup;
 pub mod state;
 pub mod statistics;
 pub mod subject_access;
+pub mod summaries;
 pub mod triage;
+pub mod waiting;

@@ -672,6 +672,80 @@ pub async fn list_cases(
     Ok((items, more))
 }
 
+/// The cases before and after `(at, id)` in the list `f` describes, as far as the caller sees
+/// it: (previous, next). For next and previous on the case page.
+pub async fn neighbours(
+    state: &AppState,
+    actor: &Actor,
+    f: &cdb::CaseFilter,
+    at: chrono::DateTime<chrono::Utc>,
+    id: Uuid,
+) -> AppResult<(Option<Brief>, Option<Brief>)> {
+    let one = |oldest_first: bool| {
+        let mut g = f.clone();
+        g.oldest_first = oldest_first;
+        g.before = Some((at, id));
+        g.limit = 1;
+        g
+    };
+    let (after, before) = (one(f.oldest_first), one(!f.oldest_first));
+    let ((next, _), (previous, _)) = tokio::try_join!(
+        list_cases(state, actor, &after),
+        list_cases(state, actor, &before)
+    )?;
+    let brief = |c: &cdb::CaseSummary| Brief {
+        id: c.id,
+        reference: c.reference.clone(),
+        status: c.status.clone(),
+        submitted_at: c.submitted_at,
+        organisation_name: None,
+    };
+    Ok((previous.first().map(brief), next.first().map(brief)))
+}
+
+/// Where the case list's total stops being exact.
+pub const TOTAL_CAP: i64 = 1000;
+
+/// How many cases match the filters (the cursor aside): exact up to 1,000, else "1000+".
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum CaseTotal {
+    /// The exact number, 1,000 or fewer.
+    Exact(i64),
+    /// More than 1,000: always the string "1000+".
+    #[schema(value_type = String, example = "1000+")]
+    More(&'static str),
+}
+
+impl CaseTotal {
+    /// "12 cases", "1 case", "more than 1,000 cases".
+    pub fn words(&self) -> String {
+        match self {
+            CaseTotal::Exact(1) => "1 case".into(),
+            CaseTotal::Exact(n) => format!("{n} cases"),
+            CaseTotal::More(_) => "more than 1,000 cases".into(),
+        }
+    }
+}
+
+/// The total of the caller's cases matching the filters (same scope and checks as the list).
+pub async fn count_cases(
+    state: &AppState,
+    actor: &Actor,
+    f: &cdb::CaseFilter,
+) -> AppResult<CaseTotal> {
+    let scope = access::case_scope(actor)?;
+    access::check_case_filters(actor, f)?;
+    let mut f = f.clone();
+    f.now = Some(state.now());
+    let n = cdb::count_cases(&state.db, &scope, &f, TOTAL_CAP).await?;
+    Ok(if n > TOTAL_CAP {
+        CaseTotal::More("1000+")
+    } else {
+        CaseTotal::Exact(n)
+    })
+}
+
 /// The CSV of the filtered case list (no identities, no free text, no triage facts of cases
 /// seen through a share): the CDAO team. The export is audited.
 pub async fn export_cases(

@@ -255,6 +255,12 @@ pub struct CaseSummary {
     pub triage_due_at: Option<DateTime<Utc>>,
     /// The CDAO team's suggested priority (SPEC §4), for the team holding the case.
     pub suggested_priority: Option<String>,
+    /// The drugs named, each as "name|schedule code" (for the one-line summary of lists).
+    #[serde(skip)]
+    pub drug_facts: Vec<String>,
+    /// The subject types of the persons named (never a name).
+    #[serde(skip)]
+    pub subject_types: Vec<String>,
     /// Whether the caller's team holds the case (not only sees it through a share).
     #[serde(skip)]
     pub holding: bool,
@@ -368,7 +374,10 @@ pub async fn list_cases(
         qb.push(
             "(SELECT c.id, c.reference, c.kind, c.status, c.organisation_id, o.name AS organisation_name, c.area_id,
                      c.submitted_at, c.occurred_on, c.harm, c.categories, c.schedules, c.high_dose,
-                     c.priority, c.priority_suggested AS suggested_priority, c.assignee_id, c.sector, c.triage_due_at, ",
+                     c.priority, c.priority_suggested AS suggested_priority, c.assignee_id, c.sector, c.triage_due_at,
+                     ARRAY(SELECT d.name || '|' || d.schedule FROM unnest(c.drug_ids) WITH ORDINALITY AS k(id, n)
+                           JOIN drugs d ON d.id = k.id ORDER BY k.n) AS drug_facts,
+                     ARRAY(SELECT p.subject_type FROM persons p WHERE p.case_id = c.id ORDER BY p.created_at) AS subject_types, ",
         )
         .push(if matches!(b, Branch::SharedWith(_)) {
             "false"
@@ -376,6 +385,48 @@ pub async fn list_cases(
             "true"
         })
         .push(" AS holding FROM cases c JOIN organisations o ON o.id = c.organisation_id WHERE ");
+        push_branch(&mut qb, b, now);
+        push_filters(&mut qb, f);
+        qb.push(
+            order
+                .replace("submitted_at", "c.submitted_at")
+                .replace(" id ", " c.id "),
+        )
+        .push_bind(f.limit)
+        .push(")");
+    }
+    qb.push(") x").push(order).push_bind(f.limit);
+    qb.build_query_as::<CaseSummary>().fetch_all(pool).await
+}
+
+/// The case list's total: exact up to `cap`, else `cap + 1` (each branch stops counting there,
+/// so a large total costs no more than `cap` index entries). The cursor is ignored.
+pub async fn count_cases(
+    pool: &PgPool,
+    scope: &CaseScope,
+    f: &CaseFilter,
+    cap: i64,
+) -> Result<i64, sqlx::Error> {
+    let mut f = f.clone();
+    f.before = None;
+    let now = f.now.unwrap_or_else(Utc::now);
+    let mut qb: QueryBuilder<Postgres> = QueryBuilder::new("SELECT count(*) FROM (");
+    for (i, b) in scope.branches().iter().enumerate() {
+        if i > 0 {
+            qb.push(" UNION ALL ");
+        }
+        qb.push("(SELECT 1 FROM cases c WHERE ");
+        push_branch(&mut qb, b, now);
+        push_filters(&mut qb, &f);
+        qb.push(" LIMIT ").push_bind(cap + 1).push(")");
+    }
+    qb.push(" LIMIT ").push_bind(cap + 1).push(") x");
+    qb.build_query_scalar::<i64>().fetch_one(pool).await
+}
+
+/// The rows of one branch of a scope.
+fn push_branch(qb: &mut QueryBuilder<Postgres>, b: &Branch, now: DateTime<Utc>) {
+    {
         match b {
             Branch::Area(a) => qb.push("c.area_id = ").push_bind(*a),
             Branch::Reporter(r) => qb.push("c.reporter_id = ").push_bind(*r),
@@ -390,17 +441,7 @@ pub async fn list_cases(
                 .push_bind(areas.clone())
                 .push(")"),
         };
-        push_filters(&mut qb, f);
-        qb.push(
-            order
-                .replace("submitted_at", "c.submitted_at")
-                .replace(" id ", " c.id "),
-        )
-        .push_bind(f.limit)
-        .push(")");
     }
-    qb.push(") x").push(order).push_bind(f.limit);
-    qb.build_query_as::<CaseSummary>().fetch_all(pool).await
 }
 
 pub struct PersonRow {

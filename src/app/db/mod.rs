@@ -13,8 +13,10 @@ pub mod returns;
 pub mod sessions;
 pub mod shares;
 pub mod stats;
+pub mod summaries;
 pub mod subject_access;
 pub mod triage;
+pub mod waiting;
 
 use std::time::Duration;
 
