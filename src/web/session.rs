@@ -103,7 +103,18 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     }
     let expired = ctx.session_expired;
     req.extensions_mut().insert(ctx.clone());
+    let generation = crate::authcache::generation();
+    let writes = !req.method().is_safe();
     let mut res = next.run(req).await;
+    if writes && let (Some(replica), Some(a)) = (state.replica.get(), &ctx.actor) {
+        // Their next reads go to the primary until the replica has surely caught up.
+        replica.wrote(a.user_id);
+    }
+    if crate::authcache::generation() != generation {
+        // Something a token means changed while this request ran (its handler has committed
+        // by now): entries read before the commit, in the generation the change began, die.
+        crate::authcache::changed();
+    }
     if expired && !res.headers().contains_key(SET_COOKIE) {
         res.headers_mut().append(SET_COOKIE, clear_cookie(&state));
     }
@@ -126,9 +137,20 @@ async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<RequestAuth, A
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .ok_or(AppError::Unauthorized)?;
-        let found = db::sessions::load_token(&state.db, &crypto::sha256(token.as_bytes()), now)
-            .await?
-            .ok_or(AppError::Unauthorized)?;
+        let hash = crypto::sha256(token.as_bytes());
+        let found = match state.tokens.get(&hash, now) {
+            Some(found) => found,
+            None => {
+                let generation = crate::authcache::generation();
+                let found = db::sessions::load_token(&state.db, &hash, now)
+                    .await?
+                    .ok_or(AppError::Unauthorized)?;
+                state
+                    .tokens
+                    .put(&hash, &found, found.expires_at, generation);
+                found
+            }
+        };
         state
             .api_limiter
             .check(&found.token_id.to_string())
@@ -138,6 +160,7 @@ async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<RequestAuth, A
             .is_none_or(|t| now - t > TimeDelta::minutes(1))
         {
             db::sessions::touch_token(&state.db, found.token_id, now).await?;
+            state.tokens.touched(&hash, now);
         }
         ctx.actor = Some(found.actor);
         return Ok(ctx);
