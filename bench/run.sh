@@ -73,7 +73,7 @@ echo "== generating the data set (1 M cases, 7 areas, 20,000 organisations, pers
 t0=$(date +%s)
 psqlc -d cdconcerns -f bench/sql/generate_scale.sql >/dev/null
 psqlc -d cdconcerns -f bench/generate_million.sql >/dev/null
-psqlc -d cdconcerns -f bench/sql/generate_alerts.sql >/dev/null
+psqlc -d cdconcerns -v refs="BM-%" -v n=2000 -f bench/sql/generate_alerts.sql >/dev/null
 gen_secs=$(( $(date +%s) - t0 ))
 psqlc -d postgres -c "CREATE DATABASE bench_limit" >/dev/null
 psqlc -d bench_limit -f bench/limit/limit_schema.sql >/dev/null
@@ -92,7 +92,8 @@ member_org="$(psqlc -d cdconcerns -c "SELECT organisation_id FROM users WHERE em
 # Cases whose identities the service sealed itself (the generated persons hold random bytes).
 TOKEN="$REPORTER" wrk -t2 -c4 -d3s -s bench/post_person_concern.lua "$base/api/v1/person-concerns" >/dev/null
 psqlc -d cdconcerns -c "SELECT id FROM cases WHERE area_id = '$cdao_area' AND reference LIKE 'CD-%' AND kind = 'person_concern' ORDER BY random() LIMIT 500" > "$data/case_ids.txt"
-psqlc -d cdconcerns -c "SELECT id FROM alerts WHERE organisation_id = '$member_org' ORDER BY random() LIMIT 500" > "$data/alert_ids.txt"
+psqlc -d cdconcerns -v refs="CD-%" -v n=1000 -f bench/sql/generate_alerts.sql >/dev/null
+psqlc -d cdconcerns -c "SELECT a.id FROM alerts a JOIN shares s ON s.id = a.share_id JOIN cases c ON c.id = s.case_id WHERE a.organisation_id = '$member_org' AND c.reference LIKE 'CD-%' ORDER BY random() LIMIT 500" > "$data/alert_ids.txt"
 psqlc -d cdconcerns >/dev/null <<SQL
 CREATE TABLE bench_audit (LIKE audit_events INCLUDING DEFAULTS INCLUDING INDEXES EXCLUDING CONSTRAINTS);
 ALTER TABLE bench_audit DROP COLUMN IF EXISTS stripe, DROP COLUMN IF EXISTS seq, DROP COLUMN IF EXISTS case_id;
@@ -113,9 +114,9 @@ service() {
   export TOKEN="$token" IDS_FILE="$idsfile" PATH_PREFIX="$prefix" PATH_SUFFIX="$suffix"
   [[ -z "$idsfile" ]] && unset IDS_FILE
   wrk -t1 -c4 -d2s -s "$lua" "$url" >/dev/null 2>&1 || true
-  line="$(wrk -t1 -c1 -d"${duration_one}s" --latency -s "$lua" "$url" | tail -1)"
+  line="$(wrk -t1 -c1 -d"${duration_one}s" --timeout 30s --latency -s "$lua" "$url" | tail -1)"
   printf '%s\tservice_1\t%s\n' "$op" "$line" >> "$results"
-  line="$(wrk -t2 -c"$clients" -d"${duration}s" --latency -s "$lua" "$url" | tail -1)"
+  line="$(wrk -t2 -c"$clients" -d"${duration}s" --timeout 30s --latency -s "$lua" "$url" | tail -1)"
   printf '%s\tservice_n\t%s\n' "$op" "$line" >> "$results"
   echo "   $op: service 1 client: $(grep -P "^$op\tservice_1" "$results" | cut -f3)"
   echo "   $op: service $clients clients: $line"
@@ -168,7 +169,7 @@ export TOKEN="$CDAO"; unset IDS_FILE
 for op in healthz areas; do
   url="$base/healthz"; [[ $op == areas ]] && url="$base/api/v1/areas"
   wrk -t1 -c1 -d1s -s bench/get_with_token.lua "$url" >/dev/null 2>&1 || true
-  printf 'overhead_%s\tservice_1\t%s\n' "$op" "$(wrk -t1 -c1 -d"${duration_one}s" --latency -s bench/get_with_token.lua "$url" | tail -1)" >> "$results"
+  printf 'overhead_%s\tservice_1\t%s\n' "$op" "$(wrk -t1 -c1 -d"${duration_one}s" --timeout 30s --latency -s bench/get_with_token.lua "$url" | tail -1)" >> "$results"
 done
 
 kill "$sampler_pid" 2>/dev/null || true; sampler_pid=""

@@ -1,6 +1,7 @@
--- After bench/generate_million.sql: 2,000 approved shares of the demo CDAO's area, each
--- delivered as an alert to one member organisation (half to the demo member's), so the
--- member's inbox holds about a thousand alerts.
+-- After bench/generate_million.sql: up to :n approved shares of the demo CDAO's area's cases
+-- whose reference is LIKE :'refs', each delivered as an alert to one member organisation (half
+-- to the demo member's). bench/run.sh runs it for 2,000 generated cases (the inbox's volume)
+-- and for the cases submitted through the API (whose reports the alert page can disclose).
 \set ON_ERROR_STOP on
 SET synchronous_commit = off;
 CREATE TEMP TABLE cdao AS
@@ -11,8 +12,8 @@ SELECT o.id, row_number() OVER (ORDER BY (o.id = (SELECT organisation_id FROM us
 FROM organisations o WHERE o.kind = 'member';
 CREATE TEMP TABLE picked AS
 SELECT c.id AS case_id, c.submitted_at, row_number() OVER (ORDER BY c.submitted_at DESC) AS n
-FROM cases c WHERE c.area_id = (SELECT area_id FROM cdao) AND c.reference LIKE 'BM-%'
-ORDER BY c.submitted_at DESC LIMIT 2000;
+FROM cases c WHERE c.area_id = (SELECT area_id FROM cdao) AND c.reference LIKE :'refs'
+ORDER BY c.submitted_at DESC LIMIT :n;
 CREATE TEMP TABLE new_shares AS SELECT gen_random_uuid() AS id, p.* FROM picked p;
 INSERT INTO shares (id, case_id, area_id, created_by, disclosure, include_patient_data, include_organisation_name,
                     lawful_basis, purpose, summary, action_required, expires_at, approval, approved_by, approved_at, created_at)
