@@ -122,10 +122,21 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
         _ => None,
     };
     req.extensions_mut().insert(ctx.clone());
+    let generation = crate::authcache::generation();
+    let writes = !req.method().is_safe();
     let mut res = match waiting {
         Some(w) => crate::waiting::PAGE_WAITING.scope(w, next.run(req)).await,
         None => next.run(req).await,
     };
+    if writes && let (Some(replica), Some(a)) = (state.replica.get(), &ctx.actor) {
+        // Their next reads go to the primary until the replica has surely caught up.
+        replica.wrote(a.user_id);
+    }
+    if crate::authcache::generation() != generation {
+        // Something a token means changed while this request ran (its handler has committed
+        // by now): entries read before the commit, in the generation the change began, die.
+        crate::authcache::changed();
+    }
     if expired && !res.headers().contains_key(SET_COOKIE) {
         res.headers_mut().append(SET_COOKIE, clear_cookie(&state));
     }

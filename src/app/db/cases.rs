@@ -40,14 +40,16 @@ pub struct SealedIdentifier {
     pub digest: Vec<u8>,
 }
 
-/// Inserts the case with its first timeline event ("submitted", by `actor`) in one
-/// statement, and returns its new reference, `CD-YYYY-NNNNNN`.
+/// Inserts the case with its first timeline event ("submitted", by `actor`) and its audit
+/// event, in one statement (one round trip; committed on its own when run outside a
+/// transaction), and returns its new reference, `CD-YYYY-NNNNNN`.
 pub async fn insert_case(
     conn: &mut PgConnection,
     c: &NewCase,
     event_id: Uuid,
+    audit: &crate::audit::Appended,
 ) -> Result<String, sqlx::Error> {
-    sqlx::query_scalar!(
+    sqlx::query!(
         r#"WITH c AS (
                INSERT INTO cases (id, reference, kind, organisation_id, area_id, reporter_id, submitted_at,
                                   updated_at, occurred_on, harm, categories, schedules, drug_ids, high_dose,
@@ -63,7 +65,9 @@ pub async fn insert_case(
                       jsonb_build_object('reference', c.reference)
                FROM c
            )
-           SELECT reference AS "reference!" FROM c"#,
+           SELECT c.reference AS "reference!",
+                  audit_append($22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32) AS "audit_id!"
+           FROM c"#,
         c.id,
         c.year,
         c.kind,
@@ -85,9 +89,21 @@ pub async fn insert_case(
         c.online_registration.as_ref().map(|r| r.key_id),
         c.online_registration.as_ref().map(|r| r.enc.as_slice()),
         c.online_registration.as_ref().map(|r| r.digest.as_slice()),
+        audit.id,
+        audit.stripes,
+        audit.at,
+        audit.actor_id,
+        audit.action,
+        audit.subject_type,
+        audit.subject_id,
+        audit.case_id,
+        audit.details,
+        audit.prefix,
+        audit.middle,
     )
     .fetch_one(conn)
     .await
+    .map(|r| r.reference)
 }
 
 pub async fn insert_event(
