@@ -32,6 +32,10 @@ pub type Key32 = Secret<[u8; 32]>;
 #[derive(Clone, Debug)]
 pub struct Config {
     pub database_url: Option<Secret<String>>,
+    /// A streaming replica for heavy reads (`CDC_DATABASE_REPLICA_URL`).
+    pub replica_url: Option<Secret<String>>,
+    /// Reads leave the replica while it lags more than this (`CDC_REPLICA_MAX_LAG_MS`).
+    pub replica_max_lag_ms: u32,
     pub bind: SocketAddr,
     /// The address people use to reach the service, without a trailing slash.
     pub public_url: String,
@@ -113,6 +117,19 @@ impl Config {
         };
         Ok(Self {
             database_url: get("DATABASE_URL").map(Secret::new),
+            replica_url: match get("CDC_DATABASE_REPLICA_URL") {
+                Some(v) => {
+                    v.parse::<sqlx::postgres::PgConnectOptions>().map_err(|e| {
+                        ConfigError::Invalid {
+                            name: "CDC_DATABASE_REPLICA_URL",
+                            reason: e.to_string(),
+                        }
+                    })?;
+                    Some(Secret::new(v))
+                }
+                None => None,
+            },
+            replica_max_lag_ms: parse_num(&get, "CDC_REPLICA_MAX_LAG_MS", 2000)?,
             bind,
             public_url,
             identity_key: get("CDC_IDENTITY_KEY")

@@ -41,6 +41,13 @@ impl From<sqlx::Error> for AppError {
             sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
                 AppError::Unavailable("the database is not answering".into())
             }
+            // The server is shutting down, starting or in recovery; or the connection failed.
+            sqlx::Error::Database(d)
+                if d.code()
+                    .is_some_and(|c| c.starts_with("57P") || c.starts_with("08")) =>
+            {
+                AppError::Unavailable("the database is not answering".into())
+            }
             _ => AppError::Internal(e.into()),
         }
     }

@@ -2,6 +2,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod authcache;
 pub mod config;
 pub mod crypto;
 pub mod csv_export;
@@ -15,7 +16,7 @@ pub mod web;
 
 // The services keep their short paths (`crate::shares`, `cdconcerns::reports`, …).
 pub use app::{
-    access, accounts, alert_conversation, attachments, audit, demo, directory, disclosure, erasure,
-    jobs, oversight, policy, prescribers, records, reports, retention, returns, seed, shares,
-    startup, state, statistics, subject_access, triage,
+    access, accounts, alert_conversation, attachments, audit, authcache, demo, directory, disclosure, erasure,
+    health, jobs, oversight, policy, prescribers, records, replica, reports, retention, returns, seed, shares,
+    startup, state, statistics, subject_access, summaries, triage, waiting,
 };

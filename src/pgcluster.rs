@@ -543,6 +543,50 @@ impl PrivateCluster {
         }
     }
 
+    /// A streaming replica of this cluster under `base`: `pg_basebackup -R` into
+    /// `base/pg/data`, started as a hot standby on a socket of its own (with the test
+    /// profile's settings). Reuses a replica already made there.
+    pub async fn start_replica(&self, base: &Path) -> Result<PrivateCluster, ClusterError> {
+        tokio::fs::create_dir_all(base)
+            .await
+            .map_err(io_err(format!("cannot create {}", base.display())))?;
+        let base = tokio::fs::canonicalize(base)
+            .await
+            .map_err(io_err(format!("cannot resolve {}", base.display())))?;
+        let pg_dir = base.join("pg");
+        let data_dir = pg_dir.join("data");
+        if !data_dir.join("PG_VERSION").is_file() {
+            let replica = PrivateCluster {
+                socket_dir: socket_dir_for(&pg_dir, &data_dir),
+                log_file: pg_dir.join("server.log"),
+                data_dir: data_dir.clone(),
+                port: DEFAULT_PORT,
+                bindir: self.bindir.clone(),
+                run_as: self.run_as.clone(),
+                base: base.clone(),
+            };
+            replica.prepare_dirs().await?;
+            let args: Vec<OsString> = vec![
+                "-D".into(),
+                data_dir.clone().into_os_string(),
+                "-R".into(),
+                "-X".into(),
+                "stream".into(),
+                "-c".into(),
+                "fast".into(),
+                "-h".into(),
+                self.socket_dir.clone().into_os_string(),
+                "-p".into(),
+                self.port.to_string().into(),
+                "-U".into(),
+                SUPERUSER.into(),
+            ];
+            let cmd = self.pg_command("pg_basebackup", &args)?;
+            run_checked(cmd, "pg_basebackup", CMD_TIMEOUT).await?;
+        }
+        Self::ensure_running_for_tests(&base).await
+    }
+
     /// The base directory (absolute).
     pub fn base(&self) -> &Path {
         &self.base

@@ -137,59 +137,115 @@ fn canonical(
     .into_bytes()
 }
 
-/// Appends `event` to the audit trail within the caller's transaction.
+/// The canonical content of an event around the three parts only its chain head knows
+/// (stripe, sequence number, previous hash), for `audit_append` in the database to hash:
+/// `prefix || stripe || ',' || seq || ',' || middle || ',"' || hex(prev) || '"]'` is exactly
+/// [`canonical`]'s output (serde_json writes an array as its elements joined by commas).
+#[allow(clippy::too_many_arguments)]
+fn canonical_parts(
+    id: Uuid,
+    at: DateTime<Utc>,
+    actor_id: Option<Uuid>,
+    action: &str,
+    subject_type: &str,
+    subject_id: Option<Uuid>,
+    case_id: Option<Uuid>,
+    details: &Value,
+) -> (String, String) {
+    let head = json!(["cdc-audit-v1", id]).to_string();
+    let prefix = format!("{},", head.strip_suffix(']').unwrap_or(&head));
+    let middle = json!([
+        at.timestamp_micros(),
+        actor_id,
+        action,
+        subject_type,
+        subject_id,
+        case_id,
+        details
+    ])
+    .to_string();
+    let middle = middle
+        .strip_prefix('[')
+        .and_then(|m| m.strip_suffix(']'))
+        .unwrap_or(&middle)
+        .to_string();
+    (prefix, middle)
+}
+
+/// An event ready to append: what `audit_append` (a database function) takes.
+pub struct Appended {
+    pub id: Uuid,
+    pub stripes: i32,
+    pub at: DateTime<Utc>,
+    pub actor_id: Option<Uuid>,
+    pub action: &'static str,
+    pub subject_type: &'static str,
+    pub subject_id: Option<Uuid>,
+    pub case_id: Option<Uuid>,
+    pub details: Value,
+    /// The canonical content before the stripe, and between the sequence number and the
+    /// previous hash (see `canonical_parts`).
+    pub prefix: String,
+    pub middle: String,
+}
+
+impl Appended {
+    pub fn new(at: DateTime<Utc>, event: Event) -> Self {
+        let id = Uuid::now_v7();
+        // jsonb drops nothing we store, but normalise through Value so the hash matches a
+        // re-read.
+        let details: Value =
+            serde_json::from_str(&event.details.to_string()).unwrap_or(Value::Null);
+        let (prefix, middle) = canonical_parts(
+            id,
+            at,
+            event.actor_id,
+            event.action,
+            event.subject_type,
+            event.subject_id,
+            event.case_id,
+            &details,
+        );
+        Self {
+            id,
+            stripes: STRIPES,
+            at,
+            actor_id: event.actor_id,
+            action: event.action,
+            subject_type: event.subject_type,
+            subject_id: event.subject_id,
+            case_id: event.case_id,
+            details,
+            prefix,
+            middle,
+        }
+    }
+}
+
+/// Appends `event` to the audit trail within the caller's transaction, in one round trip:
+/// `audit_append` locks the head of the connection's chain, hashes, inserts and moves the head.
 pub async fn record(
     conn: &mut PgConnection,
     at: DateTime<Utc>,
     event: Event,
 ) -> Result<Uuid, sqlx::Error> {
-    let head = sqlx::query!(
-        r#"SELECT stripe, seq, head_hash FROM audit_chain_heads
-           WHERE stripe = (pg_backend_pid() % $1)::smallint FOR UPDATE"#,
-        STRIPES
+    let a = Appended::new(at, event);
+    sqlx::query_scalar!(
+        r#"SELECT audit_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) AS "id!""#,
+        a.id,
+        a.stripes,
+        a.at,
+        a.actor_id,
+        a.action,
+        a.subject_type,
+        a.subject_id,
+        a.case_id,
+        a.details,
+        a.prefix,
+        a.middle,
     )
     .fetch_one(&mut *conn)
-    .await?;
-    let id = Uuid::now_v7();
-    let seq = head.seq + 1;
-    // jsonb drops nothing we store, but normalise through Value so the hash matches a re-read.
-    let details: Value = serde_json::from_str(&event.details.to_string()).unwrap_or(Value::Null);
-    let hash = crate::crypto::sha256(&canonical(
-        id,
-        head.stripe,
-        seq,
-        at,
-        event.actor_id,
-        event.action,
-        event.subject_type,
-        event.subject_id,
-        event.case_id,
-        &details,
-        &head.head_hash,
-    ));
-    sqlx::query!(
-        r#"WITH ins AS (
-               INSERT INTO audit_events (id, stripe, seq, at, actor_id, action, subject_type,
-                                         subject_id, case_id, details, prev_hash, hash)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-           )
-           UPDATE audit_chain_heads SET seq = $3, head_hash = $12 WHERE stripe = $2"#,
-        id,
-        head.stripe,
-        seq,
-        at,
-        event.actor_id,
-        event.action,
-        event.subject_type,
-        event.subject_id,
-        event.case_id,
-        details,
-        head.head_hash,
-        hash,
-    )
-    .execute(&mut *conn)
-    .await?;
-    Ok(id)
+    .await
 }
 
 /// Records an event in a transaction of its own (for things that change nothing else,
@@ -199,10 +255,10 @@ pub async fn record_alone(
     at: DateTime<Utc>,
     event: Event,
 ) -> Result<Uuid, sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    let id = record(&mut tx, at, event).await?;
-    tx.commit().await?;
-    Ok(id)
+    // One statement, committed on its own: the chain head is locked only while it runs, so
+    // views recorded by many readers at once do not queue behind each other's transactions.
+    let mut conn = pool.acquire().await?;
+    record(&mut conn, at, event).await
 }
 
 /// Records a refused access (an invisible thing's 404, a 403): who, which route (its
@@ -767,6 +823,50 @@ pub async fn users_matching(
 
 #[cfg(test)]
 mod tests {
+    use super::{canonical, canonical_parts};
+    use chrono::Utc;
+    use serde_json::json;
+    use uuid::Uuid;
+
+    #[test]
+    fn the_parts_hashed_in_the_database_make_the_canonical_content() {
+        let id = Uuid::now_v7();
+        let at = Utc::now();
+        let actor = Some(Uuid::now_v7());
+        let details = json!({"kind": "incident", "b": [1, "x\"y"], "a": null});
+        let prev = [7u8; 32];
+        let (prefix, middle) = canonical_parts(
+            id,
+            at,
+            actor,
+            "report.submitted",
+            "case",
+            Some(id),
+            None,
+            &details,
+        );
+        let joined = format!(
+            "{prefix}{},{},{middle},\"{}\"]",
+            5,
+            123_456,
+            hex::encode(prev)
+        );
+        let expected = canonical(
+            id,
+            5,
+            123_456,
+            at,
+            actor,
+            "report.submitted",
+            "case",
+            Some(id),
+            None,
+            &details,
+            &prev,
+        );
+        assert_eq!(joined.into_bytes(), expected);
+    }
+
     use super::subject_type_of;
 
     #[test]

@@ -146,13 +146,19 @@ fn compose(kind: &str, base: &str) -> (&'static str, String) {
     }
 }
 
-/// Sends what is due; returns how many were sent.
+/// Sends due notifications one at a time, each leased before its mail goes: the lease (the
+/// row made due again only after `LEASE`) commits first, the mail goes, then the row is marked
+/// sent. Instances take rows with `FOR UPDATE SKIP LOCKED`, so two never send the same one; an
+/// instance killed mid-batch leaves at most the one it was sending, which comes back only
+/// after the lease (sent twice only if it died between the mail leaving and the mark).
 pub async fn send_due(state: &AppState, mailer: &Mailer) -> Result<usize, sqlx::Error> {
-    let now = state.now();
-    let mut tx = state.db.begin().await?;
-    let due = sdb::take_due(&mut tx, now, 20).await?;
     let mut sent = 0;
-    for n in due {
+    for _ in 0..BATCH {
+        let now = state.now();
+        let mut tx = state.db.begin().await?;
+        let Some(n) = sdb::take_due(&mut tx, now, 1).await?.into_iter().next() else {
+            break;
+        };
         // Only ever to someone who may still see what it is about.
         let allowed = n.user_active
             && match n.kind.as_str() {
@@ -172,24 +178,33 @@ pub async fn send_due(state: &AppState, mailer: &Mailer) -> Result<usize, sqlx::
             };
         if !allowed {
             sdb::mark_failed(&mut tx, n.id, "recipient may no longer see it", None, now).await?;
+            tx.commit().await?;
             continue;
         }
+        sdb::lease(&mut tx, n.id, now + LEASE).await?;
+        tx.commit().await?;
         let (subject, body) = compose(&n.kind, &state.config.public_url);
-        match mailer.send(&n.email, subject, body).await {
+        let result = mailer.send(&n.email, subject, body).await;
+        let mut conn = state.db.acquire().await?;
+        match result {
             Ok(()) => {
-                sdb::mark_sent(&mut tx, n.id, now).await?;
+                sdb::mark_sent(&mut conn, n.id, now).await?;
                 sent += 1;
             }
             Err(e) => {
                 let retry = (n.attempts + 1 < MAX_ATTEMPTS).then(|| backoff(now, n.attempts));
                 tracing::warn!(notification.id = %n.id, attempts = n.attempts + 1, error = %e, "notification not sent");
-                sdb::mark_failed(&mut tx, n.id, &e, retry, now).await?;
+                sdb::mark_failed(&mut conn, n.id, &e, retry, now).await?;
             }
         }
     }
-    tx.commit().await?;
     Ok(sent)
 }
+
+/// Notifications sent per pass of the worker (every 2 s).
+const BATCH: usize = 20;
+/// How long a notification being sent is held back from the other instances.
+const LEASE: TimeDelta = TimeDelta::minutes(10);
 
 /// 30 s, 1, 2, 4 … minutes.
 fn backoff(now: DateTime<Utc>, attempts: i32) -> DateTime<Utc> {

@@ -114,6 +114,56 @@ pub async fn submit(
     let suggested =
         crate::domain::triage::suggest_priority(harm, &s.schedules, &s.categories, s.kind);
     let triage_due_at = crate::domain::triage::triage_due(now, suggested);
+    let audit_event = audit::Appended::new(
+        now,
+        Event::new(
+            Some(actor.user_id),
+            audit::action::REPORT_SUBMITTED,
+            "case",
+            Some(case_id),
+        )
+        .case(case_id)
+        .details(json!({"kind": s.kind})),
+    );
+    let new_case = cdb::NewCase {
+        id: case_id,
+        kind: s.kind,
+        organisation_id,
+        area_id,
+        reporter_id: actor.user_id,
+        submitted_at: now,
+        year,
+        occurred_on: s.occurred_on,
+        harm: s.harm,
+        categories: s.categories,
+        schedules: s.schedules,
+        drug_ids: s.drug_ids,
+        high_dose: s.high_dose,
+        report: s.report,
+        search_text: s.search_text,
+        priority_suggested: suggested.code().to_string(),
+        triage_due_at,
+        online_registration: s
+            .online_registration
+            .as_deref()
+            .map(|r| crate::oversight::seal_registration(state, case_id, r))
+            .transpose()?,
+    };
+    if idempotency.is_none() && s.person.is_none() {
+        // The common case: the case, its first timeline event and its audit event in one
+        // statement, committed on its own: one round trip.
+        let mut conn = state.db.acquire().await?;
+        let reference =
+            cdb::insert_case(&mut conn, &new_case, Uuid::now_v7(), &audit_event).await?;
+        return Ok((
+            Submitted {
+                id: case_id,
+                reference,
+                status: "new".into(),
+            },
+            true,
+        ));
+    }
     let mut tx = state.db.begin().await?;
     if let Some((key, hash)) = &idempotency {
         // The key row goes first (its reference to the case is checked at commit): a
@@ -145,35 +195,7 @@ pub async fn submit(
             ));
         }
     }
-    let reference = cdb::insert_case(
-        &mut tx,
-        &cdb::NewCase {
-            id: case_id,
-            kind: s.kind,
-            organisation_id,
-            area_id,
-            reporter_id: actor.user_id,
-            submitted_at: now,
-            year,
-            occurred_on: s.occurred_on,
-            harm: s.harm,
-            categories: s.categories,
-            schedules: s.schedules,
-            drug_ids: s.drug_ids,
-            high_dose: s.high_dose,
-            report: s.report,
-            search_text: s.search_text,
-            priority_suggested: suggested.code().to_string(),
-            triage_due_at,
-            online_registration: s
-                .online_registration
-                .as_deref()
-                .map(|r| crate::oversight::seal_registration(state, case_id, r))
-                .transpose()?,
-        },
-        Uuid::now_v7(),
-    )
-    .await?;
+    let reference = cdb::insert_case(&mut tx, &new_case, Uuid::now_v7(), &audit_event).await?;
     if let Some(p) = &s.person {
         cdb::insert_person(
             &mut tx,
@@ -187,19 +209,6 @@ pub async fn submit(
         .await?;
         cdb::insert_identifiers(&mut tx, p.id, case_id, area_id, &p.identifiers).await?;
     }
-    audit::record(
-        &mut tx,
-        now,
-        Event::new(
-            Some(actor.user_id),
-            audit::action::REPORT_SUBMITTED,
-            "case",
-            Some(case_id),
-        )
-        .case(case_id)
-        .details(json!({"kind": s.kind})),
-    )
-    .await?;
     tx.commit().await?;
     Ok((
         Submitted {
@@ -524,43 +533,52 @@ pub async fn view(state: &AppState, actor: &Actor, case: VisibleCase) -> AppResu
         }
         None => json!({"purpose": policy::identity_view_purpose(actor), "persons": persons.len()}),
     };
-    audit::record_alone(
-        &state.db,
-        state.now(),
-        Event::new(Some(actor.user_id), action, "case", Some(c.id))
-            .case(c.id)
-            .details(details),
-    )
-    .await?;
-    let triage = match case.clone().triage() {
-        Ok(t) => {
-            let areas = access::cdao_areas(actor)?;
-            // Independent reads, at once.
-            let (facts, links, shares) = tokio::try_join!(
-                async { Ok::<_, AppError>(crate::app::db::triage::facts(&state.db, &t).await?) },
-                async {
-                    Ok::<_, AppError>(crate::app::db::triage::links(&state.db, &t, &areas).await?)
-                },
-                crate::shares::shares_of_case(state, &t),
-            )?;
-            let risk = match (facts.risk_consequence, facts.risk_likelihood) {
-                (Some(cq), Some(lk)) => crate::domain::triage::risk_grade(
-                    u8::try_from(cq).unwrap_or(0),
-                    u8::try_from(lk).unwrap_or(0),
-                ),
-                _ => None,
-            };
-            let overdue = c.status == "new" && facts.triage_due_at.is_some_and(|d| d < state.now());
-            Some(TriageView {
-                risk,
-                overdue,
-                links,
-                shares,
-                facts,
-            })
-        }
-        Err(_) => None,
+    // The view's audit event (one statement of its own) and the triage reads, at once; the
+    // page is shown only if the event was written.
+    let record_view = async {
+        audit::record_alone(
+            &state.db,
+            state.now(),
+            Event::new(Some(actor.user_id), action, "case", Some(c.id))
+                .case(c.id)
+                .details(details),
+        )
+        .await
+        .map_err(AppError::from)
     };
+    let read_triage = async {
+        Ok::<_, AppError>(match case.clone().triage() {
+            Ok(t) => {
+                let areas = access::cdao_areas(actor)?;
+                // Independent reads, at once.
+                let (facts, links, shares) = tokio::try_join!(
+                    async { Ok::<_, AppError>(crate::app::db::triage::facts(&state.db, &t).await?) },
+                    async {
+                        Ok::<_, AppError>(crate::app::db::triage::links(&state.db, &t, &areas).await?)
+                    },
+                    crate::shares::shares_of_case(state, &t),
+                )?;
+                let risk = match (facts.risk_consequence, facts.risk_likelihood) {
+                    (Some(cq), Some(lk)) => crate::domain::triage::risk_grade(
+                        u8::try_from(cq).unwrap_or(0),
+                        u8::try_from(lk).unwrap_or(0),
+                    ),
+                    _ => None,
+                };
+                let overdue =
+                    c.status == "new" && facts.triage_due_at.is_some_and(|d| d < state.now());
+                Some(TriageView {
+                    risk,
+                    overdue,
+                    links,
+                    shares,
+                    facts,
+                })
+            }
+            Err(_) => None,
+        })
+    };
+    let (_, triage) = tokio::try_join!(record_view, read_triage)?;
     let holding = triage.is_some();
     let seen_as = match case.view() {
         View::Holding => SeenAs::Holding,
@@ -658,7 +676,7 @@ pub async fn list_cases(
     let mut probe = f.clone();
     probe.limit = f.limit + 1;
     probe.now = Some(state.now());
-    let mut items = cdb::list_cases(&state.db, &scope, &probe).await?;
+    let mut items = cdb::list_cases(state.reads(actor), &scope, &probe).await?;
     for c in &mut items {
         if !c.holding || !scope.holds(c.area_id) {
             c.priority = None;
@@ -670,6 +688,80 @@ pub async fn list_cases(
     let more = items.len() as i64 > f.limit;
     items.truncate(usize::try_from(f.limit).unwrap_or(0));
     Ok((items, more))
+}
+
+/// The cases before and after `(at, id)` in the list `f` describes, as far as the caller sees
+/// it: (previous, next). For next and previous on the case page.
+pub async fn neighbours(
+    state: &AppState,
+    actor: &Actor,
+    f: &cdb::CaseFilter,
+    at: chrono::DateTime<chrono::Utc>,
+    id: Uuid,
+) -> AppResult<(Option<Brief>, Option<Brief>)> {
+    let one = |oldest_first: bool| {
+        let mut g = f.clone();
+        g.oldest_first = oldest_first;
+        g.before = Some((at, id));
+        g.limit = 1;
+        g
+    };
+    let (after, before) = (one(f.oldest_first), one(!f.oldest_first));
+    let ((next, _), (previous, _)) = tokio::try_join!(
+        list_cases(state, actor, &after),
+        list_cases(state, actor, &before)
+    )?;
+    let brief = |c: &cdb::CaseSummary| Brief {
+        id: c.id,
+        reference: c.reference.clone(),
+        status: c.status.clone(),
+        submitted_at: c.submitted_at,
+        organisation_name: None,
+    };
+    Ok((previous.first().map(brief), next.first().map(brief)))
+}
+
+/// Where the case list's total stops being exact.
+pub const TOTAL_CAP: i64 = 1000;
+
+/// How many cases match the filters (the cursor aside): exact up to 1,000, else "1000+".
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum CaseTotal {
+    /// The exact number, 1,000 or fewer.
+    Exact(i64),
+    /// More than 1,000: always the string "1000+".
+    #[schema(value_type = String, example = "1000+")]
+    More(&'static str),
+}
+
+impl CaseTotal {
+    /// "12 cases", "1 case", "more than 1,000 cases".
+    pub fn words(&self) -> String {
+        match self {
+            CaseTotal::Exact(1) => "1 case".into(),
+            CaseTotal::Exact(n) => format!("{n} cases"),
+            CaseTotal::More(_) => "more than 1,000 cases".into(),
+        }
+    }
+}
+
+/// The total of the caller's cases matching the filters (same scope and checks as the list).
+pub async fn count_cases(
+    state: &AppState,
+    actor: &Actor,
+    f: &cdb::CaseFilter,
+) -> AppResult<CaseTotal> {
+    let scope = access::case_scope(actor)?;
+    access::check_case_filters(actor, f)?;
+    let mut f = f.clone();
+    f.now = Some(state.now());
+    let n = cdb::count_cases(&state.db, &scope, &f, TOTAL_CAP).await?;
+    Ok(if n > TOTAL_CAP {
+        CaseTotal::More("1000+")
+    } else {
+        CaseTotal::Exact(n)
+    })
 }
 
 /// The CSV of the filtered case list (no identities, no free text, no triage facts of cases

@@ -16,9 +16,21 @@ pub use super::db::sessions::SessionUser;
 /// the token's request rate.
 pub async fn by_token(state: &AppState, token: &str) -> Result<Actor, AppError> {
     let now = state.now();
-    let found = sdb::load_token(&state.db, &crypto::sha256(token.as_bytes()), now)
-        .await?
-        .ok_or(AppError::Unauthorized)?;
+    let hash = crypto::sha256(token.as_bytes());
+    // A short-lived cache, emptied by any change of what a token means (LISTEN/NOTIFY).
+    let found = match state.tokens.get(&hash, now) {
+        Some(found) => found,
+        None => {
+            let generation = crate::authcache::generation();
+            let found = sdb::load_token(&state.db, &hash, now)
+                .await?
+                .ok_or(AppError::Unauthorized)?;
+            state
+                .tokens
+                .put(&hash, &found, found.expires_at, generation);
+            found
+        }
+    };
     state
         .api_limiter
         .check(&found.token_id.to_string())
@@ -28,6 +40,7 @@ pub async fn by_token(state: &AppState, token: &str) -> Result<Actor, AppError> 
         .is_none_or(|t| now - t > TimeDelta::minutes(1))
     {
         sdb::touch_token(&state.db, found.token_id, now).await?;
+        state.tokens.touched(&hash, now);
     }
     Ok(found.actor)
 }

@@ -531,10 +531,18 @@ pub struct ShareDetail {
 
 pub async fn shares_of_case(state: &AppState, case: &TriageCase) -> AppResult<Vec<ShareDetail>> {
     let shares = sdb::shares_for_case(&state.db, case).await?;
+    if shares.is_empty() {
+        // Most cases: no share, so no recipients or answers to look for.
+        return Ok(vec![]);
+    }
     let ids: Vec<Uuid> = shares.iter().map(|s| s.id).collect();
     let recipients = sdb::recipients(&state.db, &ids).await?;
     let alert_ids: Vec<Uuid> = recipients.iter().map(|(_, r)| r.alert_id).collect();
-    let responses = sdb::responses(&state.db, &alert_ids).await?;
+    let responses = if alert_ids.is_empty() {
+        vec![]
+    } else {
+        sdb::responses(&state.db, &alert_ids).await?
+    };
     Ok(shares
         .into_iter()
         .map(|s| {

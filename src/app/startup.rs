@@ -111,13 +111,28 @@ pub fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
 }
 
 pub fn state(pool: PgPool, config: Config, keys: &Keys) -> AppState {
-    AppState::new(
+    let state = AppState::new(
         pool,
         config,
         Arc::new(SystemClock),
         &keys.identity,
         keys.index.clone(),
-    )
+    );
+    // The URL was checked when the configuration was read.
+    if let Some(url) = &state.config.replica_url
+        && let Ok(pool) = db::connect_lazy(url.expose(), state.config.db_max_connections)
+    {
+        use_replica(&state, pool);
+    }
+    state
+}
+
+/// Sends heavy reads to the replica behind `pool` (once its watcher runs and sees it keep up).
+pub fn use_replica(state: &AppState, pool: PgPool) {
+    let max_lag = Duration::from_millis(u64::from(state.config.replica_max_lag_ms));
+    let _ = state
+        .replica
+        .set(crate::replica::Replica::new(pool, max_lag));
 }
 
 /// Serves until SIGTERM or Ctrl-C; requests in flight finish first.
@@ -133,6 +148,7 @@ pub async fn serve_until(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let housekeeping = tokio::spawn(housekeeping(state.clone()));
+    let watchers = spawn_watchers(&state);
     let mailer = crate::jobs::Mailer::from_config(&state.config)?;
     let jobs = tokio::spawn(crate::jobs::run(state.clone(), mailer));
     let app: Router = build_router(state);
@@ -145,8 +161,37 @@ pub async fn serve_until(
     .await?;
     housekeeping.abort();
     jobs.abort();
+    for w in watchers {
+        w.abort();
+    }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The database watcher (fail fast while PostgreSQL is unreachable) and the token cache's
+/// listener, each on a connection of its own.
+pub fn spawn_watchers(state: &AppState) -> Vec<tokio::task::JoinHandle<()>> {
+    let options = (*state.db.connect_options()).clone();
+    let health = state.health.clone();
+    let listen = {
+        let state = state.clone();
+        let options = options.clone();
+        async move { state.tokens.listen(options).await }
+    };
+    let replica = {
+        let state = state.clone();
+        async move {
+            match state.replica.get() {
+                Some(r) => r.watch().await,
+                None => std::future::pending().await,
+            }
+        }
+    };
+    vec![
+        tokio::spawn(health.watch(options)),
+        tokio::spawn(listen),
+        tokio::spawn(replica),
+    ]
 }
 
 async fn shutdown_signal() {
@@ -182,10 +227,11 @@ async fn housekeeping(state: AppState) {
     }
 }
 
-/// Whether the database answers (for `/readyz`).
+/// Whether the database answers within a second (for `/readyz`).
 pub async fn ready(state: &AppState) -> bool {
-    sqlx::query_scalar::<_, i32>("SELECT 1")
-        .fetch_one(&state.db)
-        .await
-        .is_ok()
+    let ping = sqlx::query_scalar::<_, i32>("SELECT 1").fetch_one(&state.db);
+    matches!(
+        tokio::time::timeout(Duration::from_secs(1), ping).await,
+        Ok(Ok(_))
+    )
 }

@@ -57,6 +57,12 @@ pub struct Inner {
     pub index_key: Key32,
     pub signin_limiter: RateLimiter,
     pub api_limiter: RateLimiter,
+    /// Whether the database answers (see `health`).
+    pub health: crate::health::DbHealth,
+    /// The streaming replica for heavy reads, when configured (see `replica`).
+    pub replica: std::sync::OnceLock<crate::replica::Replica>,
+    /// API tokens recently seen (see `authcache`).
+    pub tokens: crate::authcache::TokenCache,
     /// The drug catalogue, loaded on first use.
     pub catalogue: tokio::sync::OnceCell<std::sync::Arc<crate::domain::catalogue::Catalogue>>,
 }
@@ -84,10 +90,22 @@ impl AppState {
             index_key,
             signin_limiter,
             api_limiter,
+            health: crate::health::DbHealth::default(),
+            replica: std::sync::OnceLock::new(),
+            tokens: crate::authcache::TokenCache::default(),
             catalogue: tokio::sync::OnceCell::new(),
             config,
             clock,
         }))
+    }
+
+    /// Where `actor`'s heavy reads (statistics, exports, the case list) go: the replica when
+    /// there is one, it keeps up, and they have not just written; else the primary.
+    pub fn reads(&self, actor: &crate::policy::Actor) -> &PgPool {
+        self.replica
+            .get()
+            .and_then(|r| r.for_reads_of(actor.user_id))
+            .unwrap_or(&self.db)
     }
 
     pub fn now(&self) -> DateTime<Utc> {

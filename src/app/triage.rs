@@ -342,8 +342,9 @@ pub async fn message(
     let now = state.now();
     let id = Uuid::now_v7();
     if next != current {
-        let triaged_at = c.triaged_at.or(Some(now));
-        tdb::set_status(&mut tx, &conv, next.code(), triaged_at, now).await?;
+        // A question to the reporter, or their answer, is not a triage decision: the case is
+        // triaged when the team sets its status (issue 11).
+        tdb::set_status(&mut tx, &conv, next.code(), c.triaged_at, now).await?;
     }
     cdb::insert_event(
         &mut tx,

@@ -32,6 +32,17 @@ pub struct NavItem {
     pub label: String,
     pub href: String,
     pub current: bool,
+    /// Counts of work waiting behind this link (issue 11), drawn as badges.
+    pub badges: Vec<Badge>,
+}
+
+/// A count badge: the number shown, and what it counts in words (for screen readers).
+#[derive(Debug, Clone, Default)]
+pub struct Badge {
+    pub count: i64,
+    pub words: String,
+    /// Overdue work: drawn in red.
+    pub urgent: bool,
 }
 
 impl Layout {
@@ -78,12 +89,14 @@ impl NavItem {
             label: label.into(),
             href: href.into(),
             current: false,
+            badges: Vec::new(),
         }
     }
 }
 
 use crate::domain::directory::Role;
 use crate::policy::Actor;
+use crate::waiting::Waiting;
 use crate::web::session::RequestAuth;
 
 impl LayoutUser {
@@ -122,6 +135,7 @@ pub fn nav_for(role: Role) -> Vec<NavItem> {
         }
         Role::Cdao => {
             nav.push(NavItem::new("Cases", "/cases"));
+            nav.push(NavItem::new("Approvals", "/shares/pending"));
             nav.push(NavItem::new("Statistics", "/statistics"));
             nav.push(NavItem::new("Access requests", "/access-requests"));
             nav.push(NavItem::new("Subject access", "/subject-access"));
@@ -133,11 +147,89 @@ pub fn nav_for(role: Role) -> Vec<NavItem> {
     nav
 }
 
-/// The layout for a signed-in user on the page at `path`.
+/// "1 new case", "3 new cases".
+fn counted(n: i64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// Puts the counts of work waiting on the navigation links they belong to (zeros are not
+/// drawn).
+pub fn with_waiting(mut nav: Vec<NavItem>, w: &Waiting) -> Vec<NavItem> {
+    let mut add = |href: &str, count: Option<i64>, words: String, urgent: bool| {
+        if let (Some(n), Some(item)) = (count, nav.iter_mut().find(|i| i.href == href))
+            && n > 0
+        {
+            item.badges.push(Badge {
+                count: n,
+                words,
+                urgent,
+            });
+        }
+    };
+    let n = |c: Option<i64>| c.unwrap_or(0);
+    add(
+        "/cases",
+        w.new_cases,
+        counted(n(w.new_cases), "new case", "new cases"),
+        false,
+    );
+    add(
+        "/cases",
+        w.overdue,
+        format!("{} overdue for triage", n(w.overdue)),
+        true,
+    );
+    add(
+        "/shares/pending",
+        w.shares_to_approve,
+        counted(n(w.shares_to_approve), "share to approve", "shares to approve"),
+        false,
+    );
+    add(
+        "/access-requests",
+        w.access_requests,
+        counted(n(w.access_requests), "access request", "access requests"),
+        false,
+    );
+    add(
+        "/",
+        w.member_responses,
+        counted(
+            n(w.member_responses),
+            "new response from members",
+            "new responses from members",
+        ),
+        false,
+    );
+    add(
+        "/alerts",
+        w.unread_alerts,
+        counted(n(w.unread_alerts), "unread alert", "unread alerts"),
+        false,
+    );
+    add(
+        "/reports",
+        w.questions_to_answer,
+        counted(
+            n(w.questions_to_answer),
+            "question to answer",
+            "questions to answer",
+        ),
+        false,
+    );
+    nav
+}
+
+/// The layout for a signed-in user on the page at `path`, with the work waiting for them
+/// when the middleware counted it.
 pub fn for_actor(actor: &Actor, title: impl Into<String>, path: &str) -> Layout {
+    let mut nav = nav_for(actor.role);
+    if let Some(w) = crate::waiting::for_page() {
+        nav = with_waiting(nav, &w);
+    }
     Layout::new(title)
         .with_user(LayoutUser::of(actor))
-        .with_nav(nav_for(actor.role))
+        .with_nav(nav)
         .with_current(path)
 }
 

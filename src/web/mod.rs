@@ -70,6 +70,7 @@ pub fn build_router(state: AppState) -> Router {
             state.clone(),
             refusals::record,
         ))
+        .layer(middleware::from_fn_with_state(state.clone(), fail_fast))
         // Before anything reads them: no control character in a path, query or header.
         .layer(middleware::from_fn(extract::refuse_control_characters))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
@@ -124,10 +125,38 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
-async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+/// Ready when the database answers (within a second; `fail_fast` answers first while the
+/// watcher knows it is down).
+async fn readyz(State(state): State<AppState>) -> axum::response::Response {
     if crate::startup::ready(&state).await {
-        (StatusCode::OK, "ready")
+        (StatusCode::OK, "ready").into_response()
     } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+        unavailable()
+    }
+}
+
+fn unavailable() -> axum::response::Response {
+    crate::error::AppError::Unavailable("the database is not answering".into()).into_response()
+}
+
+/// While the database does not answer, every request that needs it is refused at once
+/// (503, `Retry-After`), and one in flight when it stops answering is answered so too,
+/// instead of waiting for the pool (SPEC §10 "Outage").
+async fn fail_fast(
+    State(state): State<AppState>,
+    req: axum::extract::Request,
+    next: middleware::Next,
+) -> axum::response::Response {
+    let path = req.uri().path();
+    if path == "/healthz" || path.starts_with("/static/") || path.starts_with("/assets/") {
+        return next.run(req).await;
+    }
+    if !state.health.is_up() {
+        return unavailable();
+    }
+    let health = state.health.clone();
+    tokio::select! {
+        res = next.run(req) => res,
+        () = health.went_down() => unavailable(),
     }
 }

@@ -85,6 +85,17 @@ fn skips_auth(path: &str) -> bool {
         || path == "/readyz"
 }
 
+/// A request for a page with the header (not the API, a download or a form post): its header
+/// shows the work waiting, counted once here.
+fn draws_page(req: &Request) -> bool {
+    let path = req.uri().path();
+    req.method() == axum::http::Method::GET
+        && !path.starts_with("/api/v1/")
+        && !path.ends_with(".csv")
+        && !path.contains("/attachments/")
+        && !path.ends_with("/download")
+}
+
 pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     if let Some(route) = req.extensions().get::<axum::extract::MatchedPath>() {
         tracing::Span::current().record("route", route.as_str());
@@ -100,8 +111,32 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
         tracing::Span::current().record("user.id", tracing::field::display(a.user_id));
     }
     let expired = ctx.session_expired;
+    let waiting = match &ctx.actor {
+        Some(a) if draws_page(&req) => match crate::waiting::counts(&state, a).await {
+            Ok(w) => Some(w),
+            Err(e) => {
+                tracing::warn!(error = ?e, "work waiting was not counted");
+                None
+            }
+        },
+        _ => None,
+    };
     req.extensions_mut().insert(ctx.clone());
-    let mut res = next.run(req).await;
+    let generation = crate::authcache::generation();
+    let writes = !req.method().is_safe();
+    let mut res = match waiting {
+        Some(w) => crate::waiting::PAGE_WAITING.scope(w, next.run(req)).await,
+        None => next.run(req).await,
+    };
+    if writes && let (Some(replica), Some(a)) = (state.replica.get(), &ctx.actor) {
+        // Their next reads go to the primary until the replica has surely caught up.
+        replica.wrote(a.user_id);
+    }
+    if crate::authcache::generation() != generation {
+        // Something a token means changed while this request ran (its handler has committed
+        // by now): entries read before the commit, in the generation the change began, die.
+        crate::authcache::changed();
+    }
     if expired && !res.headers().contains_key(SET_COOKIE) {
         res.headers_mut().append(SET_COOKIE, clear_cookie(&state));
     }

@@ -87,6 +87,15 @@ impl TestApp {
 
     pub async fn with_config(adjust: impl FnOnce(&mut Config)) -> Self {
         let (opts, db_name) = crate::harness_db::fresh_database_options(&db::MIGRATOR).await;
+        Self::on(opts, db_name, adjust).await
+    }
+
+    /// The test app on a database that is already migrated (the fault tests' own clusters).
+    pub async fn on(
+        opts: sqlx::postgres::PgConnectOptions,
+        db_name: String,
+        adjust: impl FnOnce(&mut Config),
+    ) -> Self {
         let pool = db::connect_with(opts, 5)
             .await
             .expect("connect to the test database");

@@ -40,14 +40,16 @@ pub struct SealedIdentifier {
     pub digest: Vec<u8>,
 }
 
-/// Inserts the case with its first timeline event ("submitted", by `actor`) in one
-/// statement, and returns its new reference, `CD-YYYY-NNNNNN`.
+/// Inserts the case with its first timeline event ("submitted", by `actor`) and its audit
+/// event, in one statement (one round trip; committed on its own when run outside a
+/// transaction), and returns its new reference, `CD-YYYY-NNNNNN`.
 pub async fn insert_case(
     conn: &mut PgConnection,
     c: &NewCase,
     event_id: Uuid,
+    audit: &crate::audit::Appended,
 ) -> Result<String, sqlx::Error> {
-    sqlx::query_scalar!(
+    sqlx::query!(
         r#"WITH c AS (
                INSERT INTO cases (id, reference, kind, organisation_id, area_id, reporter_id, submitted_at,
                                   updated_at, occurred_on, harm, categories, schedules, drug_ids, high_dose,
@@ -63,7 +65,9 @@ pub async fn insert_case(
                       jsonb_build_object('reference', c.reference)
                FROM c
            )
-           SELECT reference AS "reference!" FROM c"#,
+           SELECT c.reference AS "reference!",
+                  audit_append($22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32) AS "audit_id!"
+           FROM c"#,
         c.id,
         c.year,
         c.kind,
@@ -85,9 +89,21 @@ pub async fn insert_case(
         c.online_registration.as_ref().map(|r| r.key_id),
         c.online_registration.as_ref().map(|r| r.enc.as_slice()),
         c.online_registration.as_ref().map(|r| r.digest.as_slice()),
+        audit.id,
+        audit.stripes,
+        audit.at,
+        audit.actor_id,
+        audit.action,
+        audit.subject_type,
+        audit.subject_id,
+        audit.case_id,
+        audit.details,
+        audit.prefix,
+        audit.middle,
     )
     .fetch_one(conn)
     .await
+    .map(|r| r.reference)
 }
 
 pub async fn insert_event(
@@ -255,6 +271,12 @@ pub struct CaseSummary {
     pub triage_due_at: Option<DateTime<Utc>>,
     /// The CDAO team's suggested priority (SPEC §4), for the team holding the case.
     pub suggested_priority: Option<String>,
+    /// The drugs named, each as "name|schedule code" (for the one-line summary of lists).
+    #[serde(skip)]
+    pub drug_facts: Vec<String>,
+    /// The subject types of the persons named (never a name).
+    #[serde(skip)]
+    pub subject_types: Vec<String>,
     /// Whether the caller's team holds the case (not only sees it through a share).
     #[serde(skip)]
     pub holding: bool,
@@ -368,7 +390,10 @@ pub async fn list_cases(
         qb.push(
             "(SELECT c.id, c.reference, c.kind, c.status, c.organisation_id, o.name AS organisation_name, c.area_id,
                      c.submitted_at, c.occurred_on, c.harm, c.categories, c.schedules, c.high_dose,
-                     c.priority, c.priority_suggested AS suggested_priority, c.assignee_id, c.sector, c.triage_due_at, ",
+                     c.priority, c.priority_suggested AS suggested_priority, c.assignee_id, c.sector, c.triage_due_at,
+                     ARRAY(SELECT d.name || '|' || d.schedule FROM unnest(c.drug_ids) WITH ORDINALITY AS k(id, n)
+                           JOIN drugs d ON d.id = k.id ORDER BY k.n) AS drug_facts,
+                     ARRAY(SELECT p.subject_type FROM persons p WHERE p.case_id = c.id ORDER BY p.created_at) AS subject_types, ",
         )
         .push(if matches!(b, Branch::SharedWith(_)) {
             "false"
@@ -376,6 +401,48 @@ pub async fn list_cases(
             "true"
         })
         .push(" AS holding FROM cases c JOIN organisations o ON o.id = c.organisation_id WHERE ");
+        push_branch(&mut qb, b, now);
+        push_filters(&mut qb, f);
+        qb.push(
+            order
+                .replace("submitted_at", "c.submitted_at")
+                .replace(" id ", " c.id "),
+        )
+        .push_bind(f.limit)
+        .push(")");
+    }
+    qb.push(") x").push(order).push_bind(f.limit);
+    qb.build_query_as::<CaseSummary>().fetch_all(pool).await
+}
+
+/// The case list's total: exact up to `cap`, else `cap + 1` (each branch stops counting there,
+/// so a large total costs no more than `cap` index entries). The cursor is ignored.
+pub async fn count_cases(
+    pool: &PgPool,
+    scope: &CaseScope,
+    f: &CaseFilter,
+    cap: i64,
+) -> Result<i64, sqlx::Error> {
+    let mut f = f.clone();
+    f.before = None;
+    let now = f.now.unwrap_or_else(Utc::now);
+    let mut qb: QueryBuilder<Postgres> = QueryBuilder::new("SELECT count(*) FROM (");
+    for (i, b) in scope.branches().iter().enumerate() {
+        if i > 0 {
+            qb.push(" UNION ALL ");
+        }
+        qb.push("(SELECT 1 FROM cases c WHERE ");
+        push_branch(&mut qb, b, now);
+        push_filters(&mut qb, &f);
+        qb.push(" LIMIT ").push_bind(cap + 1).push(")");
+    }
+    qb.push(" LIMIT ").push_bind(cap + 1).push(") x");
+    qb.build_query_scalar::<i64>().fetch_one(pool).await
+}
+
+/// The rows of one branch of a scope.
+fn push_branch(qb: &mut QueryBuilder<Postgres>, b: &Branch, now: DateTime<Utc>) {
+    {
         match b {
             Branch::Area(a) => qb.push("c.area_id = ").push_bind(*a),
             Branch::Reporter(r) => qb.push("c.reporter_id = ").push_bind(*r),
@@ -390,17 +457,7 @@ pub async fn list_cases(
                 .push_bind(areas.clone())
                 .push(")"),
         };
-        push_filters(&mut qb, f);
-        qb.push(
-            order
-                .replace("submitted_at", "c.submitted_at")
-                .replace(" id ", " c.id "),
-        )
-        .push_bind(f.limit)
-        .push(")");
     }
-    qb.push(") x").push(order).push_bind(f.limit);
-    qb.build_query_as::<CaseSummary>().fetch_all(pool).await
 }
 
 pub struct PersonRow {

@@ -172,6 +172,7 @@ pub async fn save_organisation(
     now: DateTime<Utc>,
     is_new: bool,
 ) -> Result<(), sqlx::Error> {
+    crate::authcache::changed();
     if is_new {
         sqlx::query!(
             "INSERT INTO organisations (id, name, kind, sector, ods_code, created_at, updated_at)
@@ -381,6 +382,7 @@ pub async fn update_user(
     u: &UserRecord,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
+    crate::authcache::changed();
     sqlx::query!(
         "UPDATE users SET email = $2, name = $3, role = $4, organisation_id = $5, status = $6, updated_at = $7
          WHERE id = $1",
@@ -402,6 +404,7 @@ async fn set_user_areas(
     user_id: Uuid,
     area_ids: &[Uuid],
 ) -> Result<(), sqlx::Error> {
+    crate::authcache::changed();
     sqlx::query!("DELETE FROM user_areas WHERE user_id = $1", user_id)
         .execute(&mut *conn)
         .await?;
@@ -573,6 +576,7 @@ pub async fn request_approval(
     by: Uuid,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
+    crate::authcache::changed();
     sqlx::query!(
         "UPDATE users SET status = 'pending_approval', approval_requested_by = $2,
                 approval_requested_at = $3, approved_by = NULL, approved_at = NULL, updated_at = $3
@@ -594,6 +598,7 @@ pub async fn approve_user(
     by: Uuid,
     now: DateTime<Utc>,
 ) -> Result<Option<String>, sqlx::Error> {
+    crate::authcache::changed();
     sqlx::query_scalar!(
         "UPDATE users SET status = CASE WHEN password_hash IS NULL THEN 'invited' ELSE 'active' END,
                 approved_by = $2, approved_at = $3, updated_at = $3

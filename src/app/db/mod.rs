@@ -13,8 +13,10 @@ pub mod returns;
 pub mod sessions;
 pub mod shares;
 pub mod stats;
+pub mod summaries;
 pub mod subject_access;
 pub mod triage;
+pub mod waiting;
 
 use std::time::Duration;
 
@@ -54,6 +56,29 @@ pub async fn connect_with(
     opts: PgConnectOptions,
     max_connections: u32,
 ) -> Result<PgPool, sqlx::Error> {
+    pool_options(max_connections).connect_with(opts).await
+}
+
+/// A pool like `connect`'s that connects on first use (a replica that may be down at start).
+pub fn connect_lazy(url: &str, max_connections: u32) -> Result<PgPool, sqlx::Error> {
+    Ok(pool_options(max_connections).connect_lazy_with(options(url)?))
+}
+
+/// How far a streaming replica is behind its primary, in ms: 0 when it has replayed all it
+/// received, else the age of the last transaction it replayed (and as good as infinite when
+/// it is behind and has replayed none yet); 0 for a server that is not a replica at all.
+pub async fn replica_lag_ms(pool: &PgPool) -> Result<f64, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT CASE WHEN NOT pg_is_in_recovery() THEN 0
+                     WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
+                     ELSE COALESCE(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()) * 1000, 1e9)
+                END::float8",
+    )
+    .fetch_one(pool)
+    .await
+}
+
+fn pool_options(max_connections: u32) -> PgPoolOptions {
     PgPoolOptions::new()
         .max_connections(max_connections)
         .min_connections(1)
@@ -78,8 +103,6 @@ pub async fn connect_with(
                 Ok(())
             })
         })
-        .connect_with(opts)
-        .await
 }
 
 /// The name of the unique constraint or index a write violated, if that is what failed.

@@ -213,6 +213,7 @@ pub async fn revoke_all_tokens(
     user_id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<u64, sqlx::Error> {
+    crate::authcache::changed();
     Ok(sqlx::query!(
         "UPDATE api_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
         user_id,
@@ -273,8 +274,10 @@ pub async fn purge_idle_sessions(
     )
 }
 
+#[derive(Clone)]
 pub struct TokenUser {
     pub token_id: Uuid,
+    pub expires_at: DateTime<Utc>,
     pub last_used_at: Option<DateTime<Utc>>,
     pub actor: Actor,
 }
@@ -286,7 +289,7 @@ pub async fn load_token(
     now: DateTime<Utc>,
 ) -> Result<Option<TokenUser>, sqlx::Error> {
     let row = sqlx::query!(
-        r#"SELECT t.id AS token_id, t.last_used_at, u.id, u.role, u.name, u.email, u.organisation_id,
+        r#"SELECT t.id AS token_id, t.expires_at, t.last_used_at, u.id, u.role, u.name, u.email, u.organisation_id,
                   o.name AS "organisation_name?",
                   CASE WHEN u.role = 'cdao'
                        THEN ARRAY(SELECT area_id FROM user_areas WHERE user_id = u.id ORDER BY area_id)
@@ -316,6 +319,7 @@ pub async fn load_token(
         .into_actor(Via::Token(r.token_id))?;
         Some(TokenUser {
             token_id: r.token_id,
+            expires_at: r.expires_at,
             last_used_at: r.last_used_at,
             actor,
         })
@@ -385,6 +389,7 @@ pub async fn revoke_token(
     id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<bool, sqlx::Error> {
+    crate::authcache::changed();
     Ok(sqlx::query!(
         "UPDATE api_tokens SET revoked_at = $3 WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL",
         id,

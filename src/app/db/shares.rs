@@ -599,6 +599,20 @@ pub async fn take_due(
     .await
 }
 
+/// Holds a notification back from the other instances until `until` (it is being sent).
+pub async fn lease(
+    conn: &mut PgConnection,
+    id: Uuid,
+    until: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE notification_outbox SET available_at = $2 WHERE id = $1")
+        .bind(id)
+        .bind(until)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 pub async fn mark_sent(
     conn: &mut PgConnection,
     id: Uuid,

@@ -108,9 +108,20 @@ async fn backdated_incident(
         .map(|r| crate::oversight::seal_registration(state, id, r))
         .transpose()
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let mut tx = state.db.begin().await?;
+    let audit = audit::Appended::new(
+        state.now(),
+        Event::new(
+            Some(reporter.user_id),
+            audit::action::REPORT_SUBMITTED,
+            "case",
+            Some(id),
+        )
+        .case(id)
+        .details(json!({"kind": "incident", "demo": true})),
+    );
+    let mut conn = state.db.acquire().await?;
     cdb::insert_case(
-        &mut tx,
+        &mut conn,
         &cdb::NewCase {
             id,
             kind: "incident",
@@ -132,22 +143,9 @@ async fn backdated_incident(
             online_registration,
         },
         Uuid::now_v7(),
+        &audit,
     )
     .await?;
-    audit::record(
-        &mut tx,
-        state.now(),
-        Event::new(
-            Some(reporter.user_id),
-            audit::action::REPORT_SUBMITTED,
-            "case",
-            Some(id),
-        )
-        .case(id)
-        .details(json!({"kind": "incident", "demo": true})),
-    )
-    .await?;
-    tx.commit().await?;
     Ok(id)
 }
 

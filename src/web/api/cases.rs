@@ -101,6 +101,9 @@ pub async fn post_person_concern(
 pub struct CaseList {
     pub items: Vec<CaseSummary>,
     pub next_cursor: Option<String>,
+    /// Every case matching the filters (not only this page): an integer up to 1,000, else
+    /// the string "1000+".
+    pub total: reports::CaseTotal,
 }
 
 fn list_param<T>(
@@ -309,8 +312,15 @@ pub async fn list(
     params: Params,
 ) -> AppResult<Json<CaseList>> {
     let f = parse_case_filter(&params)?;
-    let (items, next_cursor) = case_page(&state, &actor, &f).await?;
-    Ok(Json(CaseList { items, next_cursor }))
+    let ((items, next_cursor), total) = tokio::try_join!(
+        case_page(&state, &actor, &f),
+        reports::count_cases(&state, &actor, &f)
+    )?;
+    Ok(Json(CaseList {
+        items,
+        next_cursor,
+        total,
+    }))
 }
 
 #[utoipa::path(get, operation_id = "get_case", path = "/api/v1/cases/{id}", tag = "cases", params(("id" = Uuid, Path)),

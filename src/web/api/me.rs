@@ -22,19 +22,26 @@ pub struct Me {
     pub role: String,
     pub organisation_id: Option<Uuid>,
     pub area_ids: Vec<Uuid>,
+    /// Work waiting for the caller (issue 11), a flat object of integers: a CDAO's
+    /// `new_cases`, `overdue`, `shares_to_approve`, `access_requests`, `member_responses`
+    /// (since they last opened the dashboard); a member's `unread_alerts`; a reporter's or
+    /// organisation lead's `questions_to_answer`; `{}` for other roles.
+    pub waiting: crate::waiting::Waiting,
 }
 
 #[utoipa::path(get, operation_id = "get_me", path = "/api/v1/me", tag = "account",
     responses((status = 200, body = Me), (status = 401, body = Problem)))]
-pub async fn me(actor: Actor) -> Json<Me> {
-    Json(Me {
+pub async fn me(State(state): State<AppState>, actor: Actor) -> AppResult<Json<Me>> {
+    let waiting = crate::waiting::counts(&state, &actor).await?;
+    Ok(Json(Me {
+        waiting,
         id: actor.user_id,
         email: actor.email,
         name: actor.name,
         role: actor.role.code().to_string(),
         organisation_id: actor.organisation_id,
         area_ids: actor.area_ids,
-    })
+    }))
 }
 
 pub use crate::accounts::{CreatedToken, MAX_TOKEN_DAYS, NewToken};

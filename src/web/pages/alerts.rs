@@ -31,6 +31,8 @@ pub struct Row {
     pub action_required: String,
     pub respond_by: String,
     pub tags: Vec<(String, &'static str)>,
+    /// What the alert is about, as far as its share discloses (never a name).
+    pub summary: String,
 }
 
 #[derive(Template)]
@@ -73,7 +75,10 @@ pub async fn list(
         Some(f @ ("unread" | "unacknowledged")) => f.to_string(),
         _ => "all".to_string(),
     };
-    let all = shares::list_alerts(&state, &actor, "all").await?;
+    let (all, facts) = tokio::try_join!(
+        shares::list_alerts(&state, &actor, "all"),
+        crate::summaries::alert_facts(&state, &actor)
+    )?;
     let unread = all.iter().filter(|a| a.read_at.is_none()).count();
     let rows = all
         .iter()
@@ -83,6 +88,15 @@ pub async fn list(
             _ => true,
         })
         .map(|a| Row {
+            summary: facts.get(&a.id).map_or_else(String::new, |f| {
+                crate::web::pages::cdao::summary_text(
+                    &f.kind,
+                    &f.categories,
+                    &f.drug_facts,
+                    f.harm.as_deref(),
+                    &f.subject_types,
+                )
+            }),
             id: a.id,
             reference: a.case_reference.clone(),
             received: a.received_at.map(uk_time).unwrap_or_default(),

@@ -31,7 +31,7 @@ use crate::triage::{
     TriageInput,
 };
 use crate::web::api::cases::{case_page, download};
-use crate::web::extract::{PageForm, PathId};
+use crate::web::extract::{PageForm, Params, PathId};
 use crate::web::layout::{Layout, for_actor};
 use crate::web::pages::account::{uk_date, uk_time};
 use crate::web::pages::auth::{page_with_status, redirect};
@@ -45,12 +45,15 @@ use crate::web::session::{RequestAuth, set_flash, take_flash};
 pub struct Row {
     pub key: String,
     pub lines: Vec<String>,
+    /// Links drawn after the lines: (href, text).
+    pub links: Vec<(String, String)>,
 }
 
 fn row(key: &str, lines: Vec<String>) -> Row {
     Row {
         key: key.into(),
         lines,
+        links: Vec::new(),
     }
 }
 
@@ -257,6 +260,15 @@ struct CasePage {
     can_request_information: bool,
     /// The posted "ask for information" checkbox, kept after an error.
     ask_selected: Vec<String>,
+    /// Next and previous in the list the case was opened from: (href, reference).
+    previous_case: Option<(String, String)>,
+    next_case: Option<(String, String)>,
+    /// Assigned to the reader already (no "Assign to me").
+    assigned_to_me: bool,
+    /// The reader's own id, for "Assign to me".
+    me: Uuid,
+    /// The list the case was opened from, as the forms carry it (None: not from a list).
+    list: Option<String>,
 }
 
 /// What goes back to the page after an action did not go through.
@@ -265,6 +277,8 @@ pub struct Again {
     pub errors: FieldErrors,
     pub conflict: Option<String>,
     pub posted: Posted,
+    /// The query string of the case list the case was opened from (next/previous, Back).
+    pub list: Option<String>,
 }
 
 impl Again {
@@ -274,6 +288,7 @@ impl Again {
             errors: FieldErrors::new(),
             conflict: None,
             posted: Posted::default(),
+            list: None,
         }
     }
 }
@@ -443,13 +458,16 @@ async fn concern_rows(state: &AppState, actor: &Actor, pc: &PersonConcern) -> Ap
         ),
     ];
     if !pc.linked_case_ids.is_empty() {
-        let refs: Vec<String> = reports::briefs(state, actor, &pc.linked_case_ids)
+        // Only the cases the reader may see, each a link to it.
+        let links: Vec<(String, String)> = reports::briefs(state, actor, &pc.linked_case_ids)
             .await?
             .into_iter()
-            .map(|b| b.reference)
+            .map(|b| (format!("/cases/{}", b.id), b.reference))
             .collect();
-        if !refs.is_empty() {
-            rows.push(row("Linked by the reporter to", refs));
+        if !links.is_empty() {
+            let mut r = row("Linked by the reporter to", vec![]);
+            r.links = links;
+            rows.push(r);
         }
     }
     Ok(rows)
@@ -770,9 +788,10 @@ fn event_row(e: &TimelineEvent, n: &Names<'_>) -> EventRow {
                 None => orgs.join(", "),
             };
             // A share waiting for approval has reached nobody yet: say so, not "shared with".
+            // Its recipients are named once it is approved, not before.
             let title = if s("approval") == "pending" {
                 lines.push("Nothing is sent until a second CDAO approves it".into());
-                format!("Share prepared for {to}: waiting for a second CDAO")
+                "Share prepared: waiting for a second CDAO's approval".to_string()
             } else {
                 format!("Shared with {to}")
             };
@@ -965,6 +984,9 @@ async fn render(
     if let Some(t) = triage_view {
         let due = match (t.facts.triage_due_at, t.facts.triaged_at) {
             (_, Some(done)) => format!("Triaged {}", uk_time(done)),
+            (_, None) if c.status == "awaiting_information" => {
+                "Not triaged yet: information has been requested from the reporter".into()
+            }
             (Some(due), None) if t.overdue => format!("Overdue: was due by {}", uk_time(due)),
             (Some(due), None) => format!("Due by {}", uk_time(due)),
             (None, None) => "No target".into(),
@@ -1362,8 +1384,37 @@ async fn render(
             .unwrap_or_default(),
     );
     let has_errors = !again.errors.is_empty() || again.conflict.is_some();
-    let layout =
-        for_actor(actor, page_title(&c.reference, has_errors), "/cases").with_back("/cases");
+    // Back to the list as it was (filters and order), and its next and previous cases.
+    let (back, previous_case, next_case) = match again.list.as_deref() {
+        Some(list) => {
+            let params = Params(
+                url::form_urlencoded::parse(list.as_bytes())
+                    .into_owned()
+                    .filter(|(k, _)| k != "cursor")
+                    .collect(),
+            );
+            let link = |b: reports::Brief| {
+                let mut q = url::form_urlencoded::Serializer::new(String::new());
+                q.append_pair("list", list);
+                (format!("/cases/{}?{}", b.id, q.finish()), b.reference)
+            };
+            let (p, n) = match crate::web::api::cases::parse_case_filter(&params) {
+                Ok(f) => reports::neighbours(state, actor, &f, c.submitted_at, c.id).await?,
+                Err(_) => (None, None),
+            };
+            (
+                if list.is_empty() {
+                    "/cases".to_string()
+                } else {
+                    format!("/cases?{list}")
+                },
+                p.map(link),
+                n.map(link),
+            )
+        }
+        None => ("/cases".to_string(), None, None),
+    };
+    let layout = for_actor(actor, page_title(&c.reference, has_errors), "/cases").with_back(back);
     page_with_status(
         again.status,
         &CasePage {
@@ -1402,6 +1453,14 @@ async fn render(
                 .map(|s| uk_date(s.expires_at))
                 .unwrap_or_default(),
             is_closed,
+            previous_case,
+            next_case,
+            assigned_to_me: c
+                .triage
+                .as_ref()
+                .is_some_and(|t| t.facts.assignee_id == Some(actor.user_id)),
+            me: actor.user_id,
+            list: again.list.clone(),
             report_rows,
             high_dose_case: drugs.iter().any(|d| d.high_dose),
             drugs,
@@ -1471,6 +1530,7 @@ pub async fn show(
     auth: RequestAuth,
     actor: Actor,
     PathId(id): PathId,
+    params: Params,
 ) -> AppResult<Response> {
     if matches!(actor.role, Role::Reporter | Role::OrgLead) {
         reports::briefs(&state, &actor, &[id])
@@ -1480,7 +1540,17 @@ pub async fn show(
         return Ok(redirect(&format!("/reports/{id}")));
     }
     let flash = take_flash(&state, &auth).await?;
-    render(&state, &actor, id, Again::none(), flash).await
+    let again = Again {
+        list: params.get("list").map(str::to_string).or_else(|| {
+            params
+                .0
+                .iter()
+                .any(|(k, _)| k == "list")
+                .then(String::new)
+        }),
+        ..Again::none()
+    };
+    render(&state, &actor, id, again, flash).await
 }
 
 /// The answer to an action on a case, for other page modules.
@@ -1506,10 +1576,23 @@ async fn answer(
     posted: Posted,
     rename: &(dyn Fn(&str) -> String + Sync),
 ) -> AppResult<Response> {
+    // The list the case was opened from, carried by the forms (see `list_field`).
+    let list = posted
+        .0
+        .iter()
+        .find(|(k, _)| k == "list")
+        .map(|(_, v)| v.clone());
     match result {
         Ok(message) => {
             set_flash(state, auth, &message).await?;
-            Ok(redirect(&format!("/cases/{id}")))
+            Ok(redirect(&match list {
+                Some(l) => {
+                    let mut q = url::form_urlencoded::Serializer::new(String::new());
+                    q.append_pair("list", &l);
+                    format!("/cases/{id}?{}", q.finish())
+                }
+                None => format!("/cases/{id}"),
+            }))
         }
         Err(AppError::Validation(e)) => {
             let again = Again {
@@ -1517,6 +1600,7 @@ async fn answer(
                 errors: errors_as(e, rename),
                 conflict: None,
                 posted,
+                list,
             };
             render(state, actor, id, again, None).await
         }
@@ -1526,6 +1610,7 @@ async fn answer(
                 errors: FieldErrors::new(),
                 conflict: Some(m),
                 posted,
+                list,
             };
             render(state, actor, id, again, None).await
         }

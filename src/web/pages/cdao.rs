@@ -169,6 +169,66 @@ pub struct CaseRow {
     pub overdue: bool,
     pub high_dose: bool,
     pub assignee_text: String,
+    /// What the case is about, on one line (never a name).
+    pub summary: String,
+}
+
+/// One line saying what a case is about: kind; categories; drugs with their schedule; harm;
+/// for a person of concern, the person's subject type and role. Never a name.
+pub fn summary_line(c: &CaseSummary) -> String {
+    summary_text(
+        &c.kind,
+        &c.categories,
+        &c.drug_facts,
+        c.harm.as_deref(),
+        &c.subject_types,
+    )
+}
+
+/// The one-line summary of a case's facts (see `summary_line`).
+pub fn summary_text(
+    kind: &str,
+    categories: &[String],
+    drug_facts: &[String],
+    harm: Option<&str>,
+    subject_types: &[String],
+) -> String {
+    let mut parts = vec![kind_label(kind).to_string()];
+    if kind == "person_concern" {
+        for t in subject_types {
+            let label = crate::domain::report::SubjectType::parse(t).map_or(t.as_str(), |s| s.label());
+            parts.push(format!("{label}, the subject of the report"));
+        }
+    }
+    let categories: Vec<String> = categories
+        .iter()
+        .map(|code| {
+            IncidentCategory::parse(code)
+                .map(|x| x.label().to_string())
+                .or_else(|| ConcernCategory::parse(code).map(|x| x.label().to_string()))
+                .unwrap_or_else(|| code.clone())
+        })
+        .collect();
+    if !categories.is_empty() {
+        parts.push(categories.join(", "));
+    }
+    let drugs: Vec<String> = drug_facts
+        .iter()
+        .map(|d| match d.rsplit_once('|') {
+            Some((name, sched)) => format!(
+                "{name} ({})",
+                Schedule::parse(sched).map_or(sched, |s| s.label())
+            ),
+            None => d.clone(),
+        })
+        .collect();
+    if !drugs.is_empty() {
+        parts.push(drugs.join(", "));
+    }
+    if let Some(h) = harm.and_then(Harm::parse) {
+        parts.push(h.label().to_string());
+    }
+    parts.join("; ")
 }
 
 pub fn case_row(
@@ -197,6 +257,7 @@ pub fn case_row(
         priority_colour,
         overdue: c.status == "new" && c.triage_due_at.is_some_and(|d| d < now),
         high_dose: c.high_dose,
+        summary: summary_line(c),
         assignee_text: match c.assignee_id {
             None => "Not assigned".into(),
             Some(id) => cdaos
@@ -282,6 +343,22 @@ struct DashboardPage {
     show_area: bool,
     /// Prescriber codes of the areas reported at 3 or more work addresses: (text, link).
     prescriber_spread: Vec<(String, String)>,
+    /// "Since your last visit (…)": the heading and its lines, None on a first visit.
+    since_heading: String,
+    changes: Vec<(String, String)>,
+    /// The newest responses from members: (case id, reference, organisation, action, when).
+    responses: Vec<ResponseRow>,
+    /// Cards whose count is 0, folded away under one line.
+    empty_cards: Vec<Card>,
+}
+
+pub struct ResponseRow {
+    pub case_id: Uuid,
+    pub reference: String,
+    pub organisation: String,
+    pub action: String,
+    pub when: String,
+    pub new: bool,
 }
 
 /// Monday 00:00 of the current UK week, as the case list's `from` filter reads a date.
@@ -295,6 +372,8 @@ pub async fn dashboard(state: &AppState, auth: &RequestAuth, actor: &Actor) -> A
     policy::see_matches(actor)?;
     let now = state.now();
     let monday = week_start(now);
+    let since = crate::waiting::see_dashboard(state, actor).await?;
+    let (changes, recent) = crate::waiting::dashboard_news(state, actor, since).await?;
     let counts =
         crate::statistics::dashboard(state, actor, monday.and_time(NaiveTime::MIN).and_utc())
             .await?;
@@ -361,8 +440,8 @@ pub async fn dashboard(state: &AppState, auth: &RequestAuth, actor: &Actor) -> A
             "open case not assigned",
             "open cases not assigned",
             counts.unassigned_open,
-            "/cases?status=new&status=in_review&status=awaiting_information&status=investigating&sort=oldest",
-            "Nobody is assigned. The list shows every open case with who holds it.",
+            "/cases?status=new&status=in_review&status=awaiting_information&status=investigating&assignee_id=none&sort=oldest",
+            "Open cases nobody is assigned to, oldest first.",
         ),
         card(
             "case submitted this week",
@@ -393,12 +472,88 @@ pub async fn dashboard(state: &AppState, auth: &RequestAuth, actor: &Actor) -> A
             "Other areas' CDAO teams asking to see cases of yours that name the same person.",
         ),
     ];
+    let new_responses = match since {
+        Some(t) => recent.iter().filter(|r| r.created_at > t).count() as i64,
+        None => recent.len() as i64,
+    };
+    cards.push(card(
+        "response received since your last visit",
+        "responses received since your last visit",
+        changes
+            .as_ref()
+            .map_or(new_responses, |c| c.member_responses),
+        "#responses",
+        "Members' answers to your areas' alerts: the newest are listed below.",
+    ));
     if let Some(first) = cards.first_mut() {
         first.urgent = counts.overdue > 0;
     }
     if let Some(late) = cards.iter_mut().find(|c| c.href == "/shares/late") {
         late.urgent = counts.unacknowledged_alerts > 0;
     }
+    // Overdue work leads; cards with nothing in them fold away.
+    let (cards, empty_cards): (Vec<Card>, Vec<Card>) = cards.into_iter().partition(|c| c.count > 0);
+    let since_heading = match since {
+        Some(t) => format!("Since your last visit ({})", uk_time(t)),
+        None => String::new(),
+    };
+    let changes: Vec<(String, String)> = changes
+        .map(|c| {
+            let line = |n: i64, one: &str, many: &str, href: &str| {
+                (
+                    format!("{n} {}", if n == 1 { one } else { many }),
+                    href.to_string(),
+                )
+            };
+            vec![
+                line(
+                    c.cases_submitted,
+                    "case submitted",
+                    "cases submitted",
+                    &format!(
+                        "/cases?from={}",
+                        since
+                            .map(|t| t.with_timezone(&chrono_tz::Europe::London).date_naive())
+                            .unwrap_or(monday)
+                    ),
+                ),
+                line(
+                    c.reporter_answers,
+                    "answer from a reporter",
+                    "answers from reporters",
+                    "/cases?status=in_review",
+                ),
+                line(
+                    c.member_responses,
+                    "response from members",
+                    "responses from members",
+                    "#responses",
+                ),
+                line(
+                    c.shares_decided,
+                    "share approved or declined",
+                    "shares approved or declined",
+                    "",
+                ),
+            ]
+        })
+        .unwrap_or_default();
+    let responses = recent
+        .iter()
+        .map(|r| ResponseRow {
+            case_id: r.case_id,
+            reference: r.case_reference.clone(),
+            organisation: r.organisation_name.clone(),
+            action: r
+                .action_taken
+                .as_deref()
+                .and_then(crate::domain::share::ActionTaken::parse)
+                .map_or("No action recorded", |a| a.label())
+                .to_string(),
+            when: uk_time(r.created_at),
+            new: since.is_none_or(|t| r.created_at > t),
+        })
+        .collect();
     let names = own_area_names(actor, &areas);
     let heading = if names.is_empty() {
         "Your case dashboard".to_string()
@@ -420,6 +575,10 @@ pub async fn dashboard(state: &AppState, auth: &RequestAuth, actor: &Actor) -> A
         })
         .collect();
     page(&DashboardPage {
+        since_heading,
+        changes,
+        responses,
+        empty_cards,
         prescriber_spread,
         layout: for_actor(actor, heading.clone(), "/"),
         flash,
@@ -464,6 +623,8 @@ struct CasesPage {
     rows: Vec<CaseRow>,
     show_area: bool,
     count_text: String,
+    /// "?list=…": the filters, carried to the case page for next/previous and Back.
+    list_query: String,
     next_href: Option<String>,
     first_href: Option<String>,
     csv_href: String,
@@ -544,9 +705,15 @@ pub async fn cases(
         }
         Err(e) => return Err(e),
     };
-    let (items, next) = match &filter {
-        Some(f) => case_page(&state, &actor, f).await?,
-        None => (vec![], None),
+    let (items, next, total) = match &filter {
+        Some(f) => {
+            let ((items, next), total) = tokio::try_join!(
+                case_page(&state, &actor, f),
+                crate::reports::count_cases(&state, &actor, f)
+            )?;
+            (items, next, Some(total))
+        }
+        None => (vec![], None, None),
     };
     let (cdaos, areas) = tokio::try_join!(cdao_names(&state, &actor), area_names(&state))?;
     let cat = crate::reports::catalogue(&state).await?;
@@ -588,6 +755,7 @@ pub async fn cases(
     let mut harm_options = any("Any level of harm");
     harm_options.extend(Harm::options());
     let mut assignee_options = any("Anyone");
+    assignee_options.push(("none".into(), "Not assigned".into()));
     let mut people: Vec<(String, String)> = cdaos
         .iter()
         .map(|(id, n)| (id.to_string(), n.clone()))
@@ -657,8 +825,14 @@ pub async fn cases(
             "the first page"
         };
         format!(
-            "{n} case{} on {page_no}, {order}{}.",
-            if n == 1 { "" } else { "s" },
+            "{} in all. {n} on {page_no}, {order}{}.",
+            total.as_ref().map_or_else(String::new, |t| {
+                let w = t.words();
+                let mut c = w.chars();
+                c.next()
+                    .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+                    .unwrap_or_default()
+            }),
             if next.is_some() {
                 "; there are more on the next page"
             } else {
@@ -721,6 +895,11 @@ pub async fn cases(
                 .collect(),
             show_area,
             count_text,
+            list_query: {
+                let mut q = url::form_urlencoded::Serializer::new(String::new());
+                q.append_pair("list", &keep);
+                format!("?{}", q.finish())
+            },
             next_href,
             first_href,
             csv_href,

@@ -2503,6 +2503,8 @@ pub struct ListRow {
     pub submitted: String,
     pub status_label: String,
     pub status_colour: String,
+    /// What the report is about, on one line (never a name).
+    pub summary: String,
 }
 
 #[derive(Template)]
@@ -2510,6 +2512,8 @@ pub struct ListRow {
 struct ListPage {
     layout: Layout,
     heading: String,
+    /// "12 reports" (all that match, not only this page); empty when the filters are wrong.
+    total_text: String,
     errors: FieldErrors,
     summary: Vec<(String, String)>,
     rows: Vec<ListRow>,
@@ -2545,9 +2549,14 @@ pub async fn list(
         }
         q.finish()
     };
+    let mut total_text = String::new();
     let (rows, next, shown) = match parse_case_filter(&params) {
         Ok(f) => {
-            let (items, next) = case_page(&state, &actor, &f).await?;
+            let ((items, next), total) = tokio::try_join!(
+                case_page(&state, &actor, &f),
+                crate::reports::count_cases(&state, &actor, &f)
+            )?;
+            total_text = total.words().replace("case", "report");
             (items, next, Shown::none())
         }
         Err(AppError::Validation(errors)) => {
@@ -2568,6 +2577,7 @@ pub async fn list(
         .map(|c| {
             let (status_label, status_colour) = status_tag(&c.status);
             ListRow {
+                summary: crate::web::pages::cdao::summary_line(&c),
                 href: format!("/reports/{}", c.id),
                 reference: c.reference,
                 kind: kind_label(&c.kind).to_string(),
@@ -2619,6 +2629,7 @@ pub async fn list(
         &ListPage {
             layout: for_actor(&actor, title(heading, &shown), "/reports"),
             heading: heading.to_string(),
+            total_text,
             errors: shown.errors,
             summary: shown.summary,
             rows,

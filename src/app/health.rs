@@ -1,0 +1,91 @@
+//! Whether the database answers. A watcher pings PostgreSQL on a connection of its own every
+//! 250 ms; while it does not answer, every request that needs the database is refused at once
+//! with 503 and `Retry-After` (instead of waiting for the pool's acquire timeout), requests in
+//! flight are answered the same way, and `/readyz` says 503. When PostgreSQL answers again the
+//! watcher says so and the service carries on by itself: the pool replaces its dead
+//! connections as they are next used.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::postgres::PgConnectOptions;
+use sqlx::{Connection, PgConnection};
+use tokio::sync::watch;
+
+/// How often the watcher pings.
+pub const PROBE_EVERY: Duration = Duration::from_millis(250);
+/// How long a ping (or a new connection) may take before it counts as no answer.
+pub const PROBE_TIMEOUT: Duration = Duration::from_millis(400);
+
+/// Up or down, shared by the watcher and the requests. Up until the watcher says otherwise
+/// (so that a router without a watcher, in tests, behaves as before).
+#[derive(Clone)]
+pub struct DbHealth(Arc<watch::Sender<bool>>);
+
+impl Default for DbHealth {
+    fn default() -> Self {
+        Self(Arc::new(watch::channel(true).0))
+    }
+}
+
+impl DbHealth {
+    pub fn is_up(&self) -> bool {
+        *self.0.borrow()
+    }
+
+    fn set(&self, up: bool) {
+        let changed = self.0.send_if_modified(|v| {
+            let changed = *v != up;
+            *v = up;
+            changed
+        });
+        if changed && up {
+            tracing::info!("the database answers again");
+        } else if changed {
+            tracing::warn!(
+                "the database is not answering: refusing requests with 503 until it does"
+            );
+        }
+    }
+
+    /// Completes when the database is (or goes) down.
+    pub async fn went_down(&self) {
+        let mut rx = self.0.subscribe();
+        let _ = rx.wait_for(|up| !*up).await;
+    }
+
+    /// Pings the database for ever (spawned by `startup::serve_until`). Down only when a ping
+    /// fails and a new connection fails too, so one slow answer under load is not an outage.
+    pub async fn watch(self, options: PgConnectOptions) {
+        let mut conn: Option<PgConnection> = None;
+        let mut tick = tokio::time::interval(PROBE_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if let Some(c) = conn.as_mut()
+                && matches!(
+                    tokio::time::timeout(PROBE_TIMEOUT, c.ping()).await,
+                    Ok(Ok(()))
+                )
+            {
+                self.set(true);
+                continue;
+            }
+            conn = None;
+            match tokio::time::timeout(PROBE_TIMEOUT, PgConnection::connect_with(&options)).await {
+                Ok(Ok(mut c)) => {
+                    if matches!(
+                        tokio::time::timeout(PROBE_TIMEOUT, c.ping()).await,
+                        Ok(Ok(()))
+                    ) {
+                        conn = Some(c);
+                        self.set(true);
+                    } else {
+                        self.set(false);
+                    }
+                }
+                _ => self.set(false),
+            }
+        }
+    }
+}

@@ -1,0 +1,163 @@
+//! The token cache (src/authcache.rs) never lets a credential outlive its revocation, a role
+//! change or a disabling (SPEC §3, issue 8 item 5: credentials die together), whether the
+//! change is made through this instance or behind its back (another instance, psql).
+
+use std::time::{Duration, Instant};
+
+use axum::http::StatusCode;
+use serde_json::json;
+
+use crate::harness::{PASSWORD, TestApp, TestUser};
+
+async fn live_cache() -> (TestApp, Vec<tokio::task::JoinHandle<()>>) {
+    let app = TestApp::new().await;
+    let watchers = cdconcerns::startup::spawn_watchers(&app.state);
+    let started = Instant::now();
+    while !app.state.tokens.is_live() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the listener did not connect"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    (app, watchers)
+}
+
+async fn me(app: &TestApp, token: &str) -> (StatusCode, serde_json::Value) {
+    let r = app
+        .get("/api/v1/me")
+        .header("authorization", &format!("Bearer {token}"))
+        .send()
+        .await;
+    let body = if r.status == StatusCode::OK {
+        r.json()
+    } else {
+        json!(null)
+    };
+    (r.status, body)
+}
+
+/// Used twice, so that the second use is served from the cache.
+async fn warm(app: &TestApp, user: &TestUser) {
+    for _ in 0..2 {
+        assert_eq!(me(app, &user.token).await.0, StatusCode::OK);
+    }
+}
+
+#[tokio::test]
+async fn a_cached_token_is_refused_at_once_when_revoked_disabled_or_its_organisation_disabled() {
+    let (app, watchers) = live_cache().await;
+    let admin = app.world.user("admin").clone();
+
+    // Revoked by its owner.
+    let lead = app.world.user("org_lead").clone();
+    let r = app
+        .post("/api/v1/me/tokens")
+        .session(&lead)
+        .json(&json!({"name": "x", "days": 30, "password": PASSWORD}))
+        .send()
+        .await;
+    r.assert_status(StatusCode::CREATED);
+    let token = r.json()["token"].as_str().unwrap().to_string();
+    let id = r.json()["id"].as_str().unwrap().to_string();
+    for _ in 0..2 {
+        assert_eq!(me(&app, &token).await.0, StatusCode::OK);
+    }
+    app.delete(&format!("/api/v1/me/tokens/{id}"))
+        .session(&lead)
+        .send()
+        .await
+        .assert_status(StatusCode::NO_CONTENT);
+    assert_eq!(me(&app, &token).await.0, StatusCode::UNAUTHORIZED);
+
+    // A user disabled by an administrator.
+    let member = app.world.user("member").clone();
+    warm(&app, &member).await;
+    app.patch(&format!("/api/v1/users/{}", member.id))
+        .token(&admin)
+        .json(&json!({"status": "disabled"}))
+        .send()
+        .await
+        .assert_status(StatusCode::OK);
+    assert_eq!(me(&app, &member.token).await.0, StatusCode::UNAUTHORIZED);
+
+    // A role changed.
+    let reporter = app.world.user("reporter").clone();
+    warm(&app, &reporter).await;
+    app.patch(&format!("/api/v1/users/{}", reporter.id))
+        .token(&admin)
+        .json(&json!({"role": "org_lead"}))
+        .send()
+        .await
+        .assert_status(StatusCode::OK);
+    let (status, body) = me(&app, &reporter.token).await;
+    assert!(
+        status == StatusCode::UNAUTHORIZED || body["role"] == "org_lead",
+        "the old role outlived its change: {status} {body}"
+    );
+
+    // The organisation disabled.
+    let other = app.world.user("reporter_london").clone();
+    warm(&app, &other).await;
+    let r = app
+        .patch(&format!(
+            "/api/v1/organisations/{}",
+            app.world.pharmacy_london
+        ))
+        .token(&admin)
+        .json(&json!({"disabled": true}))
+        .send()
+        .await;
+    r.assert_status(StatusCode::OK);
+    assert_eq!(me(&app, &other.token).await.0, StatusCode::UNAUTHORIZED);
+    for w in watchers {
+        w.abort();
+    }
+}
+
+#[tokio::test]
+async fn a_change_behind_the_services_back_reaches_the_cache_by_notification() {
+    let (app, watchers) = live_cache().await;
+    let cdao = app.world.user("cdao").clone();
+    warm(&app, &cdao).await;
+    // As another instance (or an operator) would: straight in the database.
+    let mut db = app.superuser().await;
+    sqlx::query("UPDATE users SET status = 'disabled' WHERE id = $1")
+        .bind(cdao.id)
+        .execute(&mut db)
+        .await
+        .unwrap();
+    let started = Instant::now();
+    while me(&app, &cdao.token).await.0 != StatusCode::UNAUTHORIZED {
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "the disabled user's token still works"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // Without the notification the cache would have answered for up to its lifetime: prove
+    // that it is in use by hiding a change from it (the trigger off, for this test only).
+    let analyst = app.world.user("analyst").clone();
+    warm(&app, &analyst).await;
+    sqlx::query("ALTER TABLE users DISABLE TRIGGER users_auth_changed")
+        .execute(&mut db)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE users SET status = 'disabled' WHERE id = $1")
+        .bind(analyst.id)
+        .execute(&mut db)
+        .await
+        .unwrap();
+    sqlx::query("ALTER TABLE users ENABLE TRIGGER users_auth_changed")
+        .execute(&mut db)
+        .await
+        .unwrap();
+    assert_eq!(
+        me(&app, &analyst.token).await.0,
+        StatusCode::OK,
+        "served from the cache"
+    );
+    for w in watchers {
+        w.abort();
+    }
+}
