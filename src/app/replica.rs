@@ -82,10 +82,11 @@ impl Replica {
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            let lag = tokio::time::timeout(PROBE_TIMEOUT, crate::app::db::replica_lag_ms(&self.pool))
-                .await
-                .ok()
-                .and_then(Result::ok);
+            let lag =
+                tokio::time::timeout(PROBE_TIMEOUT, crate::app::db::replica_lag_ms(&self.pool))
+                    .await
+                    .ok()
+                    .and_then(Result::ok);
             let usable = lag.is_some_and(|ms| ms <= self.max_lag.as_millis() as f64);
             self.lag_ms.store(
                 lag.map_or(u64::MAX, |ms| ms.max(0.0) as u64),

@@ -552,9 +552,13 @@ pub async fn view(state: &AppState, actor: &Actor, case: VisibleCase) -> AppResu
                 let areas = access::cdao_areas(actor)?;
                 // Independent reads, at once.
                 let (facts, links, shares) = tokio::try_join!(
-                    async { Ok::<_, AppError>(crate::app::db::triage::facts(&state.db, &t).await?) },
                     async {
-                        Ok::<_, AppError>(crate::app::db::triage::links(&state.db, &t, &areas).await?)
+                        Ok::<_, AppError>(crate::app::db::triage::facts(&state.db, &t).await?)
+                    },
+                    async {
+                        Ok::<_, AppError>(
+                            crate::app::db::triage::links(&state.db, &t, &areas).await?,
+                        )
                     },
                     crate::shares::shares_of_case(state, &t),
                 )?;

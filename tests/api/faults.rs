@@ -54,7 +54,7 @@ async fn app_on_own_cluster(
         .await
         .expect("a private cluster");
     cluster.ensure_database(DB).await.unwrap();
-    cdconcerns::db::migrate(&cluster.url(DB)).await.unwrap();
+    cdconcerns::startup::migrate(&cluster.url(DB)).await.unwrap();
     let app = TestApp::on(cluster.connect_options(DB), DB.into(), adjust).await;
     (app, cluster)
 }
@@ -163,7 +163,7 @@ async fn the_case_list_reads_from_a_real_replica_until_it_lags_or_goes_and_write
     let (app, primary) = app_on_own_cluster("primary", |c| c.replica_max_lag_ms = 3000).await;
     let replica = primary.start_replica(&base("replica")).await.unwrap();
     let _stop = Clusters(vec![primary.clone(), replica.clone()]);
-    let replica_pool = cdconcerns::db::connect_with(replica.connect_options(DB), 4)
+    let replica_pool = cdconcerns::startup::connect_with(replica.connect_options(DB), 4)
         .await
         .unwrap();
     cdconcerns::startup::use_replica(&app.state, replica_pool);

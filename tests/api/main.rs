@@ -26,6 +26,6 @@ mod retention;
 mod rights;
 mod serving;
 mod shares;
-mod traceability;
 mod tokencache;
+mod traceability;
 mod triage;
