@@ -91,7 +91,7 @@ w(f"Per-request overhead, one client: `GET /healthz` p50 {ms(num(h, 'p50_ms'))},
   f"(authenticated, one query) p50 {ms(num(a, 'p50_ms'))}: **{gap:.2f} ms** more (bar: within 0.15 ms).")
 print(f"overhead: /healthz p50 {num(h,'p50_ms'):.2f} ms, /api/v1/areas p50 {num(a,'p50_ms'):.2f} ms, gap {gap:.2f} ms")
 w("")
-w(f"Submissions answered 201 and stored as `CD-` cases: {meta['stored']} (every 201 is a stored row).")
+w(f"Cases submitted through the API during the run (`CD-` references, submissions and person concerns): {meta['stored']}.")
 w("")
 w("## The baselines")
 w("")
