@@ -120,7 +120,7 @@ describe('a police officer acts on an alert and talks with the CDAO team', () =>
     alertPath = pathOf(member);
     const text = await mainText(member);
     assert.ok(text.indexOf(marker) < text.indexOf('About this alert'), 'the summary comes first');
-    for (const words of ['Who to contact', 'Greater Manchester lead CDAO team', 'england.cdao.greatermanchester@nhs.net', 'General Pharmaceutical Council (Regulator)']) {
+    for (const words of ['Who to contact', 'Greater Manchester lead CDAO team', 'england.cdao.greatermanchester@nhs.net', 'General Pharmaceutical Council']) {
       assert.ok(text.includes(words), `"${words}" on the alert`);
     }
     assert.ok(text.includes(demoUser('cdao').name), 'the sharing CDAO is named');
