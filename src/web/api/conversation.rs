@@ -3,7 +3,6 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use uuid::Uuid;
 
 use crate::alert_conversation::{self, AlertConversation, Message, ReplyInput};
 use crate::error::{AppResult, Problem};
