@@ -473,9 +473,16 @@ pub async fn search(pool: &PgPool, f: &AuditFilter) -> Result<Vec<AuditItem>, sq
     .await
 }
 
+/// A group of actions: (prefix or "", its name, [(action, plain words)]).
+pub type ActionGroup = (
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+);
+
 /// The actions in plain words, grouped, for the auditor's search: (group, [(name, words)]).
 /// A group's prefix (`auth.`), where it has one, finds every action of the group.
-pub const ACTION_WORDS: &[(&str, &str, &[(&str, &str)])] = &[
+pub const ACTION_WORDS: &[ActionGroup] = &[
     (
         "auth.",
         "Signing in and out",
