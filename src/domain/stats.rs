@@ -185,7 +185,7 @@ mod tests {
         );
         assert_eq!(GroupBy::CbpmSetting.population(), Population::Cbpm);
         assert_eq!(GroupBy::Drug.population(), Population::All);
-        assert!(GroupBy::codes_text().ends_with("cbpm_prescriber_type or cbpm_setting"));
+        assert!(GroupBy::codes_text().ends_with("cbpm_setting, region or area"));
         for p in [Population::All, Population::OnlineSupply, Population::Cbpm] {
             assert_eq!(Population::parse(p.code()), Some(p));
         }

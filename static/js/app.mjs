@@ -161,6 +161,18 @@ function drugPicker(select) {
   });
 }
 
+// The crime reference under "Yes" (a conditional reveal of a radio). The NHS.UK radios script
+// would set aria-expanded on the radio, which ARIA does not allow on a radio (axe's
+// aria-allowed-attr): this one only shows and hides the block.
+for (const input of document.querySelectorAll('input[type="radio"][data-app-reveals]')) {
+  const block = document.getElementById(input.dataset.appReveals);
+  if (!block) continue;
+  const group = document.querySelectorAll(`input[type="radio"][name="${CSS.escape(input.name)}"]`);
+  const update = () => block.classList.toggle('nhsuk-radios__conditional--hidden', !input.checked);
+  for (const radio of group) radio.addEventListener('change', update);
+  update();
+}
+
 for (const select of document.querySelectorAll('select[data-module="app-drug-picker"]')) {
   revealUnlisted(select);
   drugPicker(select);

@@ -278,7 +278,7 @@ async fn an_incident_is_reported_step_by_step_corrected_checked_and_sent_once() 
     .await;
     let html = r.text();
     assert!(html.contains("Have the police been told?"));
-    assert!(html.contains("aria-controls=\"conditional-police_informed\""));
+    assert!(html.contains("data-app-reveals=\"conditional-police_informed\""));
 
     // "Check your answers", with labels, the drug's schedule and its OME.
     let r = post_form(

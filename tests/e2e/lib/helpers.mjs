@@ -156,8 +156,13 @@ export async function expectNoSideScroll(page, label = '') {
   const narrow = before && before.width !== PHONE_WIDTH;
   if (narrow) await page.setViewportSize({ width: PHONE_WIDTH, height: before.height });
   let measured;
-  try {
-    measured = await page.evaluate((limit) => {
+  const settle = () =>
+    page.evaluate(
+      // The header's menu folds its links on a (debounced) resize: let it run.
+      () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(r, 150)))),
+    );
+  const measure = (limit) =>
+    page.evaluate((limit) => {
       const root = document.documentElement;
       const wide = [];
       if (root.scrollWidth > limit) {
@@ -171,7 +176,14 @@ export async function expectNoSideScroll(page, label = '') {
         }
       }
       return { width: root.scrollWidth, wide: wide.slice(-8) };
-    }, PHONE_WIDTH);
+    }, limit);
+  try {
+    if (narrow) await settle();
+    measured = await measure(PHONE_WIDTH);
+    if (measured.width > PHONE_WIDTH) {
+      await sleep(400);
+      measured = await measure(PHONE_WIDTH);
+    }
   } finally {
     if (narrow) await page.setViewportSize(before);
   }

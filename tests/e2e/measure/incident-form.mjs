@@ -20,11 +20,14 @@ const byId = (page, id) => page.locator(`[id="${id}"]`);
 
 /** Tab presses from the top of the page until the main form's submit button has focus. */
 async function tabStopsTo(page, buttonName) {
+  // Start from the top of the document, as a fresh page load would (blurring alone keeps
+  // the browser's sequential focus starting point where the last field was).
   await page.evaluate(() => {
-    document.activeElement?.blur();
+    document.body.setAttribute('tabindex', '-1');
+    document.body.focus();
+    document.body.removeAttribute('tabindex');
     window.scrollTo(0, 0);
   });
-  await page.locator('body').focus().catch(() => {});
   for (let i = 1; i <= 400; i += 1) {
     await page.keyboard.press('Tab');
     const text = await page.evaluate(() => {

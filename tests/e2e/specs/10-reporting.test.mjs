@@ -376,6 +376,8 @@ test('without JavaScript: the incident form in steps adds a drug, shows its erro
   await byId(page, 'drugs[1].drug_id').selectOption({ label: 'Oxycodone hydrochloride' });
   await byId(page, 'drugs[1].quantity').fill('56');
   await byId(page, 'drugs[1].unit').fill('tablets');
+  // The opioid dose is folded away (a native details element: no JavaScript needed).
+  await page.getByText('Opioids: the daily dose or patch strength (optional)').nth(1).click();
   await byId(page, 'drugs[1].daily_dose_mg').fill('100');
   await clickButton(page, 'Continue');
   await page.getByLabel('No harm', { exact: true }).check();

@@ -92,7 +92,7 @@ describe('a police officer acts on an alert and talks with the CDAO team', () =>
   test('the CDAO shares it with the police and the regulator, with a respond-by date', async () => {
     await visit(cdao, `/cases/${caseId}/share`);
     await cdao.getByLabel('Greater Manchester Police', { exact: true }).check();
-    await cdao.getByLabel('General Pharmaceutical Council', { exact: true }).check();
+    await cdao.getByLabel('General Pharmaceutical Council (Regulator)', { exact: true }).check();
     await cdao.locator('input[name="lawful_basis"][value="preventing_detecting_unlawful_acts"]').check();
     await cdao.fill('#purpose', 'To consider a criminal investigation');
     await cdao.fill('#summary', `Oxycodone missing from a pharmacy CD cabinet: please check local intelligence (${marker}).`);
