@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod accounts;
+pub mod approvals;
 pub mod attachments;
 pub mod audit;
 pub mod auth;
