@@ -8,10 +8,10 @@ use uuid::Uuid;
 
 use crate::access;
 use crate::audit::{self, Event};
-use crate::shares::action;
 use crate::disclosure::{self, Terms};
 use crate::error::{AppError, AppResult};
 use crate::policy::Actor;
+use crate::shares::action;
 use crate::shares::{self, AlertView, ShareDetail};
 use crate::state::AppState;
 
@@ -56,9 +56,11 @@ pub async fn approval(state: &AppState, actor: &Actor, share_id: Uuid) -> AppRes
             Some(share_id),
         )
         .case(case_id)
-        .details(json!({"purpose": "share approval", "disclosure": s.disclosure,
+        .details(
+            json!({"purpose": "share approval", "disclosure": s.disclosure,
                         "patient_data": s.include_patient_data, "persons": persons.len(),
-                        "attachments": attachments.len()})),
+                        "attachments": attachments.len()}),
+        ),
     )
     .await?;
     let preview = AlertView {

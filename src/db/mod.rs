@@ -11,8 +11,8 @@ pub mod returns;
 pub mod sessions;
 pub mod shares;
 pub mod stats;
-pub mod summaries;
 pub mod subject_access;
+pub mod summaries;
 pub mod triage;
 pub mod waiting;
 

@@ -182,7 +182,11 @@ pub fn with_waiting(mut nav: Vec<NavItem>, w: &Waiting) -> Vec<NavItem> {
     add(
         "/shares/pending",
         w.shares_to_approve,
-        counted(n(w.shares_to_approve), "share to approve", "shares to approve"),
+        counted(
+            n(w.shares_to_approve),
+            "share to approve",
+            "shares to approve",
+        ),
         false,
     );
     add(

@@ -25,3 +25,4 @@ mod rights;
 mod serving;
 mod shares;
 mod triage;
+mod work_waiting;

@@ -1533,13 +1533,10 @@ pub async fn show(
     }
     let flash = take_flash(&state, &auth).await?;
     let again = Again {
-        list: params.get("list").map(str::to_string).or_else(|| {
-            params
-                .0
-                .iter()
-                .any(|(k, _)| k == "list")
-                .then(String::new)
-        }),
+        list: params
+            .get("list")
+            .map(str::to_string)
+            .or_else(|| params.0.iter().any(|(k, _)| k == "list").then(String::new)),
         ..Again::none()
     };
     render(&state, &actor, id, again, flash).await

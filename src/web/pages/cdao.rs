@@ -198,7 +198,8 @@ pub fn summary_text(
     let mut parts = vec![kind_label(kind).to_string()];
     if kind == "person_concern" {
         for t in subject_types {
-            let label = crate::domain::report::SubjectType::parse(t).map_or(t.as_str(), |s| s.label());
+            let label =
+                crate::domain::report::SubjectType::parse(t).map_or(t.as_str(), |s| s.label());
             parts.push(format!("{label}, the subject of the report"));
         }
     }

@@ -494,7 +494,10 @@ pub async fn approval(
     let yes_no = |b: bool| if b { "Yes" } else { "No" }.to_string();
     let mut terms = vec![
         ("Recipients".to_string(), recipients),
-        ("Prepared by".to_string(), format!("{}, {}", s.created_by_name, uk_time(s.created_at))),
+        (
+            "Prepared by".to_string(),
+            format!("{}, {}", s.created_by_name, uk_time(s.created_at)),
+        ),
         (
             "Disclosure".to_string(),
             crate::domain::share::Disclosure::parse(&s.disclosure)
@@ -512,10 +515,7 @@ pub async fn approval(
     terms.push(("Purpose".to_string(), s.purpose.clone()));
     let state_text = match s.approval.as_str() {
         "approved" => "Approved".to_string(),
-        "declined" => format!(
-            "Declined: {}",
-            s.decline_reason.clone().unwrap_or_default()
-        ),
+        "declined" => format!("Declined: {}", s.decline_reason.clone().unwrap_or_default()),
         _ if s.revoked_at.is_some() => "Revoked".to_string(),
         _ => "Waiting for a second CDAO".to_string(),
     };
