@@ -14,8 +14,8 @@ pub mod web;
 
 // The services keep their short paths (`crate::shares`, `cdconcerns::reports`, …).
 pub use app::{
-    access, accounts, alert_conversation, attachments, audit, authcache, demo, directory,
-    disclosure, erasure, health, jobs, oversight, policy, prescribers, records, replica, reports,
-    retention, returns, seed, shares, startup, state, statistics, subject_access, summaries,
-    triage, waiting,
+    access, accounts, alert_conversation, approvals, attachments, audit, authcache, demo,
+    directory, disclosure, erasure, health, jobs, oversight, policy, prescribers, records, replica,
+    reports, retention, returns, seed, shares, startup, state, statistics, subject_access,
+    summaries, triage, waiting,
 };

@@ -44,6 +44,7 @@ mod db;
 pub mod access;
 pub mod accounts;
 pub mod alert_conversation;
+pub mod approvals;
 pub mod attachments;
 pub mod audit;
 pub mod authcache;

@@ -71,7 +71,7 @@ pub struct CaseOutcome {
 }
 
 /// What a live share of `case` discloses, given its terms.
-async fn disclose(
+pub(crate) async fn disclose(
     state: &AppState,
     case: &impl CaseRef,
     kind: &str,

@@ -68,6 +68,7 @@ page_routes! {
     "/cases/{id}/share" => get(pages::sharing::form).post(pages::sharing::submit);
     "/shares/pending" => get(pages::sharing::pending);
     "/shares/late" => get(pages::sharing::late);
+    "/shares/{id}" => get(pages::sharing::approval);
     "/shares/{id}/approve" => post(pages::sharing::approve);
     "/shares/{id}/revoke" => post(pages::sharing::revoke);
     "/shares/{id}/decline" => post(pages::cases::decline_share);

@@ -54,7 +54,9 @@ async fn app_on_own_cluster(
         .await
         .expect("a private cluster");
     cluster.ensure_database(DB).await.unwrap();
-    cdconcerns::startup::migrate(&cluster.url(DB)).await.unwrap();
+    cdconcerns::startup::migrate(&cluster.url(DB))
+        .await
+        .unwrap();
     let app = TestApp::on(cluster.connect_options(DB), DB.into(), adjust).await;
     (app, cluster)
 }

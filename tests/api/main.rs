@@ -29,3 +29,4 @@ mod shares;
 mod tokencache;
 mod traceability;
 mod triage;
+mod work_waiting;

@@ -343,9 +343,17 @@ fn push_filters(qb: &mut QueryBuilder<Postgres>, f: &CaseFilter) {
     }
     if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
         let upper = q.to_uppercase();
+        let digits = upper.trim_start_matches("CD-").replace('-', "");
         if upper.starts_with("CD-") {
             qb.push(" AND c.reference LIKE ")
                 .push_bind(format!("{}%", upper.replace('%', "").replace('_', "\\_")));
+        } else if digits.len() >= 3
+            && digits.len() <= 10
+            && digits.bytes().all(|b| b.is_ascii_digit())
+        {
+            // A partial reference ("000008", "2026-000008"): the reference ends with it.
+            qb.push(" AND c.reference LIKE ")
+                .push_bind(format!("%{}", upper.trim_start_matches("CD-")));
         } else {
             qb.push(" AND c.search_text @@ websearch_to_tsquery('english', ")
                 .push_bind(q.to_string())

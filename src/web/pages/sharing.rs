@@ -568,3 +568,96 @@ pub async fn late(State(state): State<AppState>, actor: Actor) -> AppResult<Resp
         rows,
     })
 }
+
+#[derive(Template)]
+#[template(path = "sharing/approval.html")]
+struct ApprovalPage {
+    layout: Layout,
+    share_id: Uuid,
+    case_id: Uuid,
+    reference: String,
+    terms: Vec<(String, String)>,
+    facts: Vec<(String, String)>,
+    report_rows: Vec<(String, String)>,
+    persons: Vec<PersonRows>,
+    summary: String,
+    evidence: Vec<String>,
+    may_decide: bool,
+    decline_field: String,
+}
+
+/// A share waiting for approval, with everything the approver needs: recipients, disclosure,
+/// patient data and why, purpose, summary, evidence and exactly what the members will see.
+pub async fn approval(
+    State(state): State<AppState>,
+    actor: Actor,
+    PathId(id): PathId,
+) -> AppResult<Response> {
+    let a = crate::approvals::approval(&state, &actor, id).await?;
+    let s = &a.detail.share;
+    let recipients = match &s.recipient_area_name {
+        Some(area) => format!("The {area} CDAO team"),
+        None => a
+            .detail
+            .recipients
+            .iter()
+            .map(|r| r.organisation_name.clone())
+            .collect::<Vec<_>>()
+            .join(", "),
+    };
+    let yes_no = |b: bool| if b { "Yes" } else { "No" }.to_string();
+    let mut terms = vec![
+        ("Recipients".to_string(), recipients),
+        (
+            "Prepared by".to_string(),
+            format!("{}, {}", s.created_by_name, uk_time(s.created_at)),
+        ),
+        (
+            "Disclosure".to_string(),
+            crate::domain::share::Disclosure::parse(&s.disclosure)
+                .map_or(s.disclosure.clone(), |d| d.label().to_string()),
+        ),
+        ("Patient data".to_string(), yes_no(s.include_patient_data)),
+    ];
+    if let Some(r) = &s.patient_data_reason {
+        terms.push(("Why patient data is needed".to_string(), r.clone()));
+    }
+    terms.push((
+        "Reporting organisation named".to_string(),
+        yes_no(s.include_organisation_name),
+    ));
+    terms.push(("Purpose".to_string(), s.purpose.clone()));
+    let state_text = match s.approval.as_str() {
+        "approved" => "Approved".to_string(),
+        "declined" => format!("Declined: {}", s.decline_reason.clone().unwrap_or_default()),
+        _ if s.revoked_at.is_some() => "Revoked".to_string(),
+        _ => "Waiting for a second CDAO".to_string(),
+    };
+    terms.push(("State".to_string(), state_text));
+    let (facts, report_rows, persons) = sections(&a.preview);
+    let mut layout = for_actor(
+        &actor,
+        format!("Approve a share of {}", a.case_reference),
+        "/shares/pending",
+    );
+    layout.back_href = Some("/shares/pending".into());
+    page(&ApprovalPage {
+        layout,
+        share_id: id,
+        case_id: a.case_id,
+        reference: a.case_reference.clone(),
+        terms,
+        facts,
+        report_rows,
+        persons,
+        summary: a.preview.summary.clone().unwrap_or_default(),
+        evidence: a
+            .preview
+            .attachments
+            .iter()
+            .map(|x| x.filename.clone())
+            .collect(),
+        may_decide: a.may_decide,
+        decline_field: format!("decline-reason-{id}"),
+    })
+}
