@@ -168,6 +168,10 @@ async fn a_member_sees_who_to_contact_and_talks_with_the_cdao_team_while_the_sha
         case_page.contains("Reply to GM Police on its alert"),
         "on the timeline"
     );
+    assert!(
+        case_page.contains(&format!("href=\"/alerts/{alert}/conversation\"")),
+        "the member's response links to the conversation"
+    );
 
     // The members are emailed, without content; the audit holds ids only.
     let kinds: Vec<String> = sqlx::query_scalar(

@@ -82,6 +82,9 @@ pub fn test_config() -> Config {
 
 impl TestApp {
     pub async fn new() -> Self {
+        if std::env::var_os("TEST_LOG").is_some() {
+            cdconcerns::telemetry::init(cdconcerns::config::LogFormat::Text);
+        }
         Self::with_config(|_| {}).await
     }
 

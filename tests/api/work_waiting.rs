@@ -93,5 +93,5 @@ async fn the_case_list_has_a_total_and_finds_partial_references_and_unassigned_c
         .send()
         .await
         .json();
-    assert_eq!(r["total"], 2);
+    assert_eq!(r["total"], 2, "{r}");
 }

@@ -118,6 +118,8 @@ pub struct EventRow {
     pub title: String,
     pub lines: Vec<String>,
     pub internal: bool,
+    /// Where to answer it (a member's response: the alert's conversation).
+    pub reply_href: Option<String>,
 }
 
 pub struct MatchView {
@@ -890,6 +892,11 @@ fn event_row(e: &TimelineEvent, n: &Names<'_>) -> EventRow {
             Some(org) => format!("{org} (LIN member)"),
             None => who(e, n.cdaos, n.organisation, from_reporter),
         },
+        reply_href: (e.kind == "member_response")
+            .then(|| d.get("alert_id").and_then(Value::as_str))
+            .flatten()
+            .and_then(|a| Uuid::parse_str(a).ok())
+            .map(|a| format!("/alerts/{a}/conversation")),
         title,
         lines,
         internal,
