@@ -418,7 +418,8 @@ pub async fn count_cases(
     let mut f = f.clone();
     f.before = None;
     let now = f.now.unwrap_or_else(Utc::now);
-    let mut qb: QueryBuilder<Postgres> = QueryBuilder::new("SELECT count(*) FROM (");
+    // Each branch in its own subquery: PostgreSQL refuses a second LIMIT on one branch.
+    let mut qb: QueryBuilder<Postgres> = QueryBuilder::new("SELECT count(*) FROM (SELECT 1 FROM (");
     for (i, b) in scope.branches().iter().enumerate() {
         if i > 0 {
             qb.push(" UNION ALL ");
@@ -428,7 +429,7 @@ pub async fn count_cases(
         push_filters(&mut qb, &f);
         qb.push(" LIMIT ").push_bind(cap + 1).push(")");
     }
-    qb.push(" LIMIT ").push_bind(cap + 1).push(") x");
+    qb.push(") u LIMIT ").push_bind(cap + 1).push(") x");
     qb.build_query_scalar::<i64>().fetch_one(pool).await
 }
 
