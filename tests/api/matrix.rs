@@ -1087,7 +1087,11 @@ fn rows(app: &TestApp, i: &Ids) -> Vec<Row> {
             [403, 403, 422, 404, 404, 404, 404],
         ),
         page("/shares/pending", "/shares/pending", CDAO),
-        page("/shares/{id}", format!("/shares/{pending_share}"), CDAO),
+        page(
+            "/shares/{id}",
+            format!("/shares/{pending_share}"),
+            [404, 404, 200, 404, 404, 404, 404],
+        ),
         page("/shares/late", "/shares/late", CDAO),
         form(
             "/shares/{id}/approve",
