@@ -436,8 +436,7 @@ pub async fn count_cases(
     let now = f.now.unwrap_or_else(Utc::now);
     // The branches are a derived table of their own: `(SELECT … LIMIT n) LIMIT m` with one
     // branch is "multiple LIMIT clauses" to PostgreSQL.
-    let mut qb: QueryBuilder<Postgres> =
-        QueryBuilder::new("SELECT count(*) FROM (SELECT 1 FROM (");
+    let mut qb: QueryBuilder<Postgres> = QueryBuilder::new("SELECT count(*) FROM (SELECT 1 FROM (");
     for (i, b) in scope.branches().iter().enumerate() {
         if i > 0 {
             qb.push(" UNION ALL ");
