@@ -93,6 +93,20 @@ export async function newPage(browser, options = {}) {
 /** Pages made with JavaScript off: nothing can be measured in them (evaluate never runs). */
 const withoutScript = new WeakSet();
 
+/**
+ * The case page folds its action forms (triage, message, link, close) behind headings
+ * (issue 11). The journeys that act on a case open them as a person would.
+ */
+export async function openCaseActions(page) {
+  if (withoutScript.has(page) || !/^\/cases\/[0-9a-f-]{36}$/.test(pathOf(page))) return;
+  await page.evaluate(() => {
+    for (const id of ['triage', 'message', 'link', 'close']) {
+      const d = document.getElementById(id);
+      if (d && d.tagName === 'DETAILS') d.open = true;
+    }
+  });
+}
+
 /** Path of the current page, e.g. "/sign-in". */
 export function pathOf(page) {
   return new URL(page.url()).pathname;
@@ -132,6 +146,7 @@ export async function navigates(page, action) {
     page.off('framenavigated', onNavigated);
   }
   await expectNoSideScroll(page);
+  await openCaseActions(page);
   return r;
 }
 
@@ -140,6 +155,7 @@ export async function visit(page, path, status = 200) {
   const r = await page.goto(path);
   assert.equal(r.status(), status, `GET ${path} answered ${r.status()}, expected ${status}`);
   await expectNoSideScroll(page);
+  await openCaseActions(page);
   return r;
 }
 
