@@ -117,7 +117,7 @@ describe('a CDAO triages a case from the dashboard to closure', () => {
 
   test('triage: in review, high priority, graded and with an internal note', async () => {
     await cdao.selectOption('#status', 'in_review');
-    await cdao.locator('input[name="priority"][value="high"]').check();
+    await cdao.locator('input[type="radio"][name="priority"][value="high"]').check();
     await cdao.selectOption('#risk_consequence', '3');
     await cdao.selectOption('#risk_likelihood', '4');
     await cdao.fill('#note', `Second count confirmed the shortfall; check the delivery log (${marker}).`);

@@ -96,7 +96,7 @@ describe('a CDAO shares an identified case, a second CDAO approves, the member r
     assert.ok(main.includes('This case has not been shared.'));
 
     const r = await navigates(cdao, () =>
-      cdao.locator('main').getByRole('link', { name: 'Share with members', exact: true }).click(),
+      cdao.locator('main').getByRole('link', { name: 'Share with members', exact: true }).first().click(),
     );
     assert.equal(r.status(), 200);
     assert.equal(pathOf(cdao), `/cases/${caseId}/share`);
