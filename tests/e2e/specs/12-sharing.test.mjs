@@ -176,7 +176,12 @@ describe('a CDAO shares an identified case, a second CDAO approves, the member r
     assert.ok(text.includes('Helen Marsh'), text);
     assert.ok(text.includes('Identified'), text);
     await checkPage(cdao2, '12-shares-pending');
-    const r = await navigates(cdao2, () => row.getByRole('button', { name: /^Approve/ }).click());
+    // The approver checks the facts first (issue 11), then approves.
+    await navigates(cdao2, () => row.getByRole('link', { name: /^Check and approve/ }).click());
+    await checkPage(cdao2, '12-share-approval');
+    const r = await navigates(cdao2, () =>
+      cdao2.locator('main').getByRole('button', { name: 'Approve and send', exact: true }).click(),
+    );
     assert.equal(r.status(), 200);
     assert.equal(pathOf(cdao2), `/cases/${caseId}`);
     assert.ok((await mainText(cdao2)).includes('Approved. The members have been told'));
