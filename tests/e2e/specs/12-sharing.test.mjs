@@ -298,13 +298,13 @@ describe('a CDAO shares an identified case, a second CDAO approves, the member r
 
   test('the dashboard shows late alerts and shares to approve; the late alerts page', async () => {
     await visit(cdao, '/');
-    const cards = await cdao.locator('main .nhsuk-card-group').innerText();
-    assert.match(cards, /\d+\s+alerts? not acknowledged in time/, cards);
-    assert.match(cards, /\d+\s+shares? waiting for your approval/, cards);
+    // Cards with nothing in them fold under "Nothing here" (issue 11): read them all.
+    const cards = (await cdao.locator('main').textContent()).replace(/\s+/g, ' ');
+    assert.match(cards, /(\d+|No)\s+alerts? not acknowledged in time/, cards);
+    assert.match(cards, /(\d+|No)\s+shares? waiting for your approval/, cards);
     await checkPage(cdao, '12-dashboard');
-    const r = await navigates(cdao, () =>
-      cdao.locator('main .nhsuk-card-group').getByRole('link', { name: /not acknowledged in time/ }).click(),
-    );
+    // With none late the card folds away; the page is there either way.
+    const r = await visit(cdao, '/shares/late');
     assert.equal(r.status(), 200);
     assert.equal(pathOf(cdao), '/shares/late');
     assert.equal((await cdao.locator('h1').innerText()).trim(), 'Alerts not acknowledged in time');
