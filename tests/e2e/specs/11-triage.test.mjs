@@ -181,7 +181,7 @@ describe('a CDAO triages a case from the dashboard to closure', () => {
     await clickButton(cdao, 'Apply filters');
     const list = await cdao.locator('#case-list').innerText();
     assert.ok(list.includes(reference), list);
-    assert.ok((await mainText(cdao)).includes('1 case on the first page'));
+    assert.ok((await mainText(cdao)).includes('1 case in all. 1 on the first page'));
     await checkPage(cdao, '11-cases-filtered');
     await cdao.locator('summary', { hasText: 'More filters' }).click();
     await cdao.fill('#from', '2026-13-40');
