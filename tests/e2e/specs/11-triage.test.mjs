@@ -234,8 +234,13 @@ describe('a CDAO triages a case from the dashboard to closure', () => {
     await signIn(second, demoUser('cdao2.london'));
     await visit(second, '/shares/pending');
     await checkPage(second, '11-shares-pending-team');
-    const approve = second.locator('form[action$="/approve"]').first();
-    await navigates(second, () => approve.getByRole('button').click());
+    // The approver checks the share's facts first (issue 11), then approves and sends.
+    await navigates(second, () =>
+      second.locator('main').getByRole('link', { name: /^Check and approve/ }).first().click(),
+    );
+    await navigates(second, () =>
+      second.locator('main').getByRole('button', { name: 'Approve and send', exact: true }).click(),
+    );
     await second.context().close();
 
     // Now the Greater Manchester team sees the London case, read-only.
