@@ -25,7 +25,7 @@
 //! A handle on a case without the access check — its fields are private:
 //! ```compile_fail
 //! fn forge(row: cdconcerns::access::CaseRow) -> cdconcerns::access::VisibleCase {
-//!     cdconcerns::access::VisibleCase { row, view: todo!() }
+//!     cdconcerns::access::VisibleCase { row, view: cdconcerns::access::View::Holding }
 //! }
 //! ```
 //! A case read by a bare id — the reader takes the handle `access::case` hands out:
