@@ -13,6 +13,7 @@ use crate::access::{self, View, VisibleCase};
 use crate::app::db::{self, cases as cdb};
 use crate::audit::{self, Event};
 use crate::crypto;
+use crate::domain::directory::Role;
 use crate::domain::report::IncidentInput;
 use crate::error::{AppError, AppResult};
 use crate::policy::{self, Actor};
@@ -680,6 +681,7 @@ pub async fn list_cases(
     let mut probe = f.clone();
     probe.limit = f.limit + 1;
     probe.now = Some(state.now());
+    probe.q_identifiers = query_identifiers(state, actor, f);
     let mut items = cdb::list_cases(state.reads(actor), &scope, &probe).await?;
     for c in &mut items {
         if !c.holding || !scope.holds(c.area_id) {
@@ -692,6 +694,23 @@ pub async fn list_cases(
     let more = items.len() as i64 > f.limit;
     items.truncate(usize::try_from(f.limit).unwrap_or(0));
     Ok((items, more))
+}
+
+/// The blind indexes of the identifiers the search words could be, for the CDAO team (who
+/// may search the people named in their areas' reports); nobody else's words reach them, so
+/// nobody else learns from a search whether a report names someone. Never the words themselves.
+fn query_identifiers(
+    state: &AppState,
+    actor: &Actor,
+    f: &cdb::CaseFilter,
+) -> Vec<(String, Vec<u8>)> {
+    match (&actor.role, f.q.as_deref()) {
+        (Role::Cdao, Some(q)) => crate::domain::search::identifiers_in_query(q)
+            .into_iter()
+            .map(|(kind, value)| (kind.to_string(), blind_index(state, kind, &value)))
+            .collect(),
+        _ => Vec::new(),
+    }
 }
 
 /// The cases before and after `(at, id)` in the list `f` describes, as far as the caller sees
@@ -760,6 +779,7 @@ pub async fn count_cases(
     access::check_case_filters(actor, f)?;
     let mut f = f.clone();
     f.now = Some(state.now());
+    f.q_identifiers = query_identifiers(state, actor, &f);
     let n = cdb::count_cases(&state.db, &scope, &f, TOTAL_CAP).await?;
     Ok(if n > TOTAL_CAP {
         CaseTotal::More("1000+")

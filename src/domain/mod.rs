@@ -9,6 +9,7 @@ pub mod ome;
 pub mod oversight;
 pub mod report;
 pub mod retention;
+pub mod search;
 pub mod share;
 pub mod spc;
 pub mod stats;

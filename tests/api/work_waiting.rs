@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use serde_json::json;
 
 use crate::harness::TestApp;
-use crate::reports::{incident, submit};
+use crate::reports::{incident, person_concern, submit};
 
 async fn new_case(app: &TestApp, who: &str) -> serde_json::Value {
     submit(app, app.world.user(who), "/api/v1/incidents", &incident()).await
@@ -94,4 +94,101 @@ async fn the_case_list_has_a_total_and_finds_partial_references_and_unassigned_c
         .await
         .json();
     assert_eq!(r["total"], 2, "{r}");
+}
+
+#[tokio::test]
+async fn the_cdao_team_finds_people_through_the_blind_indexes_and_nobody_else_learns_a_thing() {
+    let app = TestApp::new().await;
+    let ours = submit(
+        &app,
+        app.world.user("reporter"),
+        "/api/v1/person-concerns",
+        &person_concern(),
+    )
+    .await;
+    // The same person reported in London: the Greater Manchester team never finds it.
+    submit(
+        &app,
+        app.world.user("reporter_london"),
+        "/api/v1/person-concerns",
+        &person_concern(),
+    )
+    .await;
+    new_case(&app, "reporter").await;
+    let total = |who: &'static str, q: &'static str| {
+        let app = &app;
+        async move {
+            let r = app
+                .get(&format!("/api/v1/cases?q={}", q.replace(' ', "%20")))
+                .token(app.world.user(who))
+                .send()
+                .await;
+            r.assert_status(StatusCode::OK);
+            let body = r.json();
+            (body["total"].clone(), body["items"].clone())
+        }
+    };
+    for q in [
+        "943 476 5919",
+        "943-476-5919",
+        "9434765919",
+        "GMC 1234567",
+        "1234567",
+        "Jonathan Example-Smith 31/01/1970",
+        "dr jonathan example smith 1970-01-31",
+        "Jonathan Example-Smith 31 January 1970",
+    ] {
+        let (n, items) = total("cdao", q).await;
+        assert_eq!(n, 1, "{q}: {items}");
+        assert_eq!(items[0]["id"], ours["id"], "{q}");
+    }
+    // A name without its date of birth, or a wrong date, is not a person.
+    assert_eq!(total("cdao", "Jonathan Example-Smith").await.0, 0);
+    assert_eq!(
+        total("cdao", "Jonathan Example-Smith 30/01/1970").await.0,
+        0
+    );
+    // The other area's team finds only its own report.
+    let (n, items) = total("cdao_london", "943 476 5919").await;
+    assert_eq!(n, 1);
+    assert_ne!(items[0]["id"], ours["id"]);
+    // Nobody else's words reach the indexes: the reporter who made the report, their
+    // organisation's lead and a member all find nothing by the person's identifiers.
+    for who in ["reporter", "org_lead", "member"] {
+        for q in [
+            "943 476 5919",
+            "GMC 1234567",
+            "Jonathan Example-Smith 31/01/1970",
+        ] {
+            let r = app
+                .get(&format!("/api/v1/cases?q={}", q.replace(' ', "%20")))
+                .token(app.world.user(who))
+                .send()
+                .await;
+            if r.status == StatusCode::OK {
+                assert_eq!(r.json()["total"], 0, "{who}: {q}");
+            } else {
+                r.assert_status(StatusCode::FORBIDDEN);
+            }
+        }
+    }
+    // The page finds it the same way.
+    let page = app
+        .get("/cases?q=943%20476%205919")
+        .session(app.world.user("cdao"))
+        .send()
+        .await;
+    page.assert_status(StatusCode::OK);
+    assert!(
+        page.text().contains(ours["reference"].as_str().unwrap()),
+        "the case list page finds the person"
+    );
+    // The words are kept nowhere: not in the audit trail.
+    let kept: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_events WHERE details::text LIKE '%9434765919%' OR details::text LIKE '%943 476 5919%'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(kept, 0);
 }

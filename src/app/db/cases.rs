@@ -245,6 +245,10 @@ pub struct CaseFilter {
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
     pub q: Option<String>,
+    /// The blind indexes `q` could be (kind, digest), matched against the people named in the
+    /// cases the scope holds. The service sets them from `q` for the CDAO team only, and
+    /// replaces whatever a caller put here.
+    pub q_identifiers: Vec<(String, Vec<u8>)>,
     /// Keyset cursor: cases strictly before (submitted_at, id) in newest-first order.
     pub before: Option<(DateTime<Utc>, Uuid)>,
     pub limit: i64,
@@ -297,7 +301,9 @@ fn push_in(qb: &mut QueryBuilder<Postgres>, column: &str, values: &[String]) {
     }
 }
 
-fn push_filters(qb: &mut QueryBuilder<Postgres>, f: &CaseFilter) {
+/// The filters, on one branch of the scope. People named are matched only on branches that
+/// hold their cases, never on cases seen through a share.
+fn push_filters(qb: &mut QueryBuilder<Postgres>, f: &CaseFilter, holding: bool) {
     push_in(qb, "c.status", &f.statuses);
     if let Some(k) = &f.kind {
         qb.push(" AND c.kind = ").push_bind(k.clone());
@@ -347,17 +353,33 @@ fn push_filters(qb: &mut QueryBuilder<Postgres>, f: &CaseFilter) {
         if upper.starts_with("CD-") {
             qb.push(" AND c.reference LIKE ")
                 .push_bind(format!("{}%", upper.replace('%', "").replace('_', "\\_")));
-        } else if digits.len() >= 3
-            && digits.len() <= 10
-            && digits.bytes().all(|b| b.is_ascii_digit())
-        {
-            // A partial reference ("000008", "2026-000008"): the reference ends with it.
-            qb.push(" AND c.reference LIKE ")
-                .push_bind(format!("%{}", upper.trim_start_matches("CD-")));
         } else {
-            qb.push(" AND c.search_text @@ websearch_to_tsquery('english', ")
-                .push_bind(q.to_string())
-                .push(")");
+            qb.push(" AND (");
+            if digits.len() >= 3 && digits.len() <= 10 && digits.bytes().all(|b| b.is_ascii_digit())
+            {
+                // A partial reference ("000008", "2026-000008"): the reference ends with it.
+                qb.push("c.reference LIKE ")
+                    .push_bind(format!("%{}", upper.trim_start_matches("CD-")));
+            } else {
+                qb.push("c.search_text @@ websearch_to_tsquery('english', ")
+                    .push_bind(q.to_string())
+                    .push(")");
+            }
+            if holding && !f.q_identifiers.is_empty() {
+                let (kinds, digests): (Vec<String>, Vec<Vec<u8>>) =
+                    f.q_identifiers.iter().cloned().unzip();
+                qb.push(
+                    " OR c.id IN (SELECT pi.case_id FROM person_identifiers pi
+                         JOIN unnest(",
+                )
+                .push_bind(kinds)
+                .push("::text[], ")
+                .push_bind(digests)
+                .push(
+                    "::bytea[]) AS w(kind, digest) ON pi.kind = w.kind AND pi.digest = w.digest)",
+                );
+            }
+            qb.push(")");
         }
     }
     if let Some((at, id)) = f.before {
@@ -410,7 +432,7 @@ pub async fn list_cases(
         })
         .push(" AS holding FROM cases c JOIN organisations o ON o.id = c.organisation_id WHERE ");
         push_branch(&mut qb, b, now);
-        push_filters(&mut qb, f);
+        push_filters(&mut qb, f, !matches!(b, Branch::SharedWith(_)));
         qb.push(
             order
                 .replace("submitted_at", "c.submitted_at")
@@ -443,7 +465,7 @@ pub async fn count_cases(
         }
         qb.push("(SELECT 1 FROM cases c WHERE ");
         push_branch(&mut qb, b, now);
-        push_filters(&mut qb, &f);
+        push_filters(&mut qb, &f, !matches!(b, Branch::SharedWith(_)));
         qb.push(" LIMIT ").push_bind(cap + 1).push(")");
     }
     qb.push(") u LIMIT ").push_bind(cap + 1).push(") x");

@@ -283,6 +283,7 @@ pub fn parse_case_filter(params: &Params) -> AppResult<CaseFilter> {
         from,
         to,
         q: params.get("q").map(str::to_string),
+        q_identifiers: Vec::new(),
         before,
         limit,
     })

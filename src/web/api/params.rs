@@ -75,8 +75,10 @@ pub struct CaseListQuery {
     /// Submitted on or before this date.
     #[param(format = Date, value_type = Option<String>)]
     to: Option<String>,
-    /// A reference (`CD-2026-000123`, or part of one), identifiers of a person, or words of
-    /// the description.
+    /// A reference (`CD-2026-000123`, or its end: `000123`), or words of the description. For
+    /// the CDAO team, also a person named in a report their areas hold: an NHS number, a GMC,
+    /// GPhC, NMC, HCPC or GDC number, a prescriber code, or a name and a date of birth
+    /// (`Alan Price 03/09/1971`), matched through the blind indexes and never kept.
     q: Option<String>,
     /// 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200)]
