@@ -197,7 +197,7 @@ describe('a reporter files an incident from start to finish', () => {
 
   test('the report is in "Your reports"', async () => {
     await navigates(page, () =>
-      page.locator('header nav').getByRole('link', { name: 'Your reports', exact: true }).click(),
+      page.locator('header nav').getByRole('link', { name: /^Your reports\b/ }).click(),
     );
     await checkPage(page, '10-your-reports');
     const link = page.locator('table').getByRole('link', { name: reference, exact: true });
