@@ -37,16 +37,21 @@ pub enum AppError {
 
 impl From<sqlx::Error> for AppError {
     fn from(e: sqlx::Error) -> Self {
+        // What failed is said (never a value: these errors carry none); the answer is 503.
+        let unavailable = |e: &sqlx::Error| {
+            tracing::warn!(error = %e, "the database did not answer");
+            AppError::Unavailable("the database is not answering".into())
+        };
         match &e {
             sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
-                AppError::Unavailable("the database is not answering".into())
+                unavailable(&e)
             }
             // The server is shutting down, starting or in recovery; or the connection failed.
             sqlx::Error::Database(d)
                 if d.code()
                     .is_some_and(|c| c.starts_with("57P") || c.starts_with("08")) =>
             {
-                AppError::Unavailable("the database is not answering".into())
+                unavailable(&e)
             }
             _ => AppError::Internal(e.into()),
         }

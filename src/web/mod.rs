@@ -96,7 +96,11 @@ pub fn build_router(state: AppState) -> Router {
                         tracing::info_span!("request", request_id = %id, method = %req.method(),
                         route = tracing::field::Empty, user.id = tracing::field::Empty)
                     })
-                    .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+                    .on_response(
+                        DefaultOnResponse::new()
+                            .level(tracing::Level::INFO)
+                            .latency_unit(tower_http::LatencyUnit::Micros),
+                    ),
             )
             .layer(PropagateRequestIdLayer::new(request_id))
             .layer(CatchPanicLayer::new())

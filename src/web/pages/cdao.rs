@@ -374,10 +374,6 @@ pub async fn dashboard(state: &AppState, auth: &RequestAuth, actor: &Actor) -> A
     let now = state.now();
     let monday = week_start(now);
     let since = crate::waiting::see_dashboard(state, actor).await?;
-    let (changes, recent) = crate::waiting::dashboard_news(state, actor, since).await?;
-    let counts =
-        crate::statistics::dashboard(state, actor, monday.and_time(NaiveTime::MIN).and_utc())
-            .await?;
     let most_overdue = CaseFilter {
         overdue: true,
         oldest_first: true,
@@ -388,11 +384,16 @@ pub async fn dashboard(state: &AppState, auth: &RequestAuth, actor: &Actor) -> A
         limit: 10,
         ..Default::default()
     };
-    let ((overdue, _), (newest, _)) = tokio::try_join!(
+    // Independent reads, on as many connections: the page waits for the slowest, not the sum.
+    let ((changes, recent), counts, (overdue, _), (newest, _), cdaos, areas, spread) = tokio::try_join!(
+        crate::waiting::dashboard_news(state, actor, since),
+        crate::statistics::dashboard(state, actor, monday.and_time(NaiveTime::MIN).and_utc()),
         case_page(state, actor, &most_overdue),
-        case_page(state, actor, &newest)
+        case_page(state, actor, &newest),
+        cdao_names(state, actor),
+        area_names(state),
+        crate::prescribers::spread_codes(state, actor),
     )?;
-    let (cdaos, areas) = tokio::try_join!(cdao_names(state, actor), area_names(state))?;
     let show_area = needs_area_column(actor, &overdue) || needs_area_column(actor, &newest);
     let card = |one: &str, many: &str, count: i64, href: &str, description: &str| Card {
         title: if count == 1 { one } else { many }.into(),
@@ -562,8 +563,7 @@ pub async fn dashboard(state: &AppState, auth: &RequestAuth, actor: &Actor) -> A
         format!("{}: case dashboard", and_list(&names))
     };
     let flash = take_flash(state, auth).await?;
-    let prescriber_spread = crate::prescribers::spread_codes(state, actor)
-        .await?
+    let prescriber_spread = spread
         .into_iter()
         .map(|s| {
             (
