@@ -12,16 +12,10 @@ pub async fn cdao(
     areas: &[Uuid],
     now: DateTime<Utc>,
 ) -> Result<(i64, i64, i64, i64, i64), sqlx::Error> {
+    // One function call (see the migration `waiting_function`): planned once per connection.
     sqlx::query_as(
-        "SELECT (SELECT count(*) FROM cases WHERE area_id = ANY($1) AND status = 'new'),
-                (SELECT count(*) FROM cases WHERE area_id = ANY($1) AND status = 'new' AND triage_due_at < $2),
-                (SELECT count(*) FROM shares WHERE area_id = ANY($1) AND approval = 'pending'
-                   AND revoked_at IS NULL AND created_by <> $3),
-                (SELECT count(*) FROM access_requests WHERE holding_area_id = ANY($1) AND status = 'pending'),
-                (SELECT count(*) FROM alert_responses r JOIN alerts a ON a.id = r.alert_id
-                   JOIN shares s ON s.id = a.share_id
-                  WHERE s.area_id = ANY($1)
-                    AND r.created_at > coalesce((SELECT dashboard_seen_at FROM users WHERE id = $3), '-infinity'))",
+        "SELECT new_cases, overdue, shares_to_approve, access_requests, member_responses
+           FROM waiting_cdao($1, $3, $2)",
     )
     .bind(areas)
     .bind(now)

@@ -706,27 +706,30 @@ pub async fn cases(
         }
         Err(e) => return Err(e),
     };
-    let (items, next, total) = match &filter {
-        Some(f) => {
-            let ((items, next), total) = tokio::try_join!(
-                case_page(&state, &actor, f),
-                crate::reports::count_cases(&state, &actor, f)
-            )?;
-            (items, next, Some(total))
-        }
-        None => (vec![], None, None),
+    let provider_filter = dir::OrgFilter {
+        kind: Some("provider".into()),
+        ..Default::default()
     };
-    let (cdaos, areas) = tokio::try_join!(cdao_names(&state, &actor), area_names(&state))?;
-    let cat = crate::reports::catalogue(&state).await?;
-    let organisations = crate::directory::organisations(
-        &state,
-        &actor,
-        &dir::OrgFilter {
-            kind: Some("provider".into()),
-            ..Default::default()
-        },
-    )
-    .await?;
+    // The list, its total and the filters' options, side by side.
+    let listing = async {
+        match &filter {
+            Some(f) => {
+                let ((items, next), total) = tokio::try_join!(
+                    case_page(&state, &actor, f),
+                    crate::reports::count_cases(&state, &actor, f)
+                )?;
+                Ok::<_, AppError>((items, next, Some(total)))
+            }
+            None => Ok((vec![], None, None)),
+        }
+    };
+    let ((items, next, total), cdaos, areas, cat, organisations) = tokio::try_join!(
+        listing,
+        cdao_names(&state, &actor),
+        area_names(&state),
+        crate::reports::catalogue(&state),
+        crate::directory::organisations(&state, &actor, &provider_filter),
+    )?;
     let mut category_options = any("Any category");
     category_options.extend(IncidentCategory::options());
     for (code, label) in ConcernCategory::options() {
