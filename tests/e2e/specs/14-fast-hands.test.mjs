@@ -3,7 +3,7 @@
 // desktop and 375 px, axe clean. Prints the figures of the closing note: the case page's height
 // and the p50 time of the dashboard and case list (30 sequential requests each).
 import { after, before, describe, test } from 'node:test';
-import { assert, checkPage, demoUser, launch, newPage, signIn, visit } from '../lib/helpers.mjs';
+import { assert, checkPage, demoUser, launch, navigates, newPage, signIn, visit } from '../lib/helpers.mjs';
 
 let browser;
 before(async () => {
@@ -72,6 +72,17 @@ for (const [label, viewport] of [
       await checkPage(page, `14-case-page-${label}`);
       await visit(page, '/shares/pending');
       await checkPage(page, `14-approvals-${label}`);
+    });
+
+    test('the search finds a person by name and date of birth, or by prescriber code', async () => {
+      for (const words of ['Alan Price 03/09/1971', '611 203']) {
+        await visit(page, '/cases');
+        await page.fill('#q', words);
+        await navigates(page, () => page.locator('#filters').getByRole('button', { name: 'Apply filters' }).click());
+        const status = await page.locator('main [role=status]').first().innerText();
+        assert.match(status, /\b2 cases\b/, `${words}: ${status}`);
+      }
+      await checkPage(page, `14-case-search-${label}`);
     });
   });
 }
