@@ -374,6 +374,10 @@ pub async fn dashboard(state: &AppState, auth: &RequestAuth, actor: &Actor) -> A
     let now = state.now();
     let monday = week_start(now);
     let since = crate::waiting::see_dashboard(state, actor).await?;
+    let (changes, recent) = crate::waiting::dashboard_news(state, actor, since).await?;
+    let counts =
+        crate::statistics::dashboard(state, actor, monday.and_time(NaiveTime::MIN).and_utc())
+            .await?;
     let most_overdue = CaseFilter {
         overdue: true,
         oldest_first: true,
@@ -384,16 +388,11 @@ pub async fn dashboard(state: &AppState, auth: &RequestAuth, actor: &Actor) -> A
         limit: 10,
         ..Default::default()
     };
-    // Independent reads, on as many connections: the page waits for the slowest, not the sum.
-    let ((changes, recent), counts, (overdue, _), (newest, _), cdaos, areas, spread) = tokio::try_join!(
-        crate::waiting::dashboard_news(state, actor, since),
-        crate::statistics::dashboard(state, actor, monday.and_time(NaiveTime::MIN).and_utc()),
+    let ((overdue, _), (newest, _)) = tokio::try_join!(
         case_page(state, actor, &most_overdue),
-        case_page(state, actor, &newest),
-        cdao_names(state, actor),
-        area_names(state),
-        crate::prescribers::spread_codes(state, actor),
+        case_page(state, actor, &newest)
     )?;
+    let (cdaos, areas) = tokio::try_join!(cdao_names(state, actor), area_names(state))?;
     let show_area = needs_area_column(actor, &overdue) || needs_area_column(actor, &newest);
     let card = |one: &str, many: &str, count: i64, href: &str, description: &str| Card {
         title: if count == 1 { one } else { many }.into(),
@@ -563,7 +562,8 @@ pub async fn dashboard(state: &AppState, auth: &RequestAuth, actor: &Actor) -> A
         format!("{}: case dashboard", and_list(&names))
     };
     let flash = take_flash(state, auth).await?;
-    let prescriber_spread = spread
+    let prescriber_spread = crate::prescribers::spread_codes(state, actor)
+        .await?
         .into_iter()
         .map(|s| {
             (
@@ -706,30 +706,27 @@ pub async fn cases(
         }
         Err(e) => return Err(e),
     };
-    let provider_filter = dir::OrgFilter {
-        kind: Some("provider".into()),
-        ..Default::default()
-    };
-    // The list, its total and the filters' options, side by side.
-    let listing = async {
-        match &filter {
-            Some(f) => {
-                let ((items, next), total) = tokio::try_join!(
-                    case_page(&state, &actor, f),
-                    crate::reports::count_cases(&state, &actor, f)
-                )?;
-                Ok::<_, AppError>((items, next, Some(total)))
-            }
-            None => Ok((vec![], None, None)),
+    let (items, next, total) = match &filter {
+        Some(f) => {
+            let ((items, next), total) = tokio::try_join!(
+                case_page(&state, &actor, f),
+                crate::reports::count_cases(&state, &actor, f)
+            )?;
+            (items, next, Some(total))
         }
+        None => (vec![], None, None),
     };
-    let ((items, next, total), cdaos, areas, cat, organisations) = tokio::try_join!(
-        listing,
-        cdao_names(&state, &actor),
-        area_names(&state),
-        crate::reports::catalogue(&state),
-        crate::directory::organisations(&state, &actor, &provider_filter),
-    )?;
+    let (cdaos, areas) = tokio::try_join!(cdao_names(&state, &actor), area_names(&state))?;
+    let cat = crate::reports::catalogue(&state).await?;
+    let organisations = crate::directory::organisations(
+        &state,
+        &actor,
+        &dir::OrgFilter {
+            kind: Some("provider".into()),
+            ..Default::default()
+        },
+    )
+    .await?;
     let mut category_options = any("Any category");
     category_options.extend(IncidentCategory::options());
     for (code, label) in ConcernCategory::options() {
