@@ -16,7 +16,7 @@ use super::summary::{Section, incident_sections, person_sections, row, text_line
 use crate::attachments;
 use crate::domain::directory::Role;
 use crate::domain::report::{CaseStatus, Incident, IncidentCategory, PersonConcern};
-use crate::domain::validation::FieldErrors;
+use crate::domain::validation::{FieldError, FieldErrors};
 use crate::error::{AppError, AppResult};
 use crate::policy::Actor;
 use crate::records::{self as cdb};
@@ -194,6 +194,16 @@ impl PageState {
             message_text: String::new(),
             status,
         }
+    }
+
+    /// The page again with the errors of the one field its form posts.
+    fn rejected(errors: Vec<FieldError>, field: &str) -> Self {
+        let mut problems = Problems::default();
+        problems.extend(errors);
+        Self::plain(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            show_errors(&problems, &[field], &[], &|_| None),
+        )
     }
 }
 
@@ -395,35 +405,21 @@ pub async fn amend(
     PageForm(form): PageForm<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     let p = Posted(form);
-    match reports::amend(&state, &actor, id, Some(p.get("text"))).await {
-        Ok(_) => {
-            set_flash(
-                &state,
-                &auth,
-                "Your correction or extra information has been added to the report.",
-            )
-            .await?;
-            Ok(redirect(&format!("/reports/{id}")))
-        }
-        Err(AppError::Validation(errors)) => {
-            let mut problems = Problems::default();
-            problems.extend(errors);
-            report_page(
-                &state,
-                &actor,
-                id,
-                PageState {
-                    amend_text: p.get("text").to_string(),
-                    ..PageState::plain(
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        show_errors(&problems, &["text"], &[], &|_| None),
-                    )
-                },
-            )
-            .await
-        }
-        Err(e) => Err(e),
-    }
+    let outcome = reports::amend(&state, &actor, id, Some(p.get("text"))).await;
+    let done = "Your correction or extra information has been added to the report.";
+    after_post(
+        &state,
+        &auth,
+        &actor,
+        id,
+        outcome.map(|_| ()),
+        done,
+        |errors| PageState {
+            amend_text: p.get("text").to_string(),
+            ..PageState::rejected(errors, "text")
+        },
+    )
+    .await
 }
 
 /// A message to the CDAO team, such as the answer to their request for information (which
@@ -440,33 +436,40 @@ pub async fn message(
         body: Some(p.get("body").to_string()),
         request_information: false,
     };
-    match crate::triage::message(&state, &actor, id, &input).await {
-        Ok(_) => {
-            set_flash(
-                &state,
-                &auth,
-                "Your message has been sent to the CDAO team.",
-            )
-            .await?;
+    let outcome = crate::triage::message(&state, &actor, id, &input).await;
+    let done = "Your message has been sent to the CDAO team.";
+    after_post(
+        &state,
+        &auth,
+        &actor,
+        id,
+        outcome.map(|_| ()),
+        done,
+        |errors| PageState {
+            message_text: p.get("body").to_string(),
+            ..PageState::rejected(errors, "body")
+        },
+    )
+    .await
+}
+
+/// After a form on the report page: back to the report with `done` as its message, or, when
+/// what was posted does not pass, the page again as `again` draws it (422).
+async fn after_post(
+    state: &AppState,
+    auth: &RequestAuth,
+    actor: &Actor,
+    id: Uuid,
+    outcome: AppResult<()>,
+    done: &str,
+    again: impl FnOnce(Vec<FieldError>) -> PageState,
+) -> AppResult<Response> {
+    match outcome {
+        Ok(()) => {
+            set_flash(state, auth, done).await?;
             Ok(redirect(&format!("/reports/{id}")))
         }
-        Err(AppError::Validation(errors)) => {
-            let mut problems = Problems::default();
-            problems.extend(errors);
-            report_page(
-                &state,
-                &actor,
-                id,
-                PageState {
-                    message_text: p.get("body").to_string(),
-                    ..PageState::plain(
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        show_errors(&problems, &["body"], &[], &|_| None),
-                    )
-                },
-            )
-            .await
-        }
+        Err(AppError::Validation(errors)) => report_page(state, actor, id, again(errors)).await,
         Err(e) => Err(e),
     }
 }
