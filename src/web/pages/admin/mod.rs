@@ -21,6 +21,7 @@ pub use users::{
 use uuid::Uuid;
 
 use crate::domain::validation::FieldErrors;
+use crate::error::{AppError, AppResult};
 
 fn parse_ids(raw: &[String], field: &str, errors: &mut FieldErrors) -> Vec<Uuid> {
     raw.iter()
@@ -48,5 +49,18 @@ fn title(base: &str, errors: &FieldErrors) -> String {
         base.to_string()
     } else {
         format!("Error: {base}")
+    }
+}
+
+/// The service's answer to a form, unless the page's own reading of it already found errors
+/// (then the service is not called, and the page shows what it found).
+async fn unless_rejected<T>(
+    pre: &FieldErrors,
+    call: impl std::future::Future<Output = AppResult<T>>,
+) -> AppResult<T> {
+    if pre.is_empty() {
+        call.await
+    } else {
+        Err(AppError::Validation(vec![]))
     }
 }

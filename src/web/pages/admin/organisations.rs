@@ -7,7 +7,7 @@ use axum::response::Response;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::{parse_ids, title};
+use super::{parse_ids, title, unless_rejected};
 use crate::directory::{self, OrganisationInput};
 use crate::domain::directory::{OrgKind, Sector};
 use crate::domain::validation::FieldErrors;
@@ -224,11 +224,8 @@ pub async fn create_organisation(
     policy::manage_directory(&actor)?;
     let mut pre = FieldErrors::new();
     let input = organisation_input(&form, &mut pre);
-    let result = if pre.is_empty() {
-        directory::create_organisation(&state, &actor, &input).await
-    } else {
-        Err(AppError::Validation(vec![]))
-    };
+    let result =
+        unless_rejected(&pre, directory::create_organisation(&state, &actor, &input)).await;
     match result {
         Ok(o) => {
             set_flash(&state, &auth, &format!("{} has been added.", o.name)).await?;
@@ -287,11 +284,11 @@ pub async fn update_organisation(
     policy::manage_directory(&actor)?;
     let mut pre = FieldErrors::new();
     let input = organisation_input(&form, &mut pre);
-    let result = if pre.is_empty() {
-        directory::update_organisation(&state, &actor, id, &input).await
-    } else {
-        Err(AppError::Validation(vec![]))
-    };
+    let result = unless_rejected(
+        &pre,
+        directory::update_organisation(&state, &actor, id, &input),
+    )
+    .await;
     match result {
         Ok(o) => {
             set_flash(&state, &auth, &format!("{} has been updated.", o.name)).await?;

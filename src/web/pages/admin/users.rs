@@ -8,7 +8,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::organisations::{area_options, label_of, merge};
-use super::{parse_ids, title};
+use super::{parse_ids, title, unless_rejected};
 use crate::directory::{self, UserInput};
 use crate::domain::directory::{OrgKind, Role};
 use crate::domain::validation::FieldErrors;
@@ -290,11 +290,7 @@ pub async fn create_user(
     policy::manage_directory(&actor)?;
     let mut pre = FieldErrors::new();
     let input = user_input(&form, &mut pre);
-    let result = if pre.is_empty() {
-        directory::create_user(&state, &actor, &input).await
-    } else {
-        Err(AppError::Validation(vec![]))
-    };
+    let result = unless_rejected(&pre, directory::create_user(&state, &actor, &input)).await;
     match result {
         Ok(invited) => {
             show_user(
@@ -422,11 +418,7 @@ pub async fn update_user(
     policy::manage_directory(&actor)?;
     let mut pre = FieldErrors::new();
     let input = user_input(&form, &mut pre);
-    let result = if pre.is_empty() {
-        directory::update_user(&state, &actor, id, &input).await
-    } else {
-        Err(AppError::Validation(vec![]))
-    };
+    let result = unless_rejected(&pre, directory::update_user(&state, &actor, id, &input)).await;
     match result {
         Ok(u) => {
             set_flash(&state, &auth, &format!("{} has been updated.", u.name)).await?;
