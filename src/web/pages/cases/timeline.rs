@@ -133,6 +133,24 @@ pub(super) struct Names<'a> {
     pub(super) organisation: &'a str,
 }
 
+/// The member organisations an event names in its `organisation_ids`.
+fn member_orgs(n: &Names<'_>, d: &Value) -> Vec<String> {
+    d.get("organisation_ids")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().and_then(|x| Uuid::parse_str(x).ok()))
+                .map(|id| {
+                    n.member_orgs
+                        .get(&id)
+                        .cloned()
+                        .unwrap_or_else(|| "a member organisation".into())
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// The member organisation an alert event names.
 fn member_name(n: &Names<'_>, d: &Value) -> Option<String> {
     let id = d
@@ -262,21 +280,7 @@ pub(super) fn event_row(e: &TimelineEvent, n: &Names<'_>) -> EventRow {
             (format!("Access request {decision}"), lines, true)
         }
         "shared" => {
-            let orgs: Vec<String> = d
-                .get("organisation_ids")
-                .and_then(Value::as_array)
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|v| v.as_str().and_then(|x| Uuid::parse_str(x).ok()))
-                        .map(|id| {
-                            n.member_orgs
-                                .get(&id)
-                                .cloned()
-                                .unwrap_or_else(|| "a member organisation".into())
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
+            let orgs = member_orgs(n, d);
             let mut lines = vec![format!(
                 "{} disclosure{}",
                 if s("disclosure") == "identified" {
@@ -313,21 +317,7 @@ pub(super) fn event_row(e: &TimelineEvent, n: &Names<'_>) -> EventRow {
             true,
         ),
         "outcome_passed_on" => {
-            let orgs: Vec<String> = d
-                .get("organisation_ids")
-                .and_then(Value::as_array)
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|v| v.as_str().and_then(|x| Uuid::parse_str(x).ok()))
-                        .map(|id| {
-                            n.member_orgs
-                                .get(&id)
-                                .cloned()
-                                .unwrap_or_else(|| "a member organisation".into())
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
+            let orgs = member_orgs(n, d);
             (
                 format!(
                     "Outcome passed on: {} told the concern was not well founded",
