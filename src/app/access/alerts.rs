@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use super::scopes::holding_team;
 use super::{CaseRef, sealed};
 use crate::domain::directory::Role;
 use crate::error::{AppError, AppResult};
@@ -159,15 +160,11 @@ pub async fn team_alert(
     id: Uuid,
     now: DateTime<Utc>,
 ) -> AppResult<TeamAlert> {
-    if a.role != Role::Cdao {
-        return Err(AppError::NotFound);
-    }
+    let areas = holding_team(a)?;
     let row = crate::app::db::conversation::team_alert(db, id)
         .await?
+        .filter(|row| areas.contains(&row.area_id))
         .ok_or(AppError::NotFound)?;
-    if !a.area_ids.contains(&row.area_id) {
-        return Err(AppError::NotFound);
-    }
     let state = AlertState::of(row.revoked_at, row.expires_at, now);
     Ok(TeamAlert { row, state })
 }

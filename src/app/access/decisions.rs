@@ -4,9 +4,8 @@
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use super::scopes::cdao_areas;
+use super::scopes::{cdao_areas, holding_team};
 use super::{CaseRef, sealed};
-use crate::domain::directory::Role;
 use crate::error::{AppError, AppResult};
 use crate::policy::Actor;
 
@@ -38,15 +37,11 @@ pub async fn managed_share(
     conn: &mut PgConnection,
     id: Uuid,
 ) -> AppResult<ManagedShare> {
-    if a.role != Role::Cdao {
-        return Err(AppError::NotFound);
-    }
+    let areas = holding_team(a)?;
     let row = crate::app::db::shares::lock_share(conn, id)
         .await?
+        .filter(|row| areas.contains(&row.area_id))
         .ok_or(AppError::NotFound)?;
-    if !a.area_ids.contains(&row.area_id) {
-        return Err(AppError::NotFound);
-    }
     Ok(ManagedShare { row })
 }
 
@@ -75,15 +70,11 @@ pub async fn managed_erasure(
     conn: &mut PgConnection,
     id: Uuid,
 ) -> AppResult<ManagedErasure> {
-    if a.role != Role::Cdao {
-        return Err(AppError::NotFound);
-    }
+    let areas = holding_team(a)?;
     let row = crate::app::db::erasures::lock(conn, id)
         .await?
+        .filter(|row| areas.contains(&row.area_id))
         .ok_or(AppError::NotFound)?;
-    if !a.area_ids.contains(&row.area_id) {
-        return Err(AppError::NotFound);
-    }
     Ok(ManagedErasure { row })
 }
 

@@ -128,6 +128,17 @@ pub fn cdao_areas(a: &Actor) -> AppResult<AreaScope> {
     }
 }
 
+/// The areas of a CDAO team, for the handles only the team of the thing's own area may hold
+/// (a share, an erasure request, a team's alert): 404 for other roles, since what exists
+/// there is not theirs to know (unlike [`cdao_areas`], 403 for a page they may not use).
+pub(super) fn holding_team(a: &Actor) -> AppResult<&[Uuid]> {
+    if a.role == Role::Cdao {
+        Ok(&a.area_ids)
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
 /// A member organisation's inbox. 403 for anyone who is not a LIN member.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Inbox(Uuid);
