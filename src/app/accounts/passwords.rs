@@ -1,5 +1,6 @@
 //! Passwords: the first one from an invitation, changing it, and a self-service reset.
 
+use chrono::{DateTime, Utc};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -51,25 +52,61 @@ pub async fn accept_invitation(
     else {
         return Ok(SetPassword::Invalid);
     };
-    if let Err(p) = auth::check_new_password(&password, confirm, &inv.email, &inv.name) {
+    let who = (inv.user_id, inv.email.as_str(), inv.name.as_str());
+    set_from_link(
+        state,
+        now,
+        Link::Invitation(inv.invitation_id),
+        who,
+        password,
+        confirm,
+    )
+    .await
+}
+
+/// The single-use link a password is set from.
+#[derive(Clone, Copy)]
+enum Link {
+    Invitation(Uuid),
+    Reset(Uuid),
+}
+
+/// Sets a password from a live link for `who` (user id, email, name): the link is used up
+/// (a link used first by someone else is `Invalid`), every session and API token ends, and
+/// the change is audited; a reset also sends its notice.
+async fn set_from_link(
+    state: &AppState,
+    now: DateTime<Utc>,
+    link: Link,
+    (user_id, email, name): (Uuid, &str, &str),
+    password: String,
+    confirm: &str,
+) -> AppResult<SetPassword> {
+    if let Err(p) = auth::check_new_password(&password, confirm, email, name) {
         return Ok(SetPassword::Weak(p));
     }
     let hash = auth::hash_password(password).await?;
     let mut tx = state.db.begin().await?;
-    if !sdb::use_invitation(&mut tx, inv.invitation_id, now).await? {
+    let used = match link {
+        Link::Invitation(id) => sdb::use_invitation(&mut tx, id, now).await?,
+        Link::Reset(id) => sdb::use_reset(&mut tx, id, now).await?,
+    };
+    if !used {
         return Ok(SetPassword::Invalid);
     }
-    dir::set_password(&mut tx, inv.user_id, &hash, now).await?;
-    end_credentials(&mut tx, inv.user_id, None, now).await?;
+    dir::set_password(&mut tx, user_id, &hash, now).await?;
+    end_credentials(&mut tx, user_id, None, now).await?;
+    let what = match link {
+        Link::Invitation(_) => action::PASSWORD_SET,
+        Link::Reset(_) => {
+            sdb::enqueue_notice(&mut tx, user_id, notice::PASSWORD_RESET, None, now).await?;
+            action::PASSWORD_RESET
+        }
+    };
     audit::record(
         &mut tx,
         now,
-        Event::new(
-            Some(inv.user_id),
-            action::PASSWORD_SET,
-            "user",
-            Some(inv.user_id),
-        ),
+        Event::new(Some(user_id), what, "user", Some(user_id)),
     )
     .await?;
     tx.commit().await?;
@@ -215,28 +252,6 @@ pub async fn complete_reset(
     let Some(r) = sdb::find_reset(&state.db, &crypto::sha256(token.as_bytes()), now).await? else {
         return Ok(SetPassword::Invalid);
     };
-    if let Err(p) = auth::check_new_password(&password, confirm, &r.email, &r.name) {
-        return Ok(SetPassword::Weak(p));
-    }
-    let hash = auth::hash_password(password).await?;
-    let mut tx = state.db.begin().await?;
-    if !sdb::use_reset(&mut tx, r.reset_id, now).await? {
-        return Ok(SetPassword::Invalid);
-    }
-    dir::set_password(&mut tx, r.user_id, &hash, now).await?;
-    end_credentials(&mut tx, r.user_id, None, now).await?;
-    sdb::enqueue_notice(&mut tx, r.user_id, notice::PASSWORD_RESET, None, now).await?;
-    audit::record(
-        &mut tx,
-        now,
-        Event::new(
-            Some(r.user_id),
-            action::PASSWORD_RESET,
-            "user",
-            Some(r.user_id),
-        ),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(SetPassword::Done)
+    let who = (r.user_id, r.email.as_str(), r.name.as_str());
+    set_from_link(state, now, Link::Reset(r.reset_id), who, password, confirm).await
 }
