@@ -32,8 +32,7 @@ pub async fn close(
     case_id: Uuid,
     input: &CloseInput,
 ) -> AppResult<()> {
-    let mut tx = state.db.begin().await?;
-    let case = lock_for_triage(&mut tx, state, actor, case_id).await?;
+    let (mut tx, case) = lock_for_triage(state, actor, case_id).await?;
     let c = case.row().clone();
     let mut e = FieldErrors::new();
     let outcome = crate::domain::report::required_code(
@@ -114,8 +113,7 @@ pub async fn reopen(
     case_id: Uuid,
     input: &ReopenInput,
 ) -> AppResult<()> {
-    let mut tx = state.db.begin().await?;
-    let case = lock_for_triage(&mut tx, state, actor, case_id).await?;
+    let (mut tx, case) = lock_for_triage(state, actor, case_id).await?;
     let c = case.row().clone();
     let mut e = FieldErrors::new();
     let reason = e.text(

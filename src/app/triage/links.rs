@@ -30,8 +30,7 @@ pub async fn link(
     case_id: Uuid,
     input: &LinkInput,
 ) -> AppResult<()> {
-    let mut tx = state.db.begin().await?;
-    let case = lock_for_triage(&mut tx, state, actor, case_id).await?;
+    let (mut tx, case) = lock_for_triage(state, actor, case_id).await?;
     let mut e = FieldErrors::new();
     let relation = crate::domain::report::required_code(
         &mut e,

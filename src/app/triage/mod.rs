@@ -51,15 +51,16 @@ fn status_of(s: &str) -> AppResult<CaseStatus> {
     CaseStatus::parse(s).ok_or_else(|| AppError::Internal(anyhow::anyhow!("unknown status {s}")))
 }
 
-/// The case, locked, once the actor is known to be a CDAO of its area (404 if they cannot
-/// see it, 403 if they can but may not triage it).
+/// A transaction holding the case locked, once the actor is known to be a CDAO of its area
+/// (404 if they cannot see it, 403 if they can but may not triage it).
 async fn lock_for_triage(
-    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
     state: &AppState,
     actor: &Actor,
     case_id: Uuid,
-) -> AppResult<TriageCase> {
-    access::case_locked(actor, tx, case_id, state.now())
+) -> AppResult<(sqlx::Transaction<'static, sqlx::Postgres>, TriageCase)> {
+    let mut tx = state.db.begin().await?;
+    let case = access::case_locked(actor, &mut tx, case_id, state.now())
         .await?
-        .triage()
+        .triage()?;
+    Ok((tx, case))
 }

@@ -47,8 +47,7 @@ pub async fn triage(
     case_id: Uuid,
     input: &TriageInput,
 ) -> AppResult<()> {
-    let mut tx = state.db.begin().await?;
-    let case = lock_for_triage(&mut tx, state, actor, case_id).await?;
+    let (mut tx, case) = lock_for_triage(state, actor, case_id).await?;
     let c = case.row().clone();
     let current = status_of(&c.status)?;
     if current == CaseStatus::Closed {
