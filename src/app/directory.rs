@@ -691,20 +691,7 @@ pub async fn pending_for(state: &AppState, actor: &Actor) -> AppResult<Vec<dir::
     .await?;
     Ok(users
         .into_iter()
-        .filter(|u| {
-            Role::parse(&u.role).is_some_and(|role| {
-                policy::approve_account(
-                    actor,
-                    &policy::PendingAccount {
-                        id: u.id,
-                        role,
-                        area_ids: u.area_ids.clone(),
-                        requested_by: u.approval_requested_by,
-                    },
-                )
-                .is_ok()
-            })
-        })
+        .filter(|u| may_approve(actor, u))
         .collect())
 }
 
