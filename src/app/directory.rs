@@ -273,25 +273,7 @@ pub async fn create_organisation(
 ) -> AppResult<dir::Organisation> {
     policy::manage_directory(actor)?;
     let org = parse_organisation(state, input, Uuid::now_v7(), false).await?;
-    let now = state.now();
-    let mut tx = state.db.begin().await?;
-    dir::save_organisation(&mut tx, &org, now, true)
-        .await
-        .map_err(org_unique)?;
-    audit::record(
-        &mut tx,
-        now,
-        Event::new(
-            Some(actor.user_id),
-            action::ORG_CREATED,
-            "organisation",
-            Some(org.id),
-        )
-        .details(json!({"kind": org.kind, "sector": org.sector})),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(org)
+    save_organisation(state, actor, org, true).await
 }
 
 pub async fn update_organisation(
@@ -323,21 +305,36 @@ pub async fn update_organisation(
         input.disabled.unwrap_or(current.disabled),
     )
     .await?;
+    save_organisation(state, actor, org, false).await
+}
+
+/// Stores a new or changed organisation with its audit event, in one transaction.
+async fn save_organisation(
+    state: &AppState,
+    actor: &Actor,
+    org: dir::Organisation,
+    is_new: bool,
+) -> AppResult<dir::Organisation> {
     let now = state.now();
     let mut tx = state.db.begin().await?;
-    dir::save_organisation(&mut tx, &org, now, false)
+    dir::save_organisation(&mut tx, &org, now, is_new)
         .await
         .map_err(org_unique)?;
+    let (what, details) = if is_new {
+        (
+            action::ORG_CREATED,
+            json!({"kind": org.kind, "sector": org.sector}),
+        )
+    } else {
+        (
+            action::ORG_UPDATED,
+            json!({"kind": org.kind, "sector": org.sector, "disabled": org.disabled}),
+        )
+    };
     audit::record(
         &mut tx,
         now,
-        Event::new(
-            Some(actor.user_id),
-            action::ORG_UPDATED,
-            "organisation",
-            Some(id),
-        )
-        .details(json!({"kind": org.kind, "sector": org.sector, "disabled": org.disabled})),
+        Event::new(Some(actor.user_id), what, "organisation", Some(org.id)).details(details),
     )
     .await?;
     tx.commit().await?;
@@ -694,20 +691,7 @@ pub async fn pending_for(state: &AppState, actor: &Actor) -> AppResult<Vec<dir::
     .await?;
     Ok(users
         .into_iter()
-        .filter(|u| {
-            Role::parse(&u.role).is_some_and(|role| {
-                policy::approve_account(
-                    actor,
-                    &policy::PendingAccount {
-                        id: u.id,
-                        role,
-                        area_ids: u.area_ids.clone(),
-                        requested_by: u.approval_requested_by,
-                    },
-                )
-                .is_ok()
-            })
-        })
+        .filter(|u| may_approve(actor, u))
         .collect())
 }
 

@@ -109,6 +109,28 @@ pub async fn list_organisations(
     scope: &OrgScope,
     f: &OrgFilter,
 ) -> Result<Vec<Organisation>, sqlx::Error> {
+    organisations(pool, scope, f, None).await
+}
+
+pub async fn get_organisation(
+    pool: &PgPool,
+    scope: &OrgScope,
+    id: Uuid,
+) -> Result<Option<Organisation>, sqlx::Error> {
+    Ok(organisations(pool, scope, &OrgFilter::default(), Some(id))
+        .await?
+        .into_iter()
+        .next())
+}
+
+/// The organisations `scope` may see that match `f` (with `id`, that one alone): who sees
+/// which organisation is written here once, for the list and for one.
+async fn organisations(
+    pool: &PgPool,
+    scope: &OrgScope,
+    f: &OrgFilter,
+    id: Option<Uuid>,
+) -> Result<Vec<Organisation>, sqlx::Error> {
     let (kind, one, areas) = scope.binds();
     let q = f.q.as_deref().map(like_pattern);
     sqlx::query_as!(
@@ -117,7 +139,8 @@ pub async fn list_organisations(
                   ARRAY(SELECT area_id FROM organisation_areas WHERE organisation_id = o.id ORDER BY area_id) AS "area_ids!",
                   o.disabled_at IS NOT NULL AS "disabled!"
            FROM organisations o
-           WHERE ($1 = 'all'
+           WHERE ($7::uuid IS NULL OR o.id = $7)
+             AND ($1 = 'all'
                   OR ($1 = 'one' AND o.id = $2)
                   OR ($1 = 'areas' AND (o.id = $2 OR EXISTS (
                         SELECT 1 FROM organisation_areas oa
@@ -134,35 +157,9 @@ pub async fn list_organisations(
         q,
         f.kind,
         f.area_id,
-    )
-    .fetch_all(pool)
-    .await
-}
-
-pub async fn get_organisation(
-    pool: &PgPool,
-    scope: &OrgScope,
-    id: Uuid,
-) -> Result<Option<Organisation>, sqlx::Error> {
-    let (kind, one, areas) = scope.binds();
-    sqlx::query_as!(
-        Organisation,
-        r#"SELECT o.id, o.name, o.kind, o.sector, o.ods_code,
-                  ARRAY(SELECT area_id FROM organisation_areas WHERE organisation_id = o.id ORDER BY area_id) AS "area_ids!",
-                  o.disabled_at IS NOT NULL AS "disabled!"
-           FROM organisations o
-           WHERE o.id = $4
-             AND ($1 = 'all'
-                  OR ($1 = 'one' AND o.id = $2)
-                  OR ($1 = 'areas' AND (o.id = $2 OR EXISTS (
-                        SELECT 1 FROM organisation_areas oa
-                        WHERE oa.organisation_id = o.id AND oa.area_id = ANY($3)))))"#,
-        kind,
-        one,
-        &areas,
         id,
     )
-    .fetch_optional(pool)
+    .fetch_all(pool)
     .await
 }
 
@@ -265,6 +262,28 @@ pub async fn list_users(
     scope: &UserScope,
     f: &UserFilter,
 ) -> Result<Vec<User>, sqlx::Error> {
+    users(pool, scope, f, None).await
+}
+
+pub async fn get_user(
+    pool: &PgPool,
+    scope: &UserScope,
+    id: Uuid,
+) -> Result<Option<User>, sqlx::Error> {
+    Ok(users(pool, scope, &UserFilter::default(), Some(id))
+        .await?
+        .into_iter()
+        .next())
+}
+
+/// The users `scope` may see that match `f` (with `id`, that one alone): who sees which
+/// user is written here once, for the list and for one.
+async fn users(
+    pool: &PgPool,
+    scope: &UserScope,
+    f: &UserFilter,
+    id: Option<Uuid>,
+) -> Result<Vec<User>, sqlx::Error> {
     let (kind, org, self_id, areas) = scope.binds();
     let q = f.q.as_deref().map(like_pattern);
     sqlx::query_as!(
@@ -278,7 +297,8 @@ pub async fn list_users(
                   u.status, u.totp_confirmed AS mfa_enrolled, u.last_sign_in_at, u.created_at,
                   u.approval_requested_by, u.locked_until
            FROM users u LEFT JOIN organisations o ON o.id = u.organisation_id
-           WHERE ($1 = 'all'
+           WHERE ($9::uuid IS NULL OR u.id = $9)
+             AND ($1 = 'all'
                   OR u.id = $3
                   OR ($1 = 'organisation' AND u.organisation_id = $2)
                   OR ($1 = 'area_cdaos' AND u.role = 'cdao' AND EXISTS (
@@ -301,45 +321,9 @@ pub async fn list_users(
         f.role,
         f.organisation_id,
         f.status,
-    )
-    .fetch_all(pool)
-    .await
-}
-
-pub async fn get_user(
-    pool: &PgPool,
-    scope: &UserScope,
-    id: Uuid,
-) -> Result<Option<User>, sqlx::Error> {
-    let (kind, org, self_id, areas) = scope.binds();
-    sqlx::query_as!(
-        User,
-        r#"SELECT u.id, u.email, u.name, u.role, u.organisation_id, o.name AS "organisation_name?",
-                  CASE WHEN u.role = 'cdao'
-                       THEN ARRAY(SELECT area_id FROM user_areas WHERE user_id = u.id ORDER BY area_id)
-                       ELSE ARRAY(SELECT area_id FROM organisation_areas
-                                  WHERE organisation_id = u.organisation_id ORDER BY area_id)
-                  END AS "area_ids!",
-                  u.status, u.totp_confirmed AS mfa_enrolled, u.last_sign_in_at, u.created_at,
-                  u.approval_requested_by, u.locked_until
-           FROM users u LEFT JOIN organisations o ON o.id = u.organisation_id
-           WHERE u.id = $5
-             AND ($1 = 'all'
-                  OR u.id = $3
-                  OR ($1 = 'organisation' AND u.organisation_id = $2)
-                  OR ($1 = 'area_cdaos' AND u.role = 'cdao' AND EXISTS (
-                        SELECT 1 FROM user_areas ua WHERE ua.user_id = u.id AND ua.area_id = ANY($4)))
-                  -- A CDAO also sees the member accounts of their areas waiting for approval.
-                  OR ($1 = 'area_cdaos' AND u.role = 'member' AND u.status = 'pending_approval'
-                      AND EXISTS (SELECT 1 FROM organisation_areas oa
-                                  WHERE oa.organisation_id = u.organisation_id AND oa.area_id = ANY($4))))"#,
-        kind,
-        org,
-        self_id,
-        &areas,
         id,
     )
-    .fetch_optional(pool)
+    .fetch_all(pool)
     .await
 }
 
