@@ -12,7 +12,7 @@
 //! - a browser spec: `tests/e2e/specs/<file>.test.mjs`, or with the title of one of its tests
 //!   `tests/e2e/specs/<file>.test.mjs::<title>` (the title as written in `test('…'` or
 //!   `describe('…'`);
-//! - any other file of the repository (`src/app/access.rs`, `scripts/fuzz-api.sh`), and relative
+//! - any other file of the repository (`src/app/access/mod.rs`, `scripts/fuzz-api.sh`), and relative
 //!   links `[text](path)`: the file must exist.
 //!
 //! Besides, every hazard of the log (`| HAZ-nn |` rows) and every risk of the DPIA
@@ -402,7 +402,7 @@ fn citations_are_read_in_every_form_the_documents_use() {
     let line = "| x | `tests/api/audit.rs::a_tampered_event_is_caught_and_named`, `::a_removed_event_breaks_the_chain_at_the_next_one`; \
                 `src/domain/ome.rs::tests::the_high_dose_line_is_120_mg_inclusive`; \
                 `tests/e2e/specs/01-sign-in.test.mjs::public pages (help, privacy, accessibility) have no axe violations`; \
-                `tests/e2e/specs/02-roles.test.mjs`; `src/app/access.rs`; `CDC_RETENTION_YEARS`; `cdconcerns audit verify` |";
+                `tests/e2e/specs/02-roles.test.mjs`; `src/app/access/mod.rs`; `CDC_RETENTION_YEARS`; `cdconcerns audit verify` |";
     let c = citations_of_line(line, &mut last);
     assert_eq!(c.len(), 6, "{c:?}");
     assert_eq!(
