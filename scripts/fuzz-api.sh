@@ -185,7 +185,9 @@ done
 echo
 for role in "${roles[@]}"; do
   echo "---- $role ----------------------------------------------------------------"
-  # The closing summary of each run (the full output is in target/fuzz-api/<role>.txt).
+  # Each failure with the request that reproduces it, then the closing summary (the full
+  # output is in target/fuzz-api/<role>.txt).
+  sed -n '/^=* *FAILURES/,/^=* *SUMMARY/p' "$out/$role.txt" | head -n 200
   sed -n '/^=* *SUMMARY/,$p' "$out/$role.txt" | tail -n 40
   cat "$out/$role.summary" 2>/dev/null || true
 done

@@ -25,8 +25,34 @@ pub struct AreaInput {
     pub region: Option<String>,
     pub two_person_rule: Option<bool>,
     /// The lead CDAO team's shared mailbox, shown to members on their alerts ("" clears it).
-    #[schema(format = "email", max_length = 254)]
+    #[schema(schema_with = mailbox_or_blank)]
     pub cdao_mailbox: Option<String>,
+}
+
+/// An email address, or "" for none, or null (left out): the document says all three, so a
+/// client may clear the mailbox in a PATCH (where `null` keeps it).
+fn mailbox_or_blank() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{
+        KnownFormat, ObjectBuilder, OneOfBuilder, Schema, SchemaFormat, Type,
+    };
+    Schema::OneOf(OneOfBuilder::new()
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Email)))
+                .max_length(Some(254)),
+        )
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some([""]))
+                .description(Some("No mailbox")),
+        )
+        .item(ObjectBuilder::new().schema_type(Type::Null))
+        .description(Some(
+            "The lead CDAO team's shared mailbox, shown to members on their alerts (\"\" clears it).",
+        ))
+        .build())
 }
 
 fn parse_area(

@@ -357,6 +357,51 @@ async fn names_are_one_line_and_locked_accounts_show_as_locked() {
     r.assert_status(StatusCode::CREATED);
     assert_eq!(r.json()["name"], "North East");
     assert_eq!(r.json()["cdao_mailbox"], "england.cdao.ne@nhs.net");
+    let id = r.json()["id"].as_str().unwrap().to_string();
+
+    // "" is no mailbox, and the document says so (the fuzzing gate sends it as an example of
+    // a value that is not an email address): a create takes it as none, a PATCH clears with it,
+    // and `null` in a PATCH keeps what is there.
+    let r = app
+        .patch(&format!("/api/v1/areas/{id}"))
+        .token(&admin)
+        .json(&json!({"cdao_mailbox": null}))
+        .send()
+        .await;
+    r.assert_status(StatusCode::OK);
+    assert_eq!(r.json()["cdao_mailbox"], "england.cdao.ne@nhs.net");
+    let r = app
+        .patch(&format!("/api/v1/areas/{id}"))
+        .token(&admin)
+        .json(&json!({"cdao_mailbox": ""}))
+        .send()
+        .await;
+    r.assert_status(StatusCode::OK);
+    assert_eq!(r.json()["cdao_mailbox"], serde_json::Value::Null);
+    let r = app
+        .post("/api/v1/areas")
+        .token(&admin)
+        .json(&json!({"name": "North Cumbria", "region": "North East", "cdao_mailbox": ""}))
+        .send()
+        .await;
+    r.assert_status(StatusCode::CREATED);
+    assert_eq!(r.json()["cdao_mailbox"], serde_json::Value::Null);
+    let doc = app.get("/api/v1/openapi.json").send().await.json();
+    let mailbox = &doc["components"]["schemas"]["AreaInput"]["properties"]["cdao_mailbox"];
+    assert_eq!(mailbox["oneOf"][0]["format"], "email", "{mailbox}");
+    assert_eq!(mailbox["oneOf"][1]["enum"], json!([""]), "{mailbox}");
+    assert_eq!(mailbox["oneOf"][2]["type"], "null", "{mailbox}");
+    // The PATCH body's nullable fields say null once (twice would fail `oneOf` for null).
+    for (body, field) in [("AreaPatch", "cdao_mailbox"), ("UserPatch", "status")] {
+        let schema = &doc["components"]["schemas"][body]["properties"][field];
+        let nulls = schema["oneOf"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["type"] == "null")
+            .count();
+        assert_eq!(nulls, 1, "{body}.{field}: {schema}");
+    }
 
     // A locked account is shown as locked, not as "Active".
     let member = app.world.user("member").clone();

@@ -387,6 +387,21 @@ impl Modify for PatchBodies {
                             }
                             RefOr::T(Schema::Array(a))
                         }
+                        RefOr::T(Schema::OneOf(mut one)) => {
+                            // Null once: two alternatives that both match null fail `oneOf`.
+                            let has_null = one.items.iter().any(|i| {
+                                matches!(i, RefOr::T(Schema::Object(o))
+                                    if o.schema_type == SchemaType::Type(Type::Null))
+                            });
+                            if !has_null {
+                                one.items.push(RefOr::T(Schema::Object(
+                                    utoipa::openapi::schema::ObjectBuilder::new()
+                                        .schema_type(Type::Null)
+                                        .build(),
+                                )));
+                            }
+                            RefOr::T(Schema::OneOf(one))
+                        }
                         RefOr::Ref(r) => RefOr::T(Schema::OneOf(
                             utoipa::openapi::schema::OneOfBuilder::new()
                                 .item(RefOr::Ref(r))
