@@ -941,6 +941,31 @@ pub async fn users(
     Ok(dir::list_users(&state.db, &policy::user_scope(actor), filter).await?)
 }
 
+/// The names of the CDAOs the actor may see, by id (assignees on case pages and lists).
+pub async fn cdao_names(
+    state: &AppState,
+    actor: &Actor,
+) -> AppResult<std::collections::HashMap<Uuid, String>> {
+    let named = match policy::user_scope(actor) {
+        UserScope::AreaCdaos { area_ids, self_id } => {
+            dir::area_cdao_names(&state.db, self_id, &area_ids).await?
+        }
+        scope => dir::list_users(
+            &state.db,
+            &scope,
+            &dir::UserFilter {
+                role: Some("cdao".into()),
+                ..Default::default()
+            },
+        )
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.name))
+        .collect(),
+    };
+    Ok(named.into_iter().collect())
+}
+
 /// One user the actor may see; 404 otherwise.
 pub async fn user(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<dir::User> {
     dir::get_user(&state.db, &policy::user_scope(actor), id)

@@ -11,7 +11,12 @@ pub struct Catalogue {
 
 impl Catalogue {
     pub fn find(&self, id: Uuid) -> Option<Drug> {
-        self.drugs.iter().find(|d| d.id == id).cloned()
+        self.get(id).cloned()
+    }
+
+    /// The drug with this id, borrowed.
+    pub fn get(&self, id: Uuid) -> Option<&Drug> {
+        self.drugs.iter().find(|d| d.id == id)
     }
 
     /// Drugs whose name or a synonym contains `q` (case-insensitive), those starting with it first.

@@ -275,9 +275,10 @@ pub struct CaseSummary {
     pub triage_due_at: Option<DateTime<Utc>>,
     /// The CDAO team's suggested priority (SPEC §4), for the team holding the case.
     pub suggested_priority: Option<String>,
-    /// The drugs named, each as "name|schedule code" (for the one-line summary of lists).
+    /// The drugs named, in the report's order (for the one-line summary of lists, which names
+    /// them from the drug catalogue).
     #[serde(skip)]
-    pub drug_facts: Vec<String>,
+    pub drug_ids: Vec<Uuid>,
     /// The subject types of the persons named (never a name).
     #[serde(skip)]
     pub subject_types: Vec<String>,
@@ -421,8 +422,7 @@ pub async fn list_cases(
             "(SELECT c.id, c.reference, c.kind, c.status, c.organisation_id, o.name AS organisation_name, c.area_id,
                      c.submitted_at, c.occurred_on, c.harm, c.categories, c.schedules, c.high_dose,
                      c.priority, c.priority_suggested AS suggested_priority, c.assignee_id, c.sector, c.triage_due_at,
-                     ARRAY(SELECT d.name || '|' || d.schedule FROM unnest(c.drug_ids) WITH ORDINALITY AS k(id, n)
-                           JOIN drugs d ON d.id = k.id ORDER BY k.n) AS drug_facts,
+                     c.drug_ids,
                      ARRAY(SELECT p.subject_type FROM persons p WHERE p.case_id = c.id ORDER BY p.created_at) AS subject_types, ",
         )
         .push(if matches!(b, Branch::SharedWith(_)) {

@@ -257,6 +257,26 @@ pub struct UserFilter {
     pub status: Option<String>,
 }
 
+/// The CDAOs a CDAO sees (`UserScope::AreaCdaos`: those of their areas, and themselves), by
+/// id and name only: the assignee names of the case pages, in a statement simple enough to be
+/// planned once.
+pub async fn area_cdao_names(
+    pool: &PgPool,
+    self_id: Uuid,
+    area_ids: &[Uuid],
+) -> Result<Vec<(Uuid, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT u.id, u.name FROM users u
+          WHERE u.role = 'cdao'
+            AND (u.id = $1 OR EXISTS (SELECT 1 FROM user_areas ua
+                                       WHERE ua.user_id = u.id AND ua.area_id = ANY($2)))",
+    )
+    .bind(self_id)
+    .bind(area_ids)
+    .fetch_all(pool)
+    .await
+}
+
 pub async fn list_users(
     pool: &PgPool,
     scope: &UserScope,

@@ -9,8 +9,8 @@ pub struct CaseFacts {
     pub kind: String,
     pub categories: Vec<String>,
     pub harm: Option<String>,
-    /// "name|schedule code", in the report's order.
-    pub drug_facts: Vec<String>,
+    /// The drugs named, in the report's order.
+    pub drug_ids: Vec<Uuid>,
     pub subject_types: Vec<String>,
 }
 
@@ -18,8 +18,7 @@ pub struct CaseFacts {
 pub async fn case_facts(pool: &sqlx::PgPool, ids: &[Uuid]) -> Result<Vec<CaseFacts>, sqlx::Error> {
     sqlx::query_as(
         "SELECT c.id, c.kind, c.categories, c.harm,
-                ARRAY(SELECT d.name || '|' || d.schedule FROM unnest(c.drug_ids) WITH ORDINALITY AS k(id, n)
-                      JOIN drugs d ON d.id = k.id ORDER BY k.n) AS drug_facts,
+                c.drug_ids,
                 ARRAY(SELECT p.subject_type FROM persons p WHERE p.case_id = c.id ORDER BY p.created_at) AS subject_types
            FROM cases c WHERE c.id = ANY($1)",
     )

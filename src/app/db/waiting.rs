@@ -70,11 +70,16 @@ pub async fn see_dashboard(
     now: DateTime<Utc>,
     visit_gap: chrono::TimeDelta,
 ) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+    // A mark of where the reader got to, not a record: losing the last few in a crash of the
+    // machine costs a badge that shows again, so this commit does not wait for the disk
+    // (`synchronous_commit` off for this statement's transaction alone).
     sqlx::query_scalar(
-        "UPDATE users SET dashboard_since = CASE
+        "WITH no_wait AS (SELECT set_config('synchronous_commit', 'off', true))
+         UPDATE users SET dashboard_since = CASE
                     WHEN dashboard_seen_at IS NULL OR dashboard_seen_at < $2::timestamptz - $3::interval
                     THEN dashboard_seen_at ELSE dashboard_since END,
                 dashboard_seen_at = $2
+           FROM no_wait
           WHERE id = $1
           RETURNING dashboard_since",
     )

@@ -79,6 +79,7 @@ pub async fn list(
         shares::list_alerts(&state, &actor, "all"),
         crate::summaries::alert_facts(&state, &actor)
     )?;
+    let cat = crate::reports::catalogue(&state).await?;
     let unread = all.iter().filter(|a| a.read_at.is_none()).count();
     let rows = all
         .iter()
@@ -92,7 +93,8 @@ pub async fn list(
                 crate::web::pages::cdao::summary_text(
                     &f.kind,
                     &f.categories,
-                    &f.drug_facts,
+                    &f.drug_ids,
+                    &cat,
                     f.harm.as_deref(),
                     &f.subject_types,
                 )

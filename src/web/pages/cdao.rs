@@ -12,6 +12,7 @@ use axum::response::Response;
 use chrono::{DateTime, Datelike, NaiveTime, TimeDelta, Utc};
 use uuid::Uuid;
 
+use crate::domain::catalogue::Catalogue;
 use crate::domain::directory::{Role, Sector};
 use crate::domain::report::{CaseStatus, ConcernCategory, Harm, IncidentCategory, Schedule};
 use crate::domain::triage::Priority;
@@ -175,11 +176,12 @@ pub struct CaseRow {
 
 /// One line saying what a case is about: kind; categories; drugs with their schedule; harm;
 /// for a person of concern, the person's subject type and role. Never a name.
-pub fn summary_line(c: &CaseSummary) -> String {
+pub fn summary_line(c: &CaseSummary, cat: &Catalogue) -> String {
     summary_text(
         &c.kind,
         &c.categories,
-        &c.drug_facts,
+        &c.drug_ids,
+        cat,
         c.harm.as_deref(),
         &c.subject_types,
     )
@@ -189,7 +191,8 @@ pub fn summary_line(c: &CaseSummary) -> String {
 pub fn summary_text(
     kind: &str,
     categories: &[String],
-    drug_facts: &[String],
+    drug_ids: &[Uuid],
+    cat: &Catalogue,
     harm: Option<&str>,
     subject_types: &[String],
 ) -> String {
@@ -213,14 +216,15 @@ pub fn summary_text(
     if !categories.is_empty() {
         parts.push(categories.join(", "));
     }
-    let drugs: Vec<String> = drug_facts
+    let drugs: Vec<String> = drug_ids
         .iter()
-        .map(|d| match d.rsplit_once('|') {
-            Some((name, sched)) => format!(
-                "{name} ({})",
-                Schedule::parse(sched).map_or(sched, |s| s.label())
-            ),
-            None => d.clone(),
+        .filter_map(|id| cat.get(*id))
+        .map(|d| {
+            format!(
+                "{} ({})",
+                d.name,
+                Schedule::parse(&d.schedule).map_or(d.schedule.as_str(), |s| s.label())
+            )
         })
         .collect();
     if !drugs.is_empty() {
@@ -237,6 +241,7 @@ pub fn case_row(
     now: DateTime<Utc>,
     cdaos: &HashMap<Uuid, String>,
     areas: &HashMap<Uuid, String>,
+    cat: &Catalogue,
 ) -> CaseRow {
     let (status_text, status_colour) = status_tag(&c.status);
     let (priority_text, priority_colour) = priority_tag(c.priority.as_deref());
@@ -258,7 +263,7 @@ pub fn case_row(
         priority_colour,
         overdue: c.status == "new" && c.triage_due_at.is_some_and(|d| d < now),
         high_dose: c.high_dose,
-        summary: summary_line(c),
+        summary: summary_line(c, cat),
         assignee_text: match c.assignee_id {
             None => "Not assigned".into(),
             Some(id) => cdaos
@@ -270,21 +275,6 @@ pub fn case_row(
 }
 
 /// The CDAOs the actor may see (those sharing an area with them): id to name.
-pub async fn cdao_names(state: &AppState, actor: &Actor) -> AppResult<HashMap<Uuid, String>> {
-    Ok(crate::directory::users(
-        state,
-        actor,
-        &dir::UserFilter {
-            role: Some("cdao".into()),
-            ..Default::default()
-        },
-    )
-    .await?
-    .into_iter()
-    .map(|u| (u.id, u.name))
-    .collect())
-}
-
 pub async fn area_names(state: &AppState) -> AppResult<HashMap<Uuid, String>> {
     Ok(crate::directory::areas(state)
         .await?
@@ -373,11 +363,6 @@ pub async fn dashboard(state: &AppState, auth: &RequestAuth, actor: &Actor) -> A
     policy::see_matches(actor)?;
     let now = state.now();
     let monday = week_start(now);
-    let since = crate::waiting::see_dashboard(state, actor).await?;
-    let (changes, recent) = crate::waiting::dashboard_news(state, actor, since).await?;
-    let counts =
-        crate::statistics::dashboard(state, actor, monday.and_time(NaiveTime::MIN).and_utc())
-            .await?;
     let most_overdue = CaseFilter {
         overdue: true,
         oldest_first: true,
@@ -388,11 +373,23 @@ pub async fn dashboard(state: &AppState, auth: &RequestAuth, actor: &Actor) -> A
         limit: 10,
         ..Default::default()
     };
-    let ((overdue, _), (newest, _)) = tokio::try_join!(
+    // The page's reads do not depend on one another (only "since your last visit" waits for
+    // the visit to be marked): asked at once, the page costs its slowest read, not their sum.
+    let news = async {
+        let since = crate::waiting::see_dashboard(state, actor).await?;
+        let (changes, recent) = crate::waiting::dashboard_news(state, actor, since).await?;
+        Ok::<_, AppError>((since, changes, recent))
+    };
+    let ((since, changes, recent), counts, (overdue, _), (newest, _), cdaos, areas, spread) = tokio::try_join!(
+        news,
+        crate::statistics::dashboard(state, actor, monday.and_time(NaiveTime::MIN).and_utc()),
         case_page(state, actor, &most_overdue),
-        case_page(state, actor, &newest)
+        case_page(state, actor, &newest),
+        crate::directory::cdao_names(state, actor),
+        area_names(state),
+        crate::prescribers::spread_codes(state, actor),
     )?;
-    let (cdaos, areas) = tokio::try_join!(cdao_names(state, actor), area_names(state))?;
+    let cat = crate::reports::catalogue(state).await?;
     let show_area = needs_area_column(actor, &overdue) || needs_area_column(actor, &newest);
     let card = |one: &str, many: &str, count: i64, href: &str, description: &str| Card {
         title: if count == 1 { one } else { many }.into(),
@@ -562,8 +559,7 @@ pub async fn dashboard(state: &AppState, auth: &RequestAuth, actor: &Actor) -> A
         format!("{}: case dashboard", and_list(&names))
     };
     let flash = take_flash(state, auth).await?;
-    let prescriber_spread = crate::prescribers::spread_codes(state, actor)
-        .await?
+    let prescriber_spread = spread
         .into_iter()
         .map(|s| {
             (
@@ -587,11 +583,11 @@ pub async fn dashboard(state: &AppState, auth: &RequestAuth, actor: &Actor) -> A
         cards,
         overdue: overdue
             .iter()
-            .map(|c| case_row(c, now, &cdaos, &areas))
+            .map(|c| case_row(c, now, &cdaos, &areas, &cat))
             .collect(),
         newest: newest
             .iter()
-            .map(|c| case_row(c, now, &cdaos, &areas))
+            .map(|c| case_row(c, now, &cdaos, &areas, &cat))
             .collect(),
         show_area,
     })
@@ -706,27 +702,30 @@ pub async fn cases(
         }
         Err(e) => return Err(e),
     };
-    let (items, next, total) = match &filter {
-        Some(f) => {
-            let ((items, next), total) = tokio::try_join!(
-                case_page(&state, &actor, f),
-                crate::reports::count_cases(&state, &actor, f)
-            )?;
-            (items, next, Some(total))
+    // The list, its total and the filters' options, asked at once.
+    let list = async {
+        match &filter {
+            Some(f) => {
+                let ((items, next), total) = tokio::try_join!(
+                    case_page(&state, &actor, f),
+                    crate::reports::count_cases(&state, &actor, f)
+                )?;
+                Ok::<_, AppError>((items, next, Some(total)))
+            }
+            None => Ok((vec![], None, None)),
         }
-        None => (vec![], None, None),
     };
-    let (cdaos, areas) = tokio::try_join!(cdao_names(&state, &actor), area_names(&state))?;
-    let cat = crate::reports::catalogue(&state).await?;
-    let organisations = crate::directory::organisations(
-        &state,
-        &actor,
-        &dir::OrgFilter {
-            kind: Some("provider".into()),
-            ..Default::default()
-        },
-    )
-    .await?;
+    let org_filter = dir::OrgFilter {
+        kind: Some("provider".into()),
+        ..Default::default()
+    };
+    let ((items, next, total), cdaos, areas, cat, organisations) = tokio::try_join!(
+        list,
+        crate::directory::cdao_names(&state, &actor),
+        area_names(&state),
+        crate::reports::catalogue(&state),
+        crate::directory::organisations(&state, &actor, &org_filter),
+    )?;
     let mut category_options = any("Any category");
     category_options.extend(IncidentCategory::options());
     for (code, label) in ConcernCategory::options() {
@@ -892,7 +891,7 @@ pub async fn cases(
             sort_options,
             rows: items
                 .iter()
-                .map(|c| case_row(c, now, &cdaos, &areas))
+                .map(|c| case_row(c, now, &cdaos, &areas, &cat))
                 .collect(),
             show_area,
             count_text,

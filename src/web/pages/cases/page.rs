@@ -31,7 +31,7 @@ use crate::web::layout::{Layout, for_actor};
 use crate::web::pages::account::{uk_date, uk_time};
 use crate::web::pages::auth::{page_with_status, redirect};
 use crate::web::pages::cdao::{
-    Posted, area_names, cdao_names, kind_label, page_title, priority_tag, sector_label, status_tag,
+    Posted, area_names, kind_label, page_title, priority_tag, sector_label, status_tag,
 };
 use crate::web::session::{RequestAuth, take_flash};
 
@@ -175,7 +175,10 @@ pub(super) async fn render(
 ) -> AppResult<Response> {
     let c: CaseView = reports::view_case(state, actor, id).await?;
     let own = c.triage.is_some();
-    let (cdaos, areas) = tokio::try_join!(cdao_names(state, actor), area_names(state))?;
+    let (cdaos, areas) = tokio::try_join!(
+        crate::directory::cdao_names(state, actor),
+        area_names(state)
+    )?;
     let status = CaseStatus::parse(&c.status).unwrap_or(CaseStatus::New);
     let is_closed = status == CaseStatus::Closed;
     let (status_text, status_colour) = status_tag(&c.status);

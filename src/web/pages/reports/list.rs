@@ -93,12 +93,13 @@ pub async fn list(
         }
         Err(e) => return Err(e),
     };
+    let cat = crate::reports::catalogue(&state).await?;
     let rows = rows
         .into_iter()
         .map(|c| {
             let (status_label, status_colour) = status_tag(&c.status);
             ListRow {
-                summary: crate::web::pages::cdao::summary_line(&c),
+                summary: crate::web::pages::cdao::summary_line(&c, &cat),
                 href: format!("/reports/{}", c.id),
                 reference: c.reference,
                 submitted: uk_date(c.submitted_at),
