@@ -62,6 +62,29 @@ pub enum View {
     Shared(ShareTerms),
 }
 
+/// A handle on one case row: sealed, a `CaseRef`, and its id, reference and area.
+macro_rules! case_handle {
+    ($t:ident) => {
+        impl sealed::Sealed for $t {}
+        impl CaseRef for $t {
+            fn case_id(&self) -> Uuid {
+                self.row.id
+            }
+        }
+        impl $t {
+            pub fn id(&self) -> Uuid {
+                self.row.id
+            }
+            pub fn reference(&self) -> &str {
+                &self.row.reference
+            }
+            pub fn area_id(&self) -> Uuid {
+                self.row.area_id
+            }
+        }
+    };
+}
+
 /// A case the actor may see.
 #[derive(Debug, Clone)]
 pub struct VisibleCase {
@@ -69,23 +92,9 @@ pub struct VisibleCase {
     view: View,
 }
 
-impl sealed::Sealed for VisibleCase {}
-impl CaseRef for VisibleCase {
-    fn case_id(&self) -> Uuid {
-        self.row.id
-    }
-}
+case_handle!(VisibleCase);
 
 impl VisibleCase {
-    pub fn id(&self) -> Uuid {
-        self.row.id
-    }
-    pub fn reference(&self) -> &str {
-        &self.row.reference
-    }
-    pub fn area_id(&self) -> Uuid {
-        self.row.area_id
-    }
     pub fn view(&self) -> &View {
         &self.view
     }
@@ -138,23 +147,9 @@ pub struct TriageCase {
     row: CaseRow,
 }
 
-impl sealed::Sealed for TriageCase {}
-impl CaseRef for TriageCase {
-    fn case_id(&self) -> Uuid {
-        self.row.id
-    }
-}
+case_handle!(TriageCase);
 
 impl TriageCase {
-    pub fn id(&self) -> Uuid {
-        self.row.id
-    }
-    pub fn reference(&self) -> &str {
-        &self.row.reference
-    }
-    pub fn area_id(&self) -> Uuid {
-        self.row.area_id
-    }
     pub(crate) fn row(&self) -> &CaseRow {
         &self.row
     }
