@@ -107,10 +107,23 @@ echo "$new_case" > "$data/new_case.txt"
 
 results="$data/results.tsv"
 : > "$results"
+# Waits (up to 60 s) until no other client's statement is still running: a query that the
+# previous step's load left in flight (a statistics query runs for seconds) would otherwise be
+# measured as part of the next step.
+quiesce() {
+  local busy
+  for _ in $(seq 1 120); do
+    busy="$(psqlc -d postgres -c "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' AND state <> 'idle' AND pid <> pg_backend_pid()")"
+    [[ "$busy" == "0" ]] && return 0
+    sleep 0.5
+  done
+  echo "   (statements still running after 60 s: $busy)"
+}
 # wrk at 1 and at $clients clients: OP URL TOKEN [IDS_FILE PREFIX SUFFIX] [lua]
 service() {
   local op="$1" url="$2" token="$3" idsfile="${4:-}" prefix="${5:-}" suffix="${6:-}" lua="${7:-bench/get_with_token.lua}"
   local line
+  quiesce
   export TOKEN="$token" IDS_FILE="$idsfile" PATH_PREFIX="$prefix" PATH_SUFFIX="$suffix"
   [[ -z "$idsfile" ]] && unset IDS_FILE
   wrk -t1 -c4 -d2s -s "$lua" "$url" >/dev/null 2>&1 || true
@@ -125,6 +138,7 @@ service() {
 baseline() {
   local op="$1" kind="$2" db="$3" file="$4"; shift 4
   local out tps lat failed
+  quiesce
   out="$(PGHOST="$sock" "$pgbench" -n -M prepared -U postgres -p 5432 -c "$clients" -j 2 -T "$duration" "$@" -f "$file" "$db" 2>&1 || true)"
   tps="$(sed -nE 's/^tps = ([0-9.]+).*/\1/p' <<<"$out" | head -1)"
   lat="$(sed -nE 's/^latency average = ([0-9.]+) ms/\1/p' <<<"$out" | head -1)"
@@ -166,6 +180,7 @@ baseline statistics project cdconcerns bench/sql/project_stats.sql -D area="$cda
 
 # Per-request overhead: an authenticated one-query read beside a request that does nothing.
 export TOKEN="$CDAO"; unset IDS_FILE
+quiesce
 for op in healthz areas; do
   url="$base/healthz"; [[ $op == areas ]] && url="$base/api/v1/areas"
   wrk -t1 -c1 -d1s -s bench/get_with_token.lua "$url" >/dev/null 2>&1 || true
