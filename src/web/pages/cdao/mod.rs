@@ -42,42 +42,8 @@ use crate::web::session::{RequestAuth, set_flash, take_flash};
 // Shared by the CDAO pages
 // ---------------------------------------------------------------------------------------------
 
-/// A posted form as its (name, value) pairs.
-#[derive(Debug, Default, Clone)]
-pub struct Posted(pub Vec<(String, String)>);
-
-impl Posted {
-    /// The first value of `name`, or "".
-    pub fn get(&self, name: &str) -> &str {
-        self.0
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-            .unwrap_or("")
-    }
-
-    /// The value of `name`, trimmed, or None when blank.
-    pub fn opt(&self, name: &str) -> Option<String> {
-        let v = self.get(name).trim();
-        (!v.is_empty()).then(|| v.to_string())
-    }
-
-    /// Every value of `name` (checkboxes).
-    pub fn all(&self, name: &str) -> Vec<String> {
-        self.0
-            .iter()
-            .filter(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .collect()
-    }
-
-    /// Sets `name` unless it was posted.
-    pub fn fill(&mut self, name: &str, value: impl Into<String>) {
-        if !self.0.iter().any(|(k, _)| k == name) {
-            self.0.push((name.to_string(), value.into()));
-        }
-    }
-}
+/// One reader of posted forms for every page (the report forms' own).
+pub(crate) use crate::web::pages::reports::Posted;
 
 /// Renames the fields of an action's errors to the ids of the page's inputs.
 pub fn errors_as(errors: Vec<FieldError>, rename: &(dyn Fn(&str) -> String + Sync)) -> FieldErrors {

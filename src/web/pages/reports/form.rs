@@ -44,6 +44,13 @@ impl Posted {
             .collect()
     }
 
+    /// Sets `name` unless it was posted.
+    pub fn fill(&mut self, name: &str, value: impl Into<String>) {
+        if !self.0.iter().any(|(n, _)| n == name) {
+            self.0.push((name.to_string(), value.into()));
+        }
+    }
+
     pub fn set(&mut self, name: &str, value: String) {
         match self.0.iter_mut().find(|(n, _)| n == name) {
             Some(pair) => pair.1 = value,
