@@ -12,7 +12,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 target="${CARGO_TARGET_DIR:-$root/target}"
 sock="$target/tmp/cdc-test-pg/pg/sock"
-if [[ ! -S "$sock/.s.PGSQL.5432" ]]; then
+if ! pg_isready -q -h "$sock" -p 5432; then
   echo "sqlx-prepare: starting the private test cluster"
   cargo test -q --test api -- --exact serving::a_request_in_flight_finishes_when_the_server_shuts_down >/dev/null
 fi

@@ -70,7 +70,7 @@ pub async fn contacts(state: &AppState, alert: &Alert) -> AppResult<Contacts> {
 }
 
 async fn messages(state: &AppState, alert_id: Uuid) -> AppResult<Vec<Message>> {
-    let mut rows = sdb::responses(&state.db, &[alert_id]).await?;
+    let mut rows = sdb::responses(&state.db, alert_id).await?;
     // Oldest first; ids are time-ordered (v7) where two share a timestamp.
     rows.sort_by_key(|r| (r.created_at, r.id));
     let mut ids: Vec<Uuid> = rows.iter().map(|r| r.author_id).collect();

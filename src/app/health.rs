@@ -5,8 +5,8 @@
 //! watcher says so and the service carries on by itself: the pool replaces its dead
 //! connections as they are next used.
 
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{Connection, PgConnection};
@@ -16,6 +16,16 @@ use tokio::sync::watch;
 pub const PROBE_EVERY: Duration = Duration::from_millis(250);
 /// How long a ping (or a new connection) may take before it counts as no answer.
 pub const PROBE_TIMEOUT: Duration = Duration::from_millis(400);
+
+/// When any watcher of this process last saw the database go down or come back.
+static LAST_CHANGE: Mutex<Option<Instant>> = Mutex::new(None);
+
+/// Whether the database went down or came back in the last `within` (so a pooled connection
+/// idle that long may have been cut off).
+pub fn changed_within(within: Duration) -> bool {
+    let last = *LAST_CHANGE.lock().unwrap_or_else(|e| e.into_inner());
+    last.is_some_and(|at| at.elapsed() <= within)
+}
 
 /// Up or down, shared by the watcher and the requests. Up until the watcher says otherwise
 /// (so that a router without a watcher, in tests, behaves as before).
@@ -39,6 +49,9 @@ impl DbHealth {
             *v = up;
             changed
         });
+        if changed {
+            *LAST_CHANGE.lock().unwrap_or_else(|e| e.into_inner()) = Some(Instant::now());
+        }
         if changed && up {
             tracing::info!("the database answers again");
         } else if changed {

@@ -535,13 +535,11 @@ pub async fn shares_of_case(state: &AppState, case: &TriageCase) -> AppResult<Ve
         // Most cases: no share, so no recipients or answers to look for.
         return Ok(vec![]);
     }
-    let ids: Vec<Uuid> = shares.iter().map(|s| s.id).collect();
-    let recipients = sdb::recipients(&state.db, &ids).await?;
-    let alert_ids: Vec<Uuid> = recipients.iter().map(|(_, r)| r.alert_id).collect();
-    let responses = if alert_ids.is_empty() {
+    let recipients = sdb::recipients(&state.db, case).await?;
+    let responses = if recipients.is_empty() {
         vec![]
     } else {
-        sdb::responses(&state.db, &alert_ids).await?
+        sdb::case_responses(&state.db, case).await?
     };
     Ok(shares
         .into_iter()
@@ -669,7 +667,7 @@ pub async fn view_alert(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<
             (None, vec![], vec![], org)
         }
     };
-    let responses = sdb::responses(&state.db, &[id]).await?;
+    let responses = sdb::responses(&state.db, id).await?;
     let live = st == AlertState::Live;
     let mut tx = state.db.begin().await?;
     let first_read = sdb::mark_read(&mut tx, &alert, actor.user_id, now).await?;

