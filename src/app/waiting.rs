@@ -11,14 +11,19 @@ use crate::error::AppResult;
 use crate::policy::Actor;
 use crate::state::AppState;
 
+/// Where the counts of new and overdue cases stop: a number above it means "more than this".
+pub const COUNT_CAP: i64 = 1000;
+/// [`COUNT_CAP`] in words.
+pub const COUNT_CAP_WORDS: &str = "1,000";
+
 /// The counts, by role: a CDAO has the first five, a member `unread_alerts`, a reporter or
 /// organisation lead `questions_to_answer`; other roles none (an empty object).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Waiting {
-    /// CDAO: cases still new in their areas.
+    /// CDAO: cases still new in their areas, counted up to 1,001: 1,001 means more than 1,000.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub new_cases: Option<i64>,
-    /// CDAO: new cases past their triage target.
+    /// CDAO: new cases past their triage target, counted up to 1,001 like `new_cases`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub overdue: Option<i64>,
     /// CDAO: shares of their areas waiting for a second CDAO (not their own).

@@ -39,7 +39,8 @@ pub struct NavItem {
 /// A count badge: the number shown, and what it counts in words (for screen readers).
 #[derive(Debug, Clone, Default)]
 pub struct Badge {
-    pub count: i64,
+    /// The number drawn: "3", or "1,000+" past the counts' stop.
+    pub count: String,
     pub words: String,
     /// Overdue work: drawn in red.
     pub urgent: bool,
@@ -147,8 +148,11 @@ pub fn nav_for(role: Role) -> Vec<NavItem> {
     nav
 }
 
-/// "1 new case", "3 new cases".
+/// "1 new case", "3 new cases", "more than 1,000 new cases" (the case counts stop there).
 fn counted(n: i64, one: &str, many: &str) -> String {
+    if n > crate::waiting::COUNT_CAP {
+        return format!("more than {} {many}", crate::waiting::COUNT_CAP_WORDS);
+    }
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
@@ -160,7 +164,11 @@ pub fn with_waiting(mut nav: Vec<NavItem>, w: &Waiting) -> Vec<NavItem> {
             && n > 0
         {
             item.badges.push(Badge {
-                count: n,
+                count: if n > crate::waiting::COUNT_CAP {
+                    format!("{}+", crate::waiting::COUNT_CAP_WORDS)
+                } else {
+                    n.to_string()
+                },
                 words,
                 urgent,
             });
@@ -176,7 +184,14 @@ pub fn with_waiting(mut nav: Vec<NavItem>, w: &Waiting) -> Vec<NavItem> {
     add(
         "/cases",
         w.overdue,
-        format!("{} overdue for triage", n(w.overdue)),
+        if n(w.overdue) > crate::waiting::COUNT_CAP {
+            format!(
+                "more than {} overdue for triage",
+                crate::waiting::COUNT_CAP_WORDS
+            )
+        } else {
+            format!("{} overdue for triage", n(w.overdue))
+        },
         true,
     );
     add(
@@ -242,5 +257,35 @@ pub fn for_auth(auth: &RequestAuth, title: impl Into<String>) -> Layout {
     match &auth.actor {
         Some(a) => for_actor(a, title, ""),
         None => Layout::new(title),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn case_counts_past_their_stop_read_as_more_than_a_thousand() {
+        let nav = vec![NavItem::new("Cases", "/cases")];
+        let w = Waiting {
+            new_cases: Some(crate::waiting::COUNT_CAP + 1),
+            overdue: Some(7),
+            ..Waiting::default()
+        };
+        let nav = with_waiting(nav, &w);
+        let shown: Vec<(&str, &str)> = nav[0]
+            .badges
+            .iter()
+            .map(|b| (b.count.as_str(), b.words.as_str()))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                ("1,000+", "more than 1,000 new cases"),
+                ("7", "7 overdue for triage")
+            ]
+        );
+        assert_eq!(counted(1, "new case", "new cases"), "1 new case");
+        assert_eq!(counted(1000, "new case", "new cases"), "1000 new cases");
     }
 }
