@@ -780,12 +780,35 @@ pub async fn count_cases(
     let mut f = f.clone();
     f.now = Some(state.now());
     f.q_identifiers = query_identifiers(state, actor, &f);
-    let n = cdb::count_cases(&state.db, &scope, &f, TOTAL_CAP).await?;
+    // From where the list is read (a replica, when there is one), so the two agree.
+    let n = cdb::count_cases(state.reads(actor), &scope, &f, TOTAL_CAP).await?;
     Ok(if n > TOTAL_CAP {
         CaseTotal::More("1000+")
     } else {
         CaseTotal::Exact(n)
     })
+}
+
+/// One page of the caller's cases, whether there are more, and the total of the list. A
+/// first page that holds the whole list is its own total, so the total is counted only for a
+/// longer list (most lists are short: one statement instead of two) or a later page.
+pub async fn list_with_total(
+    state: &AppState,
+    actor: &Actor,
+    f: &cdb::CaseFilter,
+) -> AppResult<(Vec<cdb::CaseSummary>, bool, CaseTotal)> {
+    if f.before.is_some() {
+        let ((items, more), total) =
+            tokio::try_join!(list_cases(state, actor, f), count_cases(state, actor, f))?;
+        return Ok((items, more, total));
+    }
+    let (items, more) = list_cases(state, actor, f).await?;
+    let total = if more {
+        count_cases(state, actor, f).await?
+    } else {
+        CaseTotal::Exact(items.len() as i64)
+    };
+    Ok((items, more, total))
 }
 
 /// The CSV of the filtered case list (no identities, no free text, no triage facts of cases

@@ -79,6 +79,14 @@ async fn the_case_list_has_a_total_and_finds_partial_references_and_unassigned_c
     let all = list("limit=1").await;
     assert_eq!(all["total"], 2, "{all}");
     assert_eq!(all["items"].as_array().unwrap().len(), 1);
+    // The second page (a cursor) still says the whole list's total, and a page that holds
+    // the whole list (its total taken from the page itself) says the same.
+    let cursor = all["next_cursor"].as_str().expect("a second page");
+    let second = list(&format!("limit=1&cursor={cursor}")).await;
+    assert_eq!(second["total"], 2, "{second}");
+    assert_eq!(second["items"].as_array().unwrap().len(), 1);
+    assert!(second["next_cursor"].is_null(), "{second}");
+    assert_eq!(list("limit=2").await["total"], 2);
     let reference = a["reference"].as_str().unwrap();
     let tail = &reference[reference.len() - 6..];
     let found = list(&format!("q={tail}")).await;

@@ -296,12 +296,27 @@ pub async fn case_page(
     f: &CaseFilter,
 ) -> AppResult<(Vec<CaseSummary>, Option<String>)> {
     let (items, more) = reports::list_cases(state, actor, f).await?;
+    Ok(with_cursor(items, more))
+}
+
+/// As [`case_page`], with the list's total (as users get it: on the API and the list pages).
+pub async fn case_page_with_total(
+    state: &AppState,
+    actor: &Actor,
+    f: &CaseFilter,
+) -> AppResult<(Vec<CaseSummary>, Option<String>, reports::CaseTotal)> {
+    let (items, more, total) = reports::list_with_total(state, actor, f).await?;
+    let (items, next) = with_cursor(items, more);
+    Ok((items, next, total))
+}
+
+fn with_cursor(items: Vec<CaseSummary>, more: bool) -> (Vec<CaseSummary>, Option<String>) {
     let next = if more {
         items.last().map(encode_cursor)
     } else {
         None
     };
-    Ok((items, next))
+    (items, next)
 }
 
 #[utoipa::path(get, operation_id = "list_cases", path = "/api/v1/cases", tag = "cases",
@@ -313,10 +328,7 @@ pub async fn list(
     params: Params,
 ) -> AppResult<Json<CaseList>> {
     let f = parse_case_filter(&params)?;
-    let ((items, next_cursor), total) = tokio::try_join!(
-        case_page(&state, &actor, &f),
-        reports::count_cases(&state, &actor, &f)
-    )?;
+    let (items, next_cursor, total) = case_page_with_total(&state, &actor, &f).await?;
     Ok(Json(CaseList {
         items,
         next_cursor,

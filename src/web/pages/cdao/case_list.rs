@@ -111,10 +111,7 @@ pub async fn cases(
     let list = async {
         match &filter {
             Some(f) => {
-                let ((items, next), total) = tokio::try_join!(
-                    case_page(&state, &actor, f),
-                    crate::reports::count_cases(&state, &actor, f)
-                )?;
+                let (items, next, total) = case_page_with_total(&state, &actor, f).await?;
                 Ok::<_, AppError>((items, next, Some(total)))
             }
             None => Ok((vec![], None, None)),

@@ -30,7 +30,7 @@ use crate::policy::{self, Actor};
 use crate::records::{self as dir, CaseFilter, CaseSummary};
 use crate::state::AppState;
 use crate::triage::{self, DecisionInput};
-use crate::web::api::cases::{case_page, parse_case_filter};
+use crate::web::api::cases::{case_page, case_page_with_total, parse_case_filter};
 use crate::web::api::stats::{cases_csv_body, csv_response};
 use crate::web::extract::{PageForm, Params, PathId};
 use crate::web::layout::{Layout, for_actor};

@@ -12,7 +12,7 @@ use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
 use crate::policy::Actor;
 use crate::state::AppState;
-use crate::web::api::cases::{case_page, parse_case_filter};
+use crate::web::api::cases::{case_page_with_total, parse_case_filter};
 use crate::web::extract::Params;
 use crate::web::layout::{Layout, for_actor};
 use crate::web::pages::account::uk_date;
@@ -73,10 +73,7 @@ pub async fn list(
     let mut total_text = String::new();
     let (rows, next, shown) = match parse_case_filter(&params) {
         Ok(f) => {
-            let ((items, next), total) = tokio::try_join!(
-                case_page(&state, &actor, &f),
-                crate::reports::count_cases(&state, &actor, &f)
-            )?;
+            let (items, next, total) = case_page_with_total(&state, &actor, &f).await?;
             total_text = total.words().replace("case", "report");
             (items, next, Shown::none())
         }
