@@ -189,7 +189,7 @@ pub async fn reply(
     .await?;
     // The members are told there is a reply, never what it says.
     let users = sdb::member_users(&mut tx, &[r.organisation_id]).await?;
-    sdb::enqueue(&mut tx, "alert_reply", &users, Some(alert_id), now).await?;
+    crate::app::db::outbox::enqueue(&mut tx, "alert_reply", &users, Some(alert_id), now).await?;
     tx.commit().await?;
     Ok(Message {
         id,

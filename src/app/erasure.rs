@@ -113,7 +113,14 @@ pub async fn request(
         )
         .await?;
         let others = sdb::other_cdaos(&mut tx, case.area_id(), actor.user_id).await?;
-        sdb::enqueue(&mut tx, "erasure_awaiting_approval", &others, Some(id), now).await?;
+        crate::app::db::outbox::enqueue(
+            &mut tx,
+            "erasure_awaiting_approval",
+            &others,
+            Some(id),
+            now,
+        )
+        .await?;
     } else {
         erase(&mut tx, actor, &case, id, person_id, &why, now).await?;
     }

@@ -156,7 +156,11 @@ pub async fn send_due(state: &AppState, mailer: &Mailer) -> Result<usize, sqlx::
     for _ in 0..BATCH {
         let now = state.now();
         let mut tx = state.db.begin().await?;
-        let Some(n) = sdb::take_due(&mut tx, now, 1).await?.into_iter().next() else {
+        let Some(n) = crate::app::db::outbox::take_due(&mut tx, now, 1)
+            .await?
+            .into_iter()
+            .next()
+        else {
             break;
         };
         // Only ever to someone who may still see what it is about.
@@ -177,24 +181,31 @@ pub async fn send_due(state: &AppState, mailer: &Mailer) -> Result<usize, sqlx::
                 _ => true,
             };
         if !allowed {
-            sdb::mark_failed(&mut tx, n.id, "recipient may no longer see it", None, now).await?;
+            crate::app::db::outbox::mark_failed(
+                &mut tx,
+                n.id,
+                "recipient may no longer see it",
+                None,
+                now,
+            )
+            .await?;
             tx.commit().await?;
             continue;
         }
-        sdb::lease(&mut tx, n.id, now + LEASE).await?;
+        crate::app::db::outbox::lease(&mut tx, n.id, now + LEASE).await?;
         tx.commit().await?;
         let (subject, body) = compose(&n.kind, &state.config.public_url);
         let result = mailer.send(&n.email, subject, body).await;
         let mut conn = state.db.acquire().await?;
         match result {
             Ok(()) => {
-                sdb::mark_sent(&mut conn, n.id, now).await?;
+                crate::app::db::outbox::mark_sent(&mut conn, n.id, now).await?;
                 sent += 1;
             }
             Err(e) => {
                 let retry = (n.attempts + 1 < MAX_ATTEMPTS).then(|| backoff(now, n.attempts));
                 tracing::warn!(notification.id = %n.id, attempts = n.attempts + 1, error = %e, "notification not sent");
-                sdb::mark_failed(&mut conn, n.id, &e, retry, now).await?;
+                crate::app::db::outbox::mark_failed(&mut conn, n.id, &e, retry, now).await?;
             }
         }
     }
@@ -219,7 +230,8 @@ pub async fn remind(state: &AppState) -> Result<usize, sqlx::Error> {
     let due = sdb::take_due_reminders(&mut tx, now, now - TimeDelta::days(1)).await?;
     for (alert_id, org) in &due {
         let users = sdb::member_users(&mut tx, &[*org]).await?;
-        sdb::enqueue(&mut tx, "alert_reminder", &users, Some(*alert_id), now).await?;
+        crate::app::db::outbox::enqueue(&mut tx, "alert_reminder", &users, Some(*alert_id), now)
+            .await?;
     }
     tx.commit().await?;
     Ok(due.len())

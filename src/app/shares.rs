@@ -234,7 +234,8 @@ async fn deliver(
 ) -> AppResult<()> {
     if let Some(area) = recipient_area {
         let users = sdb::area_cdaos(tx, area).await?;
-        sdb::enqueue(tx, "case_shared_with_team", &users, Some(share_id), now).await?;
+        crate::app::db::outbox::enqueue(tx, "case_shared_with_team", &users, Some(share_id), now)
+            .await?;
         return Ok(());
     }
     let due = crate::domain::triage::add_working_days(now, 2);
@@ -242,7 +243,7 @@ async fn deliver(
     let alerts = sdb::alerts_of_share(tx, share_id).await?;
     for (alert_id, org) in alerts.into_iter().filter(|(_, o)| orgs.contains(o)) {
         let users = sdb::member_users(tx, &[org]).await?;
-        sdb::enqueue(tx, "new_alert", &users, Some(alert_id), now).await?;
+        crate::app::db::outbox::enqueue(tx, "new_alert", &users, Some(alert_id), now).await?;
     }
     Ok(())
 }
@@ -297,7 +298,8 @@ pub(crate) async fn insert(
         deliver(tx, id, recipient_area_id, now).await?;
     } else {
         let others = sdb::other_cdaos(tx, case.area_id(), actor.user_id).await?;
-        sdb::enqueue(tx, "share_awaiting_approval", &others, Some(id), now).await?;
+        crate::app::db::outbox::enqueue(tx, "share_awaiting_approval", &others, Some(id), now)
+            .await?;
     }
     cdb::insert_event(
         tx,

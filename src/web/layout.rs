@@ -184,14 +184,7 @@ pub fn with_waiting(mut nav: Vec<NavItem>, w: &Waiting) -> Vec<NavItem> {
     add(
         "/cases",
         w.overdue,
-        if n(w.overdue) > crate::waiting::COUNT_CAP {
-            format!(
-                "more than {} overdue for triage",
-                crate::waiting::COUNT_CAP_WORDS
-            )
-        } else {
-            format!("{} overdue for triage", n(w.overdue))
-        },
+        counted(n(w.overdue), "overdue for triage", "overdue for triage"),
         true,
     );
     add(
@@ -269,7 +262,7 @@ mod tests {
         let nav = vec![NavItem::new("Cases", "/cases")];
         let w = Waiting {
             new_cases: Some(crate::waiting::COUNT_CAP + 1),
-            overdue: Some(7),
+            overdue: Some(crate::waiting::COUNT_CAP + 1),
             ..Waiting::default()
         };
         let nav = with_waiting(nav, &w);
@@ -282,10 +275,14 @@ mod tests {
             shown,
             [
                 ("1,000+", "more than 1,000 new cases"),
-                ("7", "7 overdue for triage")
+                ("1,000+", "more than 1,000 overdue for triage")
             ]
         );
         assert_eq!(counted(1, "new case", "new cases"), "1 new case");
+        assert_eq!(
+            counted(7, "overdue for triage", "overdue for triage"),
+            "7 overdue for triage"
+        );
         assert_eq!(counted(1000, "new case", "new cases"), "1000 new cases");
     }
 }

@@ -7,6 +7,7 @@ pub mod conversation;
 pub mod directory;
 pub mod drugs;
 pub mod erasures;
+pub mod outbox;
 pub mod oversight;
 pub mod retention;
 pub mod returns;

@@ -141,7 +141,7 @@ pub async fn request_access(
     .await?;
     // The holding team is told there is a request to decide (without its content).
     let holders = crate::app::db::shares::area_cdaos(&mut tx, holding).await?;
-    crate::app::db::shares::enqueue(&mut tx, "access_request_received", &holders, Some(id), now)
+    crate::app::db::outbox::enqueue(&mut tx, "access_request_received", &holders, Some(id), now)
         .await?;
     audit::record(
         &mut tx,

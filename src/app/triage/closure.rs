@@ -174,7 +174,7 @@ pub(crate) async fn tell_recipients(
     let mut told = Vec::new();
     for (alert_id, org) in &alerts {
         let users = crate::app::db::shares::member_users(tx, &[*org]).await?;
-        crate::app::db::shares::enqueue(tx, kind, &users, Some(*alert_id), now).await?;
+        crate::app::db::outbox::enqueue(tx, kind, &users, Some(*alert_id), now).await?;
         if !told.contains(org) {
             told.push(*org);
         }

@@ -110,7 +110,7 @@ pub async fn message(
     }
     if input.request_information {
         // The reporter is told there is a question; the question itself stays behind sign-in.
-        crate::app::db::shares::enqueue(
+        crate::app::db::outbox::enqueue(
             &mut tx,
             "information_requested",
             &[c.reporter_id],
