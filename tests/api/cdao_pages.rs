@@ -146,10 +146,19 @@ async fn the_case_list_filters_pages_exports_and_names_a_bad_filter() {
         assert_has(&r, reference);
     }
     assert_has(&r, "4 cases in all. 4 on the first page, newest first.");
+    // Each row's summary names a person of concern's subject type (never a name), and an
+    // incident's none: the list reads subject types for persons of concern only.
+    assert_eq!(
+        r.text()
+            .matches("Registered professional, the subject of the report")
+            .count(),
+        1
+    );
     let r = page(&app, &cdao, "/cases?kind=person_concern").await;
     r.assert_status(StatusCode::OK);
     assert_has(&r, &concern);
     assert_lacks(&r, &first);
+    assert_has(&r, "Registered professional, the subject of the report");
     assert_has(&r, r#"<option value="person_concern" selected>"#);
     assert_has(&r, r#"href="/cases.csv?kind=person_concern""#);
     let r = page(&app, &cdao, "/cases?status=new&priority=urgent").await;

@@ -108,10 +108,8 @@ pub async fn alert(a: &Actor, db: &PgPool, id: Uuid, now: DateTime<Utc>) -> AppR
         (Role::Member, Some(org)) => org,
         _ => return Err(AppError::NotFound),
     };
-    let row = crate::app::db::shares::alerts_of(db, org, Some(id))
+    let row = crate::app::db::shares::alert_of(db, org, id)
         .await?
-        .into_iter()
-        .next()
         .ok_or(AppError::NotFound)?;
     let state = AlertState::of(row.revoked_at, row.expires_at, now);
     Ok(Alert { row, state })

@@ -279,7 +279,8 @@ pub struct CaseSummary {
     /// them from the drug catalogue).
     #[serde(skip)]
     pub drug_ids: Vec<Uuid>,
-    /// The subject types of the persons named (never a name).
+    /// The subject types of the persons named (never a name); read for persons of concern
+    /// only, the one kind whose summary line names them.
     #[serde(skip)]
     pub subject_types: Vec<String>,
     /// Whether the caller's team holds the case (not only sees it through a share).
@@ -427,7 +428,9 @@ pub async fn list_cases(
                      c.submitted_at, c.occurred_on, c.harm, c.categories, c.schedules, c.high_dose,
                      c.priority, c.priority_suggested AS suggested_priority, c.assignee_id, c.sector, c.triage_due_at,
                      c.drug_ids,
-                     ARRAY(SELECT p.subject_type FROM persons p WHERE p.case_id = c.id ORDER BY p.created_at) AS subject_types, ",
+                     CASE WHEN c.kind = 'person_concern'
+                          THEN ARRAY(SELECT p.subject_type FROM persons p WHERE p.case_id = c.id ORDER BY p.created_at)
+                          ELSE '{}' END AS subject_types, ",
         )
         .push(if matches!(b, Branch::SharedWith(_)) {
             "false"

@@ -424,21 +424,17 @@ pub struct AlertRow {
     pub case_well_founded: Option<String>,
 }
 
-/// An organisation's inbox (see `alerts_of`).
-pub async fn inbox(pool: &PgPool, inbox: &Inbox) -> Result<Vec<AlertRow>, sqlx::Error> {
-    alerts_of(pool, inbox.organisation_id(), None).await
-}
-
-/// Alerts of an organisation that were delivered (approved shares only; pending ones do not
-/// exist for it). One alert by id is for `access::alert` only.
-pub async fn alerts_of(
-    pool: &PgPool,
-    organisation_id: Uuid,
-    id: Option<Uuid>,
-) -> Result<Vec<AlertRow>, sqlx::Error> {
-    sqlx::query_as!(
-        AlertRow,
-        r#"SELECT a.id, a.share_id, a.organisation_id, c.id AS case_id, c.reference AS case_reference, c.kind AS case_kind,
+/// The alerts of an organisation that were delivered (approved shares only; pending ones do
+/// not exist for it), read by `inbox` (the newest 500) and `alert_of` (one, for
+/// `access::alert` only). Two statements, so that each is planned once for what it does: with
+/// one statement and an optional id (`$2 IS NULL OR a.id = $2`) the inbox's generic plan
+/// joined every alert the organisation ever had before taking the newest 500 (30 ms for 1,669
+/// alerts, against 9 ms walking the index in order), and one alert read them all as well.
+macro_rules! alerts_query {
+    ($which:tt $(, $arg:expr)*) => {
+        sqlx::query_as!(
+            AlertRow,
+            r#"SELECT a.id, a.share_id, a.organisation_id, c.id AS case_id, c.reference AS case_reference, c.kind AS case_kind,
                   ar.name AS case_area_name, c.sector AS case_sector, o.name AS case_organisation_name,
                   a.received_at, a.read_at, a.acknowledged_at, a.ack_due_at,
                   s.disclosure, s.include_patient_data, s.include_organisation_name, s.lawful_basis, s.purpose, s.summary,
@@ -450,15 +446,32 @@ pub async fn alerts_of(
            JOIN cases c ON c.id = s.case_id
            JOIN areas ar ON ar.id = c.area_id
            JOIN organisations o ON o.id = c.organisation_id
-           WHERE a.organisation_id = $1 AND s.approval = 'approved' AND a.received_at IS NOT NULL
-             AND ($2::uuid IS NULL OR a.id = $2)
-           ORDER BY a.received_at DESC
-           LIMIT 500"#,
-        organisation_id,
-        id
+           WHERE a.organisation_id = $1 AND s.approval = 'approved' AND a.received_at IS NOT NULL "# + $which
+            $(, $arg)*
+        )
+    };
+}
+
+/// An organisation's inbox: its newest 500 delivered alerts. The limit is written into the
+/// statement: bound, it would make PostgreSQL plan the statement afresh on every call.
+pub async fn inbox(pool: &PgPool, inbox: &Inbox) -> Result<Vec<AlertRow>, sqlx::Error> {
+    alerts_query!(
+        "ORDER BY a.received_at DESC LIMIT 500",
+        inbox.organisation_id()
     )
     .fetch_all(pool)
     .await
+}
+
+/// One delivered alert of the organisation, for `access::alert` only.
+pub async fn alert_of(
+    pool: &PgPool,
+    organisation_id: Uuid,
+    id: Uuid,
+) -> Result<Option<AlertRow>, sqlx::Error> {
+    alerts_query!("AND a.id = $2", organisation_id, id)
+        .fetch_optional(pool)
+        .await
 }
 
 /// The report of the case a live alert is about (for `disclosure` to cut down).

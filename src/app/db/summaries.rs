@@ -19,7 +19,9 @@ pub async fn case_facts(pool: &sqlx::PgPool, ids: &[Uuid]) -> Result<Vec<CaseFac
     sqlx::query_as(
         "SELECT c.id, c.kind, c.categories, c.harm,
                 c.drug_ids,
-                ARRAY(SELECT p.subject_type FROM persons p WHERE p.case_id = c.id ORDER BY p.created_at) AS subject_types
+                CASE WHEN c.kind = 'person_concern'
+                     THEN ARRAY(SELECT p.subject_type FROM persons p WHERE p.case_id = c.id ORDER BY p.created_at)
+                     ELSE '{}' END AS subject_types
            FROM cases c WHERE c.id = ANY($1)",
     )
     .bind(ids)
