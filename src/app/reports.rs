@@ -13,13 +13,17 @@ use crate::access::{self, View, VisibleCase};
 use crate::app::db::{self, cases as cdb};
 use crate::audit::{self, Event};
 use crate::crypto;
-use crate::domain::directory::Role;
 use crate::domain::report::IncidentInput;
 use crate::error::{AppError, AppResult};
 use crate::policy::{self, Actor};
 use crate::state::AppState;
 
 pub use crate::domain::catalogue::Catalogue;
+
+mod list;
+pub use list::{
+    CaseTotal, TOTAL_CAP, count_cases, export_cases, list_cases, list_with_total, neighbours,
+};
 
 pub async fn catalogue(state: &AppState) -> AppResult<Arc<Catalogue>> {
     let c = state
@@ -666,224 +670,6 @@ pub async fn amend(
     .await?;
     tx.commit().await?;
     Ok(a)
-}
-
-/// One page of the caller's cases (at most `f.limit`), and whether there are more. What the
-/// list shows of each case follows the scope: triage facts only where the caller's team holds
-/// the case, never for cases seen through a share or by the reporting side.
-pub async fn list_cases(
-    state: &AppState,
-    actor: &Actor,
-    f: &cdb::CaseFilter,
-) -> AppResult<(Vec<cdb::CaseSummary>, bool)> {
-    let scope = access::case_scope(actor)?;
-    access::check_case_filters(actor, f)?;
-    let mut probe = f.clone();
-    probe.limit = f.limit + 1;
-    probe.now = Some(state.now());
-    probe.q_identifiers = query_identifiers(state, actor, f);
-    let mut items = cdb::list_cases(state.reads(actor), &scope, &probe).await?;
-    for c in &mut items {
-        if !c.holding || !scope.holds(c.area_id) {
-            c.priority = None;
-            c.suggested_priority = None;
-            c.assignee_id = None;
-            c.triage_due_at = None;
-        }
-    }
-    let more = items.len() as i64 > f.limit;
-    items.truncate(usize::try_from(f.limit).unwrap_or(0));
-    Ok((items, more))
-}
-
-/// The blind indexes of the identifiers the search words could be, for the CDAO team (who
-/// may search the people named in their areas' reports); nobody else's words reach them, so
-/// nobody else learns from a search whether a report names someone. Never the words themselves.
-fn query_identifiers(
-    state: &AppState,
-    actor: &Actor,
-    f: &cdb::CaseFilter,
-) -> Vec<(String, Vec<u8>)> {
-    match (&actor.role, f.q.as_deref()) {
-        (Role::Cdao, Some(q)) => crate::domain::search::identifiers_in_query(q)
-            .into_iter()
-            .map(|(kind, value)| (kind.to_string(), blind_index(state, kind, &value)))
-            .collect(),
-        _ => Vec::new(),
-    }
-}
-
-/// The cases before and after `(at, id)` in the list `f` describes, as far as the caller sees
-/// it: (previous, next). For next and previous on the case page.
-pub async fn neighbours(
-    state: &AppState,
-    actor: &Actor,
-    f: &cdb::CaseFilter,
-    at: chrono::DateTime<chrono::Utc>,
-    id: Uuid,
-) -> AppResult<(Option<Brief>, Option<Brief>)> {
-    let one = |oldest_first: bool| {
-        let mut g = f.clone();
-        g.oldest_first = oldest_first;
-        g.before = Some((at, id));
-        g.limit = 1;
-        g
-    };
-    let (after, before) = (one(f.oldest_first), one(!f.oldest_first));
-    let ((next, _), (previous, _)) = tokio::try_join!(
-        list_cases(state, actor, &after),
-        list_cases(state, actor, &before)
-    )?;
-    let brief = |c: &cdb::CaseSummary| Brief {
-        id: c.id,
-        reference: c.reference.clone(),
-        status: c.status.clone(),
-        submitted_at: c.submitted_at,
-        organisation_name: None,
-    };
-    Ok((previous.first().map(brief), next.first().map(brief)))
-}
-
-/// Where the case list's total stops being exact.
-pub const TOTAL_CAP: i64 = 1000;
-
-/// How many cases match the filters (the cursor aside): exact up to 1,000, else "1000+".
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
-#[serde(untagged)]
-pub enum CaseTotal {
-    /// The exact number, 1,000 or fewer.
-    Exact(i64),
-    /// More than 1,000: always the string "1000+".
-    #[schema(value_type = String, example = "1000+")]
-    More(&'static str),
-}
-
-impl CaseTotal {
-    /// "12 cases", "1 case", "more than 1,000 cases".
-    pub fn words(&self) -> String {
-        match self {
-            CaseTotal::Exact(1) => "1 case".into(),
-            CaseTotal::Exact(n) => format!("{n} cases"),
-            CaseTotal::More(_) => "more than 1,000 cases".into(),
-        }
-    }
-}
-
-/// The total of the caller's cases matching the filters (same scope and checks as the list).
-pub async fn count_cases(
-    state: &AppState,
-    actor: &Actor,
-    f: &cdb::CaseFilter,
-) -> AppResult<CaseTotal> {
-    let scope = access::case_scope(actor)?;
-    access::check_case_filters(actor, f)?;
-    let mut f = f.clone();
-    f.now = Some(state.now());
-    f.q_identifiers = query_identifiers(state, actor, &f);
-    // From where the list is read (a replica, when there is one), so the two agree.
-    let n = cdb::count_cases(state.reads(actor), &scope, &f, TOTAL_CAP).await?;
-    Ok(if n > TOTAL_CAP {
-        CaseTotal::More("1000+")
-    } else {
-        CaseTotal::Exact(n)
-    })
-}
-
-/// One page of the caller's cases, whether there are more, and the total of the list. A
-/// first page that holds the whole list is its own total, so the total is counted only for a
-/// longer list (most lists are short: one statement instead of two) or a later page.
-pub async fn list_with_total(
-    state: &AppState,
-    actor: &Actor,
-    f: &cdb::CaseFilter,
-) -> AppResult<(Vec<cdb::CaseSummary>, bool, CaseTotal)> {
-    if f.before.is_some() {
-        let ((items, more), total) =
-            tokio::try_join!(list_cases(state, actor, f), count_cases(state, actor, f))?;
-        return Ok((items, more, total));
-    }
-    let (items, more) = list_cases(state, actor, f).await?;
-    let total = if more {
-        count_cases(state, actor, f).await?
-    } else {
-        CaseTotal::Exact(items.len() as i64)
-    };
-    Ok((items, more, total))
-}
-
-/// The CSV of the filtered case list (no identities, no free text, no triage facts of cases
-/// seen through a share): the CDAO team. The export is audited.
-pub async fn export_cases(
-    state: &AppState,
-    actor: &Actor,
-    f: &cdb::CaseFilter,
-) -> AppResult<(Vec<u8>, usize)> {
-    let areas = access::cdao_areas(actor)
-        .map_err(|_| AppError::Forbidden("Your role does not allow you to export cases.".into()))?;
-    let mut f = f.clone();
-    f.limit = 100_000;
-    f.before = None;
-    let (rows, _) = list_cases(state, actor, &f).await?;
-    let names = db::directory::list_areas(&state.db).await?;
-    let mut w = crate::csv_export::SafeWriter::new();
-    let io = |e: csv::Error| AppError::Internal(e.into());
-    w.write_record([
-        "reference",
-        "kind",
-        "status",
-        "priority",
-        "submitted_at",
-        "organisation",
-        "sector",
-        "area",
-        "occurred_on",
-        "harm",
-        "categories",
-        "schedules",
-        "high_dose_opioid",
-        "triage_due_at",
-    ])
-    .map_err(io)?;
-    for c in &rows {
-        let area = names
-            .iter()
-            .find(|a| a.id == c.area_id)
-            .map(|a| a.name.clone())
-            .unwrap_or_default();
-        w.write_record([
-            c.reference.clone(),
-            c.kind.clone(),
-            c.status.clone(),
-            c.priority.clone().unwrap_or_default(),
-            c.submitted_at.to_rfc3339(),
-            c.organisation_name.clone(),
-            c.sector.clone(),
-            area,
-            c.occurred_on.map(|d| d.to_string()).unwrap_or_default(),
-            c.harm.clone().unwrap_or_default(),
-            c.categories.join(";"),
-            c.schedules.join(";"),
-            c.high_dose.to_string(),
-            c.triage_due_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
-        ])
-        .map_err(io)?;
-    }
-    let body = w
-        .into_inner()
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("csv: {e}")))?;
-    audit::record_alone(
-        &state.db,
-        state.now(),
-        Event::new(
-            Some(actor.user_id),
-            crate::triage::action::EXPORTED,
-            "case_list",
-            None,
-        )
-        .details(json!({"rows": rows.len(), "areas": areas.ids().len()})),
-    )
-    .await?;
-    Ok((body, rows.len()))
 }
 
 /// What a list or a link shows of a case the actor may see.
