@@ -1,4 +1,4 @@
--- The alert inbox's own query (db::shares::alerts_of) for the member's organisation.
+-- The alert inbox's own query (db::shares::inbox) for the member's organisation.
 SELECT a.id, a.share_id, a.organisation_id, c.id AS case_id, c.reference, c.kind, ar.name, c.sector, o.name,
        a.received_at, a.read_at, a.acknowledged_at, a.ack_due_at, s.disclosure, s.include_patient_data,
        s.include_organisation_name, s.lawful_basis, s.purpose, s.summary, s.action_required, s.respond_by,
