@@ -595,22 +595,42 @@ pub struct AlertItem {
     pub overdue: bool,
 }
 
-/// The member's inbox: `filter` is `all`, `unread` or `unacknowledged`.
+pub use crate::app::db::shares::{INBOX_LIMIT, InboxFilter};
+
+/// The member's inbox as its list shows it: the newest 500 alerts the filter keeps, how many
+/// of all the organisation's alerts are unread, and (for the page) each live alert's
+/// one-line facts.
+pub struct InboxList {
+    pub items: Vec<AlertItem>,
+    pub unread: usize,
+    pub facts: std::collections::HashMap<Uuid, crate::summaries::CaseFacts>,
+}
+
+/// The member's inbox (see `InboxList`); `with_facts` for the page's summary lines.
 pub async fn list_alerts(
     state: &AppState,
     actor: &Actor,
-    filter: &str,
-) -> AppResult<Vec<AlertItem>> {
+    filter: sdb::InboxFilter,
+    with_facts: bool,
+) -> AppResult<InboxList> {
     let inbox = access::inbox(actor)?;
     let now = state.now();
-    Ok(sdb::inbox(&state.db, &inbox)
-        .await?
+    let rows = sdb::inbox(&state.db, &inbox, filter).await?;
+    // The unread count is the rows' own when they hold every alert it counts.
+    let unread = match filter {
+        sdb::InboxFilter::All if rows.len() < sdb::INBOX_LIMIT => {
+            rows.iter().filter(|r| r.read_at.is_none()).count()
+        }
+        sdb::InboxFilter::Unread if rows.len() < sdb::INBOX_LIMIT => rows.len(),
+        _ => usize::try_from(sdb::unread_in_inbox(&state.db, &inbox).await?).unwrap_or(0),
+    };
+    let facts = if with_facts {
+        crate::summaries::alert_facts(state, &rows).await?
+    } else {
+        Default::default()
+    };
+    let items = rows
         .into_iter()
-        .filter(|r| match filter {
-            "unread" => r.read_at.is_none(),
-            "unacknowledged" => r.acknowledged_at.is_none(),
-            _ => true,
-        })
         .map(|r| {
             let st = AlertState::of(r.revoked_at, r.expires_at, now);
             AlertItem {
@@ -630,7 +650,12 @@ pub async fn list_alerts(
                 expires_at: r.expires_at,
             }
         })
-        .collect())
+        .collect();
+    Ok(InboxList {
+        items,
+        unread,
+        facts,
+    })
 }
 
 /// Exactly what the share discloses, while it is live; its existence, reference and the

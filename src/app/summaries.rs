@@ -7,22 +7,22 @@ use std::collections::HashMap;
 
 use uuid::Uuid;
 
-use crate::access;
 use crate::app::db::shares as sdb;
 use crate::app::db::summaries as smdb;
 use crate::error::AppResult;
-use crate::policy::Actor;
 use crate::state::AppState;
 
 pub use crate::app::db::summaries::CaseFacts;
 
-/// The facts of each live alert of the member's inbox, by alert id.
-pub async fn alert_facts(state: &AppState, actor: &Actor) -> AppResult<HashMap<Uuid, CaseFacts>> {
-    let inbox = access::inbox(actor)?;
+/// The facts of each live alert of these inbox rows (read from the member's own inbox), by
+/// alert id.
+pub async fn alert_facts(
+    state: &AppState,
+    rows: &[sdb::AlertRow],
+) -> AppResult<HashMap<Uuid, CaseFacts>> {
     let now = state.now();
-    let live: Vec<_> = sdb::inbox(&state.db, &inbox)
-        .await?
-        .into_iter()
+    let live: Vec<&sdb::AlertRow> = rows
+        .iter()
         .filter(|r| r.revoked_at.is_none() && r.expires_at > now)
         .collect();
     let ids: Vec<Uuid> = live.iter().map(|r| r.case_id).collect();

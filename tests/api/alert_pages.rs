@@ -224,3 +224,72 @@ async fn the_cdao_previews_then_shares_and_a_second_cdao_approves_in_the_browser
         );
     }
 }
+
+/// Found reading the inbox's statement (issue 14): the inbox lists at most 500 alerts, and its
+/// filters and unread count were applied to the newest 500 of all, so an older alert nobody
+/// had read or acknowledged disappeared from "Unread" and "Not acknowledged".
+#[tokio::test]
+async fn an_old_alert_not_yet_acknowledged_stays_in_the_filtered_inbox() {
+    let app = TestApp::new().await;
+    let case = submit(
+        &app,
+        app.world.user("reporter"),
+        "/api/v1/person-concerns",
+        &person_concern(),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let cdao = app.world.user("cdao").clone();
+    let member = app.world.user("member").clone();
+    let body = json!({"organisation_ids": [app.world.police_gm], "disclosure": "summary", "lawful_basis": "public_task_health_care",
+                      "purpose": "To consider", "summary": "Please check your records for this GP.", "action_required": "for_action"});
+    app.post(&format!("/api/v1/cases/{case}/shares"))
+        .token(&cdao)
+        .json(&body)
+        .send()
+        .await
+        .assert_status(StatusCode::CREATED);
+    // 500 newer alerts of the same case, each read and acknowledged.
+    let mut db = app.superuser().await;
+    sqlx::query(
+        "WITH n AS (SELECT g FROM generate_series(1, 500) g),
+              s AS (INSERT INTO shares
+                    SELECT (jsonb_populate_record(NULL::shares, to_jsonb(s) || jsonb_build_object('id', gen_random_uuid()))).*
+                    FROM shares s, n RETURNING id)
+         INSERT INTO alerts (id, share_id, organisation_id, received_at, read_at, acknowledged_at, ack_due_at)
+         SELECT gen_random_uuid(), s.id, a.organisation_id, a.received_at + interval '1 minute',
+                a.received_at + interval '2 minutes', a.received_at + interval '3 minutes', a.ack_due_at
+         FROM s, (SELECT * FROM alerts LIMIT 1) a",
+    )
+    .execute(&mut db)
+    .await
+    .unwrap();
+    let all = app.get("/api/v1/alerts").token(&member).send().await;
+    all.assert_status(StatusCode::OK);
+    assert_eq!(all.json()["items"].as_array().unwrap().len(), 500);
+    assert_eq!(all.json()["unread"], 1);
+    for filter in ["unread", "unacknowledged"] {
+        let r = app
+            .get(&format!("/api/v1/alerts?filter={filter}"))
+            .token(&member)
+            .send()
+            .await;
+        r.assert_status(StatusCode::OK);
+        let items = r.json()["items"].as_array().unwrap().clone();
+        assert_eq!(items.len(), 1, "{filter}");
+        assert_eq!(r.json()["unread"], 1);
+    }
+    let page = app.get("/alerts").session(&member).send().await;
+    page.assert_status(StatusCode::OK);
+    assert!(page.text().contains("1 unread"));
+    assert!(page.text().contains("The newest 500 alerts here."));
+    let page = app
+        .get("/alerts?filter=unacknowledged")
+        .session(&member)
+        .send()
+        .await;
+    assert!(page.text().contains("1 alert here."));
+    assert!(page.text().contains("CD-2026-000001"));
+}

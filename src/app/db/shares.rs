@@ -452,14 +452,84 @@ macro_rules! alerts_query {
     };
 }
 
-/// An organisation's inbox: its newest 500 delivered alerts. The limit is written into the
-/// statement: bound, it would make PostgreSQL plan the statement afresh on every call.
-pub async fn inbox(pool: &PgPool, inbox: &Inbox) -> Result<Vec<AlertRow>, sqlx::Error> {
-    alerts_query!(
-        "ORDER BY a.received_at DESC LIMIT 500",
+/// The most alerts an inbox lists: the newest, of those its filter keeps.
+pub const INBOX_LIMIT: usize = 500;
+
+/// Which of an organisation's alerts its inbox lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InboxFilter {
+    All,
+    /// Nobody in the organisation has opened them yet.
+    Unread,
+    /// Nobody has acknowledged them yet.
+    Unacknowledged,
+}
+
+impl InboxFilter {
+    /// `all`, `unread` or `unacknowledged`.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "all" => Some(Self::All),
+            "unread" => Some(Self::Unread),
+            "unacknowledged" => Some(Self::Unacknowledged),
+            _ => None,
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::All => "all",
+            Self::Unread => "unread",
+            Self::Unacknowledged => "unacknowledged",
+        }
+    }
+}
+
+/// An organisation's inbox: the newest 500 delivered alerts its filter keeps. The filter is
+/// applied here, not to the newest 500 of all, so that an older alert not yet read or
+/// acknowledged is still listed. Each filter is a statement of its own and the limit is
+/// written into it: bound, either would make PostgreSQL plan the statement afresh each time.
+pub async fn inbox(
+    pool: &PgPool,
+    inbox: &Inbox,
+    filter: InboxFilter,
+) -> Result<Vec<AlertRow>, sqlx::Error> {
+    let org = inbox.organisation_id();
+    match filter {
+        InboxFilter::All => {
+            alerts_query!("ORDER BY a.received_at DESC LIMIT 500", org)
+                .fetch_all(pool)
+                .await
+        }
+        InboxFilter::Unread => {
+            alerts_query!(
+                "AND a.read_at IS NULL ORDER BY a.received_at DESC LIMIT 500",
+                org
+            )
+            .fetch_all(pool)
+            .await
+        }
+        InboxFilter::Unacknowledged => {
+            alerts_query!(
+                "AND a.acknowledged_at IS NULL ORDER BY a.received_at DESC LIMIT 500",
+                org
+            )
+            .fetch_all(pool)
+            .await
+        }
+    }
+}
+
+/// How many of an organisation's delivered alerts nobody there has opened, live or not (the
+/// inbox's own count; the header's counts live alerts only).
+pub async fn unread_in_inbox(pool: &PgPool, inbox: &Inbox) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM alerts a JOIN shares s ON s.id = a.share_id
+           WHERE a.organisation_id = $1 AND a.read_at IS NULL AND a.received_at IS NOT NULL
+             AND s.approval = 'approved'"#,
         inbox.organisation_id()
     )
-    .fetch_all(pool)
+    .fetch_one(pool)
     .await
 }
 

@@ -124,7 +124,8 @@ pub struct UserQuery {
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)]
 pub struct AlertQuery {
-    /// `all` (default), `unread` or `unacknowledged`.
+    /// `all` (default), `unread` or `unacknowledged`. The list holds the newest 500 alerts
+    /// the filter keeps.
     filter: Option<AlertFilter>,
 }
 

@@ -14,7 +14,7 @@ use crate::error::{AppError, AppResult, Problem};
 use crate::policy::Actor;
 use crate::records as sdb;
 use crate::shares::{
-    self, AlertItem, AlertView, Created, DeclineInput, ResponseInput, ShareDetail,
+    self, AlertItem, AlertView, Created, DeclineInput, InboxFilter, ResponseInput, ShareDetail,
 };
 use crate::state::AppState;
 use crate::web::extract::{ApiJson, Params, PathId};
@@ -109,7 +109,10 @@ pub async fn revoke(
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct AlertList {
+    /// The newest 500 alerts the filter keeps, newest first.
     pub items: Vec<AlertItem>,
+    /// How many of the organisation's delivered alerts nobody there has opened (all of them,
+    /// not only those listed).
     pub unread: usize,
 }
 
@@ -121,24 +124,14 @@ pub async fn alerts(
     actor: Actor,
     params: Params,
 ) -> AppResult<Json<AlertList>> {
-    let filter = params.get("filter").unwrap_or("all");
-    if !matches!(filter, "all" | "unread" | "unacknowledged") {
-        return Err(AppError::validation(
-            "filter",
-            "filter must be all, unread or unacknowledged",
-        ));
-    }
-    let all = shares::list_alerts(&state, &actor, "all").await?;
-    let unread = all.iter().filter(|a| a.read_at.is_none()).count();
-    let items = all
-        .into_iter()
-        .filter(|a| match filter {
-            "unread" => a.read_at.is_none(),
-            "unacknowledged" => a.acknowledged_at.is_none(),
-            _ => true,
-        })
-        .collect();
-    Ok(Json(AlertList { items, unread }))
+    let filter = InboxFilter::parse(params.get("filter").unwrap_or("all")).ok_or_else(|| {
+        AppError::validation("filter", "filter must be all, unread or unacknowledged")
+    })?;
+    let list = shares::list_alerts(&state, &actor, filter, false).await?;
+    Ok(Json(AlertList {
+        items: list.items,
+        unread: list.unread,
+    }))
 }
 
 #[utoipa::path(get, operation_id = "get_alert", path = "/api/v1/alerts/{id}", tag = "alerts", params(("id" = Uuid, Path)),

@@ -15,7 +15,7 @@ use crate::domain::share::{ActionRequired, ActionTaken, Disclosure, LawfulBasis}
 use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
 use crate::policy::Actor;
-use crate::shares::{self, AlertItem, AlertView, ResponseInput};
+use crate::shares::{self, AlertItem, AlertView, INBOX_LIMIT, InboxFilter, ResponseInput};
 use crate::state::AppState;
 use crate::web::extract::{PageForm, Params, PathId};
 use crate::web::layout::{Layout, for_actor};
@@ -42,6 +42,8 @@ struct ListPage {
     rows: Vec<Row>,
     filter: String,
     unread: usize,
+    /// The list stopped at its most (`INBOX_LIMIT`): older alerts are not on it.
+    full: bool,
     flash: Option<String>,
 }
 
@@ -71,23 +73,18 @@ pub async fn list(
     actor: Actor,
     params: Params,
 ) -> AppResult<Response> {
-    let filter = match params.get("filter") {
-        Some(f @ ("unread" | "unacknowledged")) => f.to_string(),
-        _ => "all".to_string(),
-    };
-    let (all, facts) = tokio::try_join!(
-        shares::list_alerts(&state, &actor, "all"),
-        crate::summaries::alert_facts(&state, &actor)
+    let filter = params
+        .get("filter")
+        .and_then(InboxFilter::parse)
+        .unwrap_or(InboxFilter::All);
+    let (list, cat) = tokio::try_join!(
+        shares::list_alerts(&state, &actor, filter, true),
+        crate::reports::catalogue(&state)
     )?;
-    let cat = crate::reports::catalogue(&state).await?;
-    let unread = all.iter().filter(|a| a.read_at.is_none()).count();
-    let rows = all
+    let facts = &list.facts;
+    let rows = list
+        .items
         .iter()
-        .filter(|a| match filter.as_str() {
-            "unread" => a.read_at.is_none(),
-            "unacknowledged" => a.acknowledged_at.is_none(),
-            _ => true,
-        })
         .map(|a| Row {
             summary: facts.get(&a.id).map_or_else(String::new, |f| {
                 crate::web::pages::cdao::summary_text(
@@ -123,8 +120,9 @@ pub async fn list(
     page(&ListPage {
         layout: for_actor(&actor, "Alerts", "/alerts"),
         rows,
-        filter,
-        unread,
+        filter: filter.code().to_string(),
+        unread: list.unread,
+        full: list.items.len() >= INBOX_LIMIT,
         flash,
     })
 }
