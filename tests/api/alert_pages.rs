@@ -3,11 +3,12 @@
 use axum::http::StatusCode;
 use serde_json::json;
 
-use crate::harness::TestApp;
+use crate::harness::{TestApp, TestUser};
 use crate::reports::{person_concern, submit};
 
-#[tokio::test]
-async fn a_member_reads_acknowledges_and_responds_in_the_browser() {
+/// A person of concern reported, and shared by the CDAO with the member's organisation (the
+/// share needs no approval): the app, the CDAO and the member.
+async fn shared_with_member() -> (TestApp, TestUser, TestUser) {
     let app = TestApp::new().await;
     let case = submit(
         &app,
@@ -29,6 +30,12 @@ async fn a_member_reads_acknowledges_and_responds_in_the_browser() {
         .send()
         .await
         .assert_status(StatusCode::CREATED);
+    (app, cdao, member)
+}
+
+#[tokio::test]
+async fn a_member_reads_acknowledges_and_responds_in_the_browser() {
+    let (app, cdao, member) = shared_with_member().await;
     let list = app.get("/alerts").session(&member).send().await;
     list.assert_status(StatusCode::OK);
     assert!(list.text().contains("1 unread") && list.text().contains("CD-2026-000001"));
@@ -230,27 +237,7 @@ async fn the_cdao_previews_then_shares_and_a_second_cdao_approves_in_the_browser
 /// had read or acknowledged disappeared from "Unread" and "Not acknowledged".
 #[tokio::test]
 async fn an_old_alert_not_yet_acknowledged_stays_in_the_filtered_inbox() {
-    let app = TestApp::new().await;
-    let case = submit(
-        &app,
-        app.world.user("reporter"),
-        "/api/v1/person-concerns",
-        &person_concern(),
-    )
-    .await["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let cdao = app.world.user("cdao").clone();
-    let member = app.world.user("member").clone();
-    let body = json!({"organisation_ids": [app.world.police_gm], "disclosure": "summary", "lawful_basis": "public_task_health_care",
-                      "purpose": "To consider", "summary": "Please check your records for this GP.", "action_required": "for_action"});
-    app.post(&format!("/api/v1/cases/{case}/shares"))
-        .token(&cdao)
-        .json(&body)
-        .send()
-        .await
-        .assert_status(StatusCode::CREATED);
+    let (app, _, member) = shared_with_member().await;
     // 500 newer alerts of the same case, each read and acknowledged.
     let mut db = app.superuser().await;
     sqlx::query(
