@@ -221,10 +221,7 @@ pub async fn issue_invitation(
 }
 
 pub async fn reinvite_user(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<String> {
-    let user = dir::get_user(&state.db, &policy::user_scope(actor), id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    policy::manage_directory(actor)?;
+    let user = managed_user(state, actor, id).await?;
     if user.status == "disabled" {
         return Err(AppError::Conflict(
             "Enable the user before sending a new invitation.".into(),
@@ -250,10 +247,7 @@ pub async fn update_user(
     id: Uuid,
     input: &UserInput,
 ) -> AppResult<dir::User> {
-    let current = dir::get_user(&state.db, &policy::user_scope(actor), id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    policy::manage_directory(actor)?;
+    let current = managed_user(state, actor, id).await?;
     let merged = UserInput {
         email: input.email.clone().or(Some(current.email.clone())),
         name: input.name.clone().or(Some(current.name.clone())),
@@ -387,12 +381,17 @@ pub fn may_approve(actor: &Actor, u: &dir::User) -> bool {
         })
 }
 
+/// An account the actor manages: 404 when they cannot see it, 403 when they see it but may
+/// not manage the directory.
+async fn managed_user(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<dir::User> {
+    let u = user(state, actor, id).await?;
+    policy::manage_directory(actor)?;
+    Ok(u)
+}
+
 /// Clears a lockout after repeated failed sign-ins (admins; audited).
 pub async fn unlock_user(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<()> {
-    dir::get_user(&state.db, &policy::user_scope(actor), id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    policy::manage_directory(actor)?;
+    managed_user(state, actor, id).await?;
     let now = state.now();
     let mut tx = state.db.begin().await?;
     if dir::unlock(&mut tx, id).await? {
@@ -409,10 +408,7 @@ pub async fn unlock_user(state: &AppState, actor: &Actor, id: Uuid) -> AppResult
 
 /// Clears a user's second factor: they set up a new one at their next sign-in.
 pub async fn reset_mfa(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<()> {
-    dir::get_user(&state.db, &policy::user_scope(actor), id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    policy::manage_directory(actor)?;
+    managed_user(state, actor, id).await?;
     let now = state.now();
     let mut tx = state.db.begin().await?;
     dir::set_totp(&mut tx, id, None, None, false, None, now).await?;
