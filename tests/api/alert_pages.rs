@@ -235,10 +235,9 @@ async fn the_cdao_previews_then_shares_and_a_second_cdao_approves_in_the_browser
 /// Found reading the inbox's statement (issue 14): the inbox lists at most 500 alerts, and its
 /// filters and unread count were applied to the newest 500 of all, so an older alert nobody
 /// had read or acknowledged disappeared from "Unread" and "Not acknowledged".
-#[tokio::test]
-async fn an_old_alert_not_yet_acknowledged_stays_in_the_filtered_inbox() {
-    let (app, _, member) = shared_with_member().await;
-    // 500 newer alerts of the same case, each read and acknowledged.
+/// 500 alerts of the same case, each received (all at one time) a minute after the member's
+/// one alert, and read and acknowledged.
+async fn five_hundred_newer_alerts_read_and_acknowledged(app: &TestApp) {
     let mut db = app.superuser().await;
     sqlx::query(
         "WITH n AS (SELECT g FROM generate_series(1, 500) g),
@@ -253,6 +252,100 @@ async fn an_old_alert_not_yet_acknowledged_stays_in_the_filtered_inbox() {
     .execute(&mut db)
     .await
     .unwrap();
+}
+
+#[tokio::test]
+async fn a_member_pages_back_through_an_inbox_of_more_than_500_alerts() {
+    let (app, _, member) = shared_with_member().await;
+    let oldest: String = sqlx::query_scalar("SELECT id::text FROM alerts")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    five_hundred_newer_alerts_read_and_acknowledged(&app).await;
+    // The API: 500 on the first page and a cursor; the one older alert on the next, and no
+    // cursor after it. The 500 share one received time, so the cursor must carry the id.
+    let first = app.get("/api/v1/alerts").token(&member).send().await;
+    first.assert_status(StatusCode::OK);
+    let first = first.json();
+    let mut seen: Vec<String> = first["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(seen.len(), 500);
+    assert!(!seen.contains(&oldest));
+    let cursor = first["next_cursor"]
+        .as_str()
+        .expect("a next page")
+        .to_string();
+    let next = app
+        .get(&format!("/api/v1/alerts?cursor={cursor}"))
+        .token(&member)
+        .send()
+        .await;
+    next.assert_status(StatusCode::OK);
+    let next = next.json();
+    let items = next["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["id"], oldest.as_str());
+    assert!(next["next_cursor"].is_null());
+    assert_eq!(
+        next["unread"], 1,
+        "the count is of every alert, not of the page"
+    );
+    seen.push(oldest.clone());
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen.len(), 501, "no alert on two pages");
+    // A filter keeps its own pages: the one unacknowledged alert, and nothing after it.
+    let r = app
+        .get("/api/v1/alerts?filter=unacknowledged")
+        .token(&member)
+        .send()
+        .await;
+    assert_eq!(r.json()["items"].as_array().unwrap().len(), 1);
+    assert!(r.json()["next_cursor"].is_null());
+    // A cursor this service did not make is a 422 naming it.
+    let r = app
+        .get("/api/v1/alerts?cursor=yesterday")
+        .token(&member)
+        .send()
+        .await;
+    r.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.error_fields(), ["cursor"]);
+    // The page: a link to the older alerts, which shows the old one and a way back.
+    let page = app.get("/alerts").session(&member).send().await;
+    let html = page.text();
+    assert!(html.contains("Older ones are on the next pages."));
+    assert!(html.contains("Older alerts</span>"));
+    let href = format!("/alerts?cursor={cursor}");
+    assert!(html.contains(&format!("href=\"{href}\"")), "{html}");
+    let older = app.get(&href).session(&member).send().await;
+    older.assert_status(StatusCode::OK);
+    let html = older.text();
+    assert!(html.contains("1 older alert here."));
+    assert!(html.contains(&format!("/alerts/{oldest}")));
+    assert!(html.contains("Back to the newest alerts"));
+    assert!(!html.contains("Older alerts</span>"));
+    // A page link that was tampered with: the newest alerts, saying so.
+    let page = app
+        .get("/alerts?cursor=yesterday")
+        .session(&member)
+        .send()
+        .await;
+    page.assert_status(StatusCode::OK);
+    assert!(
+        page.text()
+            .contains("That page link is not one this service made")
+    );
+    assert!(page.text().contains("Older ones are on the next pages."));
+}
+
+#[tokio::test]
+async fn an_old_alert_not_yet_acknowledged_stays_in_the_filtered_inbox() {
+    let (app, _, member) = shared_with_member().await;
+    five_hundred_newer_alerts_read_and_acknowledged(&app).await;
     let all = app.get("/api/v1/alerts").token(&member).send().await;
     all.assert_status(StatusCode::OK);
     assert_eq!(all.json()["items"].as_array().unwrap().len(), 500);
@@ -271,7 +364,10 @@ async fn an_old_alert_not_yet_acknowledged_stays_in_the_filtered_inbox() {
     let page = app.get("/alerts").session(&member).send().await;
     page.assert_status(StatusCode::OK);
     assert!(page.text().contains("1 unread"));
-    assert!(page.text().contains("The newest 500 alerts here."));
+    assert!(
+        page.text()
+            .contains("The newest 500 alerts here. Older ones are on the next pages.")
+    );
     let page = app
         .get("/alerts?filter=unacknowledged")
         .session(&member)

@@ -425,13 +425,14 @@ pub struct AlertRow {
 }
 
 /// The alerts of an organisation that were delivered (approved shares only; pending ones do
-/// not exist for it), read by `inbox` (the newest 500) and `alert_of` (one, for
-/// `access::alert` only). Two statements, so that each is planned once for what it does: with
-/// one statement and an optional id (`$2 IS NULL OR a.id = $2`) the inbox's generic plan
-/// joined every alert the organisation ever had before taking the newest 500 (30 ms for 1,669
-/// alerts, against 9 ms walking the index in order), and one alert read them all as well.
+/// not exist for it), read by `inbox` (a page of the newest) and `alert_of` (one, for
+/// `access::alert` only). One statement for each use, so that each is planned once for what
+/// it does: with one statement and an optional id (`$2 IS NULL OR a.id = $2`) the inbox's
+/// generic plan joined every alert the organisation ever had before taking the newest 500
+/// (30 ms for 1,669 alerts, against 9 ms walking the index in order), and one alert read them
+/// all as well.
 macro_rules! alerts_query {
-    ($which:tt $(, $arg:expr)*) => {
+    ($($which:literal)+ ; $($arg:expr),+) => {
         sqlx::query_as!(
             AlertRow,
             r#"SELECT a.id, a.share_id, a.organisation_id, c.id AS case_id, c.reference AS case_reference, c.kind AS case_kind,
@@ -446,13 +447,37 @@ macro_rules! alerts_query {
            JOIN cases c ON c.id = s.case_id
            JOIN areas ar ON ar.id = c.area_id
            JOIN organisations o ON o.id = c.organisation_id
-           WHERE a.organisation_id = $1 AND s.approval = 'approved' AND a.received_at IS NOT NULL "# + $which
-            $(, $arg)*
+           WHERE a.organisation_id = $1 AND s.approval = 'approved' AND a.received_at IS NOT NULL "# $(+ $which)+
+            $(, $arg)+
         )
     };
 }
 
-/// The most alerts an inbox lists: the newest, of those its filter keeps.
+/// A page of the inbox with one filter: the first (newest) page, or the page after a cursor's
+/// alert. The limit is `INBOX_LIMIT` + 1 written in, the extra row saying whether there is a
+/// page after; bound, it would make PostgreSQL plan the statement afresh each time.
+macro_rules! inbox_page {
+    ($pool:expr, $org:expr, $after:expr, $filter:literal) => {
+        match $after {
+            None => {
+                alerts_query!($filter " ORDER BY a.received_at DESC, a.id DESC LIMIT 501"; $org)
+                    .fetch_all($pool)
+                    .await
+            }
+            Some((at, id)) => {
+                alerts_query!(
+                    $filter
+                    " AND (a.received_at, a.id) < ($2, $3) ORDER BY a.received_at DESC, a.id DESC LIMIT 501";
+                    $org, at, id
+                )
+                .fetch_all($pool)
+                .await
+            }
+        }
+    };
+}
+
+/// The most alerts a page of the inbox lists: the newest, of those its filter keeps.
 pub const INBOX_LIMIT: usize = 500;
 
 /// Which of an organisation's alerts its inbox lists.
@@ -485,39 +510,27 @@ impl InboxFilter {
     }
 }
 
-/// An organisation's inbox: the newest 500 delivered alerts its filter keeps. The filter is
-/// applied here, not to the newest 500 of all, so that an older alert not yet read or
-/// acknowledged is still listed. Each filter is a statement of its own and the limit is
-/// written into it: bound, either would make PostgreSQL plan the statement afresh each time.
+/// A page of an organisation's inbox: up to `INBOX_LIMIT` delivered alerts its filter keeps,
+/// newest first, after `after` (the received time and id of the last alert of the page
+/// before) if given, and whether older ones follow. The filter is applied here, not to a page
+/// of all alerts, so that an older alert not yet read or acknowledged is still listed.
 pub async fn inbox(
     pool: &PgPool,
     inbox: &Inbox,
     filter: InboxFilter,
-) -> Result<Vec<AlertRow>, sqlx::Error> {
+    after: Option<(DateTime<Utc>, Uuid)>,
+) -> Result<(Vec<AlertRow>, bool), sqlx::Error> {
     let org = inbox.organisation_id();
-    match filter {
-        InboxFilter::All => {
-            alerts_query!("ORDER BY a.received_at DESC LIMIT 500", org)
-                .fetch_all(pool)
-                .await
-        }
-        InboxFilter::Unread => {
-            alerts_query!(
-                "AND a.read_at IS NULL ORDER BY a.received_at DESC LIMIT 500",
-                org
-            )
-            .fetch_all(pool)
-            .await
-        }
+    let mut rows = match filter {
+        InboxFilter::All => inbox_page!(pool, org, after, ""),
+        InboxFilter::Unread => inbox_page!(pool, org, after, "AND a.read_at IS NULL"),
         InboxFilter::Unacknowledged => {
-            alerts_query!(
-                "AND a.acknowledged_at IS NULL ORDER BY a.received_at DESC LIMIT 500",
-                org
-            )
-            .fetch_all(pool)
-            .await
+            inbox_page!(pool, org, after, "AND a.acknowledged_at IS NULL")
         }
-    }
+    }?;
+    let more = rows.len() > INBOX_LIMIT;
+    rows.truncate(INBOX_LIMIT);
+    Ok((rows, more))
 }
 
 /// How many of an organisation's delivered alerts nobody there has opened, live or not (the
@@ -539,7 +552,7 @@ pub async fn alert_of(
     organisation_id: Uuid,
     id: Uuid,
 ) -> Result<Option<AlertRow>, sqlx::Error> {
-    alerts_query!("AND a.id = $2", organisation_id, id)
+    alerts_query!("AND a.id = $2"; organisation_id, id)
         .fetch_optional(pool)
         .await
 }

@@ -384,9 +384,10 @@ pub async fn seed(state: &AppState) -> anyhow::Result<()> {
             .map_err(|e| anyhow::anyhow!("demo share: {e:?}"))?;
         shared += 1;
     }
-    let inbox = crate::shares::list_alerts(state, &member, crate::shares::InboxFilter::All, false)
-        .await
-        .map_err(|e| anyhow::anyhow!("demo alerts: {e:?}"))?;
+    let inbox =
+        crate::shares::list_alerts(state, &member, crate::shares::InboxFilter::All, None, false)
+            .await
+            .map_err(|e| anyhow::anyhow!("demo alerts: {e:?}"))?;
     if let Some(first) = inbox.items.first().filter(|_| shared > 0) {
         crate::shares::acknowledge(state, &member, first.id)
             .await

@@ -35,31 +35,33 @@ pub struct AlertItem {
     pub overdue: bool,
 }
 
-/// The member's inbox as its list shows it: the newest 500 alerts the filter keeps, how many
-/// of all the organisation's alerts are unread, and (for the page) each live alert's
-/// one-line facts.
+/// The member's inbox as its list shows it: a page of the newest alerts the filter keeps,
+/// whether older ones follow (the next page starts after the last item), how many of all the organisation's
+/// alerts are unread, and (for the page) each live alert's one-line facts.
 pub struct InboxList {
     pub items: Vec<AlertItem>,
+    pub more: bool,
     pub unread: usize,
     pub facts: std::collections::HashMap<Uuid, crate::summaries::CaseFacts>,
 }
 
-/// The member's inbox (see `InboxList`); `with_facts` for the page's summary lines.
+/// A page of the member's inbox (see `InboxList`), after the alert a cursor names if given;
+/// `with_facts` for the page's summary lines.
 pub async fn list_alerts(
     state: &AppState,
     actor: &Actor,
     filter: sdb::InboxFilter,
+    after: Option<(DateTime<Utc>, Uuid)>,
     with_facts: bool,
 ) -> AppResult<InboxList> {
     let inbox = access::inbox(actor)?;
     let now = state.now();
-    let rows = sdb::inbox(&state.db, &inbox, filter).await?;
+    let (rows, more) = sdb::inbox(&state.db, &inbox, filter, after).await?;
     // The unread count is the rows' own when they hold every alert it counts.
+    let whole = after.is_none() && !more;
     let unread = match filter {
-        sdb::InboxFilter::All if rows.len() < sdb::INBOX_LIMIT => {
-            rows.iter().filter(|r| r.read_at.is_none()).count()
-        }
-        sdb::InboxFilter::Unread if rows.len() < sdb::INBOX_LIMIT => rows.len(),
+        sdb::InboxFilter::All if whole => rows.iter().filter(|r| r.read_at.is_none()).count(),
+        sdb::InboxFilter::Unread if whole => rows.len(),
         _ => usize::try_from(sdb::unread_in_inbox(&state.db, &inbox).await?).unwrap_or(0),
     };
     let facts = if with_facts {
@@ -91,6 +93,7 @@ pub async fn list_alerts(
         .collect();
     Ok(InboxList {
         items,
+        more,
         unread,
         facts,
     })

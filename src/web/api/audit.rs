@@ -175,7 +175,7 @@ fn parse_filter_parts(params: &Params, max_limit: i64) -> (AuditFilter, FieldErr
     };
     let before = match params.get("cursor") {
         None => None,
-        Some(c) => match decode_cursor(c) {
+        Some(c) => match crate::web::api::cursor::decode(c) {
             Some(b) => Some(b),
             None => {
                 e.add("cursor", "cursor is not one this service gave out");
@@ -204,15 +204,7 @@ fn parse_filter_parts(params: &Params, max_limit: i64) -> (AuditFilter, FieldErr
 }
 
 pub fn encode_cursor(item: &AuditItem) -> String {
-    format!("{}_{}", item.at.timestamp_micros(), item.id.simple())
-}
-
-fn decode_cursor(c: &str) -> Option<(DateTime<Utc>, Uuid)> {
-    let (micros, id) = c.split_once('_')?;
-    Some((
-        DateTime::from_timestamp_micros(micros.parse().ok()?)?,
-        Uuid::parse_str(id).ok()?,
-    ))
+    crate::web::api::cursor::encode(item.at, item.id)
 }
 
 /// One page of events, newest first, and the cursor for the next.

@@ -7,7 +7,7 @@ use axum::extract::{Multipart, Path, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -140,15 +140,7 @@ fn date_param(params: &Params, key: &str, e: &mut FieldErrors) -> Option<NaiveDa
 }
 
 pub fn encode_cursor(c: &CaseSummary) -> String {
-    format!("{}_{}", c.submitted_at.timestamp_micros(), c.id.simple())
-}
-
-fn decode_cursor(c: &str) -> Option<(DateTime<Utc>, Uuid)> {
-    let (micros, id) = c.split_once('_')?;
-    Some((
-        DateTime::from_timestamp_micros(micros.parse().ok()?)?,
-        Uuid::parse_str(id).ok()?,
-    ))
+    crate::web::api::cursor::encode(c.submitted_at, c.id)
 }
 
 /// Parses the case list's filters (shared by the API, the pages and the export).
@@ -255,7 +247,7 @@ pub fn parse_case_filter(params: &Params) -> AppResult<CaseFilter> {
     let before = match params.get("cursor") {
         None => None,
         Some(c) => {
-            let d = decode_cursor(c);
+            let d = crate::web::api::cursor::decode(c);
             if d.is_none() {
                 e.add("cursor", "cursor is not one this service gave out");
             }

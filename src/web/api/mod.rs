@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod cases;
 pub mod conversation;
+pub mod cursor;
 pub mod directory;
 pub mod docs;
 pub mod me;

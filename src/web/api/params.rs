@@ -124,9 +124,11 @@ pub struct UserQuery {
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)]
 pub struct AlertQuery {
-    /// `all` (default), `unread` or `unacknowledged`. The list holds the newest 500 alerts
-    /// the filter keeps.
+    /// `all` (default), `unread` or `unacknowledged`. A page holds up to 500 alerts the
+    /// filter keeps, newest first.
     filter: Option<AlertFilter>,
+    /// The `next_cursor` of the previous page (with the same filter).
+    cursor: Option<String>,
 }
 
 /// `GET /api/v1/stats`.

@@ -109,8 +109,10 @@ pub async fn revoke(
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct AlertList {
-    /// The newest 500 alerts the filter keeps, newest first.
+    /// Up to 500 alerts the filter keeps, newest first: the newest, or those after `cursor`.
     pub items: Vec<AlertItem>,
+    /// Older alerts the filter keeps follow: pass this as `cursor` for the next page.
+    pub next_cursor: Option<String>,
     /// How many of the organisation's delivered alerts nobody there has opened (all of them,
     /// not only those listed).
     pub unread: usize,
@@ -127,11 +129,24 @@ pub async fn alerts(
     let filter = InboxFilter::parse(params.get("filter").unwrap_or("all")).ok_or_else(|| {
         AppError::validation("filter", "filter must be all, unread or unacknowledged")
     })?;
-    let list = shares::list_alerts(&state, &actor, filter, false).await?;
+    let after = match params.get("cursor") {
+        None => None,
+        Some(c) => Some(crate::web::api::cursor::decode(c).ok_or_else(|| {
+            AppError::validation("cursor", "cursor is not one this service gave out")
+        })?),
+    };
+    let list = shares::list_alerts(&state, &actor, filter, after, false).await?;
     Ok(Json(AlertList {
+        next_cursor: next_alerts_cursor(&list),
         items: list.items,
         unread: list.unread,
     }))
+}
+
+/// The cursor of the inbox's page after this one, if older alerts follow.
+pub fn next_alerts_cursor(list: &shares::InboxList) -> Option<String> {
+    let last = list.items.last().filter(|_| list.more)?;
+    Some(crate::web::api::cursor::encode(last.received_at?, last.id))
 }
 
 #[utoipa::path(get, operation_id = "get_alert", path = "/api/v1/alerts/{id}", tag = "alerts", params(("id" = Uuid, Path)),

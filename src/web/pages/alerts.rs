@@ -15,7 +15,7 @@ use crate::domain::share::{ActionRequired, ActionTaken, Disclosure, LawfulBasis}
 use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
 use crate::policy::Actor;
-use crate::shares::{self, AlertItem, AlertView, INBOX_LIMIT, InboxFilter, ResponseInput};
+use crate::shares::{self, AlertItem, AlertView, InboxFilter, ResponseInput};
 use crate::state::AppState;
 use crate::web::extract::{PageForm, Params, PathId};
 use crate::web::layout::{Layout, for_actor};
@@ -42,9 +42,31 @@ struct ListPage {
     rows: Vec<Row>,
     filter: String,
     unread: usize,
-    /// The list stopped at its most (`INBOX_LIMIT`): older alerts are not on it.
-    full: bool,
+    /// This page follows newer ones (it came from a cursor).
+    older: bool,
+    /// The link to the page of older alerts, if any follow.
+    next_href: Option<String>,
+    /// The link back to the newest alerts, on a later page.
+    first_href: Option<String>,
+    /// The page link's cursor was not one this service made: this is the first page.
+    bad_cursor: bool,
     flash: Option<String>,
+}
+
+/// The inbox's address with this filter, after a cursor if given.
+fn inbox_href(filter: InboxFilter, cursor: Option<&str>) -> String {
+    let mut query = Vec::new();
+    if filter != InboxFilter::All {
+        query.push(format!("filter={}", filter.code()));
+    }
+    if let Some(c) = cursor {
+        query.push(format!("cursor={c}"));
+    }
+    if query.is_empty() {
+        "/alerts".into()
+    } else {
+        format!("/alerts?{}", query.join("&"))
+    }
 }
 
 fn tags(a: &AlertItem) -> Vec<(String, &'static str)> {
@@ -77,8 +99,10 @@ pub async fn list(
         .get("filter")
         .and_then(InboxFilter::parse)
         .unwrap_or(InboxFilter::All);
+    let cursor = params.get("cursor");
+    let after = cursor.and_then(crate::web::api::cursor::decode);
     let (list, cat) = tokio::try_join!(
-        shares::list_alerts(&state, &actor, filter, true),
+        shares::list_alerts(&state, &actor, filter, after, true),
         crate::reports::catalogue(&state)
     )?;
     let facts = &list.facts;
@@ -122,7 +146,11 @@ pub async fn list(
         rows,
         filter: filter.code().to_string(),
         unread: list.unread,
-        full: list.items.len() >= INBOX_LIMIT,
+        older: after.is_some(),
+        next_href: crate::web::api::shares::next_alerts_cursor(&list)
+            .map(|c| inbox_href(filter, Some(&c))),
+        first_href: after.map(|_| inbox_href(filter, None)),
+        bad_cursor: cursor.is_some() && after.is_none(),
         flash,
     })
 }
