@@ -438,80 +438,101 @@ pub async fn view_case(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<C
 /// discloses for another area's team reading it through a share.
 pub async fn view(state: &AppState, actor: &Actor, case: VisibleCase) -> AppResult<CaseView> {
     let c = case.row().clone();
-    let (persons, amendments, attachments, timeline, share, report, organisation) =
-        match case.view() {
-            View::Shared(t) => {
-                let terms = crate::disclosure::Terms {
-                    disclosure: &t.disclosure,
-                    include_patient_data: t.include_patient_data,
-                    include_organisation_name: t.include_organisation_name,
-                };
-                let persons = crate::disclosure::shared_persons(
-                    crate::disclosure::open_persons(state, &case).await?,
-                    terms,
-                );
-                let attachments = crate::disclosure::shared_attachments(
-                    cdb::attachments(&state.db, &case).await?,
-                    &t.attachment_ids,
-                );
-                let mut report =
-                    serde_json::to_value(crate::disclosure::shared_report(&c.kind, &c.report))
-                        .map_err(|e| AppError::Internal(e.into()))?;
-                // The overseas prescriber's registration is an identity: identified shares only.
-                if t.disclosure == crate::domain::share::Disclosure::Identified.code() {
-                    crate::oversight::reveal_registration(state, &case, &mut report).await?;
-                }
-                let share = ShareOfCase {
-                    share_id: t.share_id,
-                    disclosure: t.disclosure.clone(),
-                    include_patient_data: t.include_patient_data,
-                    lawful_basis: t.lawful_basis.clone(),
-                    purpose: t.purpose.clone(),
-                    summary: t.summary.clone(),
-                    expires_at: t.expires_at,
-                };
-                let organisation = t
-                    .include_organisation_name
-                    .then(|| (c.organisation_id, c.organisation_name.clone()));
-                (
-                    persons,
-                    vec![],
-                    attachments,
-                    vec![],
-                    Some(share),
-                    report,
-                    organisation,
-                )
+    let mut held_triage = None;
+    let (persons, amendments, attachments, timeline, share, report, organisation) = match case
+        .view()
+    {
+        View::Shared(t) => {
+            let terms = crate::disclosure::Terms {
+                disclosure: &t.disclosure,
+                include_patient_data: t.include_patient_data,
+                include_organisation_name: t.include_organisation_name,
+            };
+            let persons = crate::disclosure::shared_persons(
+                crate::disclosure::open_persons(state, &case).await?,
+                terms,
+            );
+            let attachments = crate::disclosure::shared_attachments(
+                cdb::attachments(&state.db, &case).await?,
+                &t.attachment_ids,
+            );
+            let mut report =
+                serde_json::to_value(crate::disclosure::shared_report(&c.kind, &c.report))
+                    .map_err(|e| AppError::Internal(e.into()))?;
+            // The overseas prescriber's registration is an identity: identified shares only.
+            if t.disclosure == crate::domain::share::Disclosure::Identified.code() {
+                crate::oversight::reveal_registration(state, &case, &mut report).await?;
             }
-            view => {
-                let holding = *view == View::Holding;
-                let (persons, amendments, attachments, mut timeline) = tokio::try_join!(
-                    crate::disclosure::open_persons(state, &case),
-                    async { Ok(cdb::amendments(&state.db, &case).await?) },
-                    async { Ok(cdb::attachments(&state.db, &case).await?) },
-                    async { Ok(cdb::timeline(&state.db, &case, !holding).await?) },
-                )?;
-                if !holding {
-                    // The reporting side sees "CDAO team", not who in the team it was.
-                    for e in &mut timeline {
-                        if !e.from_reporting_side && e.actor_id.is_some() {
-                            e.actor_id = None;
-                            e.actor_label = Some("CDAO team".into());
-                        }
-                    }
+            let share = ShareOfCase {
+                share_id: t.share_id,
+                disclosure: t.disclosure.clone(),
+                include_patient_data: t.include_patient_data,
+                lawful_basis: t.lawful_basis.clone(),
+                purpose: t.purpose.clone(),
+                summary: t.summary.clone(),
+                expires_at: t.expires_at,
+            };
+            let organisation = t
+                .include_organisation_name
+                .then(|| (c.organisation_id, c.organisation_name.clone()));
+            (
+                persons,
+                vec![],
+                attachments,
+                vec![],
+                Some(share),
+                report,
+                organisation,
+            )
+        }
+        View::Holding => {
+            // The holding team's reads, at once: the persons, the shares, and the rest of
+            // the case in one statement.
+            let t = case.clone().triage()?;
+            let areas = access::cdao_areas(actor)?;
+            let (persons, held, shares) = tokio::try_join!(
+                crate::disclosure::open_persons(state, &case),
+                async { Ok(crate::app::db::triage::holding_parts(&state.db, &t, &areas).await?) },
+                crate::shares::shares_of_case(state, &t),
+            )?;
+            let organisation = Some((c.organisation_id, c.organisation_name.clone()));
+            held_triage = Some((held.facts, held.links, shares));
+            (
+                persons,
+                held.parts.amendments,
+                held.parts.attachments,
+                held.parts.timeline,
+                None,
+                c.report.clone(),
+                organisation,
+            )
+        }
+        View::Reporting => {
+            let r = case.clone().reporting()?;
+            let (persons, parts) =
+                tokio::try_join!(crate::disclosure::open_persons(state, &case), async {
+                    Ok(cdb::reporting_parts(&state.db, &r).await?)
+                },)?;
+            let mut timeline = parts.timeline;
+            // The reporting side sees "CDAO team", not who in the team it was.
+            for e in &mut timeline {
+                if !e.from_reporting_side && e.actor_id.is_some() {
+                    e.actor_id = None;
+                    e.actor_label = Some("CDAO team".into());
                 }
-                let organisation = Some((c.organisation_id, c.organisation_name.clone()));
-                (
-                    persons,
-                    amendments,
-                    attachments,
-                    timeline,
-                    None,
-                    c.report.clone(),
-                    organisation,
-                )
             }
-        };
+            let organisation = Some((c.organisation_id, c.organisation_name.clone()));
+            (
+                persons,
+                parts.amendments,
+                parts.attachments,
+                timeline,
+                None,
+                c.report.clone(),
+                organisation,
+            )
+        }
+    };
     let (report, registration_shown) = match case.view() {
         // Put back beside the report for the holding team and the reporting side, who may see
         // its identities; a share's report has it already if the share allows.
@@ -538,56 +559,33 @@ pub async fn view(state: &AppState, actor: &Actor, case: VisibleCase) -> AppResu
         }
         None => json!({"purpose": policy::identity_view_purpose(actor), "persons": persons.len()}),
     };
-    // The view's audit event (one statement of its own) and the triage reads, at once; the
-    // page is shown only if the event was written.
-    let record_view = async {
-        audit::record_alone(
-            &state.db,
-            state.now(),
-            Event::new(Some(actor.user_id), action, "case", Some(c.id))
-                .case(c.id)
-                .details(details),
-        )
-        .await
-        .map_err(AppError::from)
-    };
-    let read_triage = async {
-        Ok::<_, AppError>(match case.clone().triage() {
-            Ok(t) => {
-                let areas = access::cdao_areas(actor)?;
-                // Independent reads, at once.
-                let (facts, links, shares) = tokio::try_join!(
-                    async {
-                        Ok::<_, AppError>(crate::app::db::triage::facts(&state.db, &t).await?)
-                    },
-                    async {
-                        Ok::<_, AppError>(
-                            crate::app::db::triage::links(&state.db, &t, &areas).await?,
-                        )
-                    },
-                    crate::shares::shares_of_case(state, &t),
-                )?;
-                let risk = match (facts.risk_consequence, facts.risk_likelihood) {
-                    (Some(cq), Some(lk)) => crate::domain::triage::risk_grade(
-                        u8::try_from(cq).unwrap_or(0),
-                        u8::try_from(lk).unwrap_or(0),
-                    ),
-                    _ => None,
-                };
-                let overdue =
-                    c.status == "new" && facts.triage_due_at.is_some_and(|d| d < state.now());
-                Some(TriageView {
-                    risk,
-                    overdue,
-                    links,
-                    shares,
-                    facts,
-                })
-            }
-            Err(_) => None,
-        })
-    };
-    let (_, triage) = tokio::try_join!(record_view, read_triage)?;
+    // The view's audit event, one statement of its own: the page is shown only if it was
+    // written.
+    audit::record_alone(
+        &state.db,
+        state.now(),
+        Event::new(Some(actor.user_id), action, "case", Some(c.id))
+            .case(c.id)
+            .details(details),
+    )
+    .await?;
+    let triage = held_triage.map(|(facts, links, shares)| {
+        let risk = match (facts.risk_consequence, facts.risk_likelihood) {
+            (Some(cq), Some(lk)) => crate::domain::triage::risk_grade(
+                u8::try_from(cq).unwrap_or(0),
+                u8::try_from(lk).unwrap_or(0),
+            ),
+            _ => None,
+        };
+        let overdue = c.status == "new" && facts.triage_due_at.is_some_and(|d| d < state.now());
+        TriageView {
+            risk,
+            overdue,
+            links,
+            shares,
+            facts,
+        }
+    });
     let holding = triage.is_some();
     let seen_as = match case.view() {
         View::Holding => SeenAs::Holding,

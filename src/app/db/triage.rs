@@ -1,11 +1,13 @@
 //! Triage: the CDAO team's changes to a case, links, correlation and access requests.
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use crate::access::{AreaScope, CaseRef, DecidableRequest, TriageCase, VisibleCase};
+use crate::app::db::cases::{Amendment, AttachmentInfo, TimelineEvent};
 
 #[allow(clippy::too_many_arguments)]
 pub async fn update(
@@ -125,16 +127,82 @@ pub struct TriageFacts {
     pub sector: String,
 }
 
-pub async fn facts(pool: &PgPool, case: &TriageCase) -> Result<TriageFacts, sqlx::Error> {
-    sqlx::query_as!(
-        TriageFacts,
+/// What the holding team reads of a case besides the case row, the persons and the shares:
+/// its triage facts, its corrections, evidence and whole timeline, and its links (both ways)
+/// to cases of the team's areas (a link to another area's case is not shown), in one statement.
+pub struct HoldingParts {
+    pub facts: TriageFacts,
+    pub parts: crate::app::db::cases::CaseParts,
+    pub links: Vec<Link>,
+}
+
+struct HoldingPartsRow {
+    priority_suggested: Option<String>,
+    assignee_id: Option<Uuid>,
+    assignee_name: Option<String>,
+    risk_consequence: Option<i16>,
+    risk_likelihood: Option<i16>,
+    triage_due_at: Option<DateTime<Utc>>,
+    triaged_at: Option<DateTime<Utc>>,
+    closed_at: Option<DateTime<Utc>>,
+    outcome: Option<String>,
+    well_founded: Option<String>,
+    sector: String,
+    links: Json<Vec<Link>>,
+    amendments: Json<Vec<Amendment>>,
+    attachments: Json<Vec<AttachmentInfo>>,
+    timeline: Json<Vec<TimelineEvent>>,
+}
+
+/// The holding team's parts of a case (see [`HoldingParts`]).
+pub async fn holding_parts(
+    pool: &PgPool,
+    case: &TriageCase,
+    areas: &AreaScope,
+) -> Result<HoldingParts, sqlx::Error> {
+    let r = crate::app::db::cases::case_parts_query!(
+        HoldingPartsRow,
         r#"SELECT c.priority_suggested, c.assignee_id, u.name AS "assignee_name?", c.risk_consequence, c.risk_likelihood,
-                  c.triage_due_at, c.triaged_at, c.closed_at, c.outcome, c.well_founded, c.sector
-           FROM cases c LEFT JOIN users u ON u.id = c.assignee_id WHERE c.id = $1"#,
-        case.case_id()
+                  c.triage_due_at, c.triaged_at, c.closed_at, c.outcome, c.well_founded, c.sector,
+                  COALESCE((SELECT json_agg(x ORDER BY x.created_at)
+                            FROM (SELECT o.id AS case_id, o.reference, l.relation, l.created_at
+                                  FROM case_links l JOIN cases o ON o.id = l.other_id
+                                  WHERE l.case_id = c.id AND o.area_id = ANY($2)
+                                  UNION ALL
+                                  SELECT o.id, o.reference,
+                                         CASE l.relation WHEN 'duplicate_of' THEN 'duplicated_by' ELSE 'related' END,
+                                         l.created_at
+                                  FROM case_links l JOIN cases o ON o.id = l.case_id
+                                  WHERE l.other_id = c.id AND o.area_id = ANY($2)) x),
+                           '[]') AS "links!: Json<Vec<Link>>","#,
+        "",
+        "LEFT JOIN users u ON u.id = c.assignee_id WHERE c.id = $1";
+        case.case_id(),
+        areas.ids()
     )
     .fetch_one(pool)
-    .await
+    .await?;
+    Ok(HoldingParts {
+        facts: TriageFacts {
+            priority_suggested: r.priority_suggested,
+            assignee_id: r.assignee_id,
+            assignee_name: r.assignee_name,
+            risk_consequence: r.risk_consequence,
+            risk_likelihood: r.risk_likelihood,
+            triage_due_at: r.triage_due_at,
+            triaged_at: r.triaged_at,
+            closed_at: r.closed_at,
+            outcome: r.outcome,
+            well_founded: r.well_founded,
+            sector: r.sector,
+        },
+        parts: crate::app::db::cases::CaseParts {
+            amendments: r.amendments.0,
+            attachments: r.attachments.0,
+            timeline: r.timeline.0,
+        },
+        links: r.links.0,
+    })
 }
 
 /// Whether `user_id` is an active CDAO holding `area_id`.
@@ -153,7 +221,7 @@ pub async fn is_area_cdao(
     .await
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Link {
     pub case_id: Uuid,
     pub reference: String,
@@ -183,29 +251,6 @@ pub async fn insert_link(
     .await?
     .rows_affected()
         == 1)
-}
-
-/// Links of a case, both ways, limited to the cases the scope can see.
-pub async fn links(
-    pool: &PgPool,
-    case: &TriageCase,
-    areas: &AreaScope,
-) -> Result<Vec<Link>, sqlx::Error> {
-    sqlx::query_as!(
-        Link,
-        r#"SELECT o.id AS "case_id!", o.reference AS "reference!", l.relation AS "relation!", l.created_at AS "created_at!"
-           FROM case_links l JOIN cases o ON o.id = l.other_id
-           WHERE l.case_id = $1 AND o.area_id = ANY($2)
-           UNION ALL
-           SELECT o.id, o.reference, CASE l.relation WHEN 'duplicate_of' THEN 'duplicated_by' ELSE 'related' END, l.created_at
-           FROM case_links l JOIN cases o ON o.id = l.case_id
-           WHERE l.other_id = $1 AND o.area_id = ANY($2)
-           ORDER BY 4"#,
-        case.case_id(),
-        areas.ids()
-    )
-    .fetch_all(pool)
-    .await
 }
 
 pub struct MatchRow {
