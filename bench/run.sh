@@ -168,7 +168,7 @@ baseline case_list project cdconcerns bench/sql/project_case_list.sql -D area="$
 
 service case_page "$base" "$CDAO" "$data/case_ids.txt" /api/v1/cases/
 baseline case_page minimal bench_limit bench/sql/limit_case_page.sql
-baseline case_page project cdconcerns bench/sql/project_case_page.sql -D nids="$(wc -l < "$data/case_ids.txt")"
+baseline case_page project cdconcerns bench/sql/project_case_page.sql -D nids="$(wc -l < "$data/case_ids.txt")" -D area="$cdao_area"
 
 service alert_inbox "$base/api/v1/alerts" "$MEMBER"
 baseline alert_inbox minimal bench_limit bench/sql/limit_inbox.sql
