@@ -181,16 +181,7 @@ pub fn parse_case_filter(params: &Params) -> AppResult<CaseFilter> {
     categories.dedup();
     let schedules = list_param(params, "schedule", Schedule::parse, &mut e);
     let harms = list_param(params, "harm", Harm::parse, &mut e);
-    let organisation_id =
-        params
-            .get("organisation_id")
-            .and_then(|v| match Uuid::parse_str(v.trim()) {
-                Ok(id) => Some(id),
-                Err(_) => {
-                    e.add("organisation_id", "organisation_id must be a UUID");
-                    None
-                }
-            });
+    let organisation_id = params.uuid("organisation_id", &mut e);
     let priorities = list_param(
         params,
         "priority",

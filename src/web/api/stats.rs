@@ -6,7 +6,6 @@ use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use serde::Serialize;
-use uuid::Uuid;
 
 use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult, Problem};
@@ -43,17 +42,7 @@ pub fn parse_stats_query(params: &Params, default_group: GroupBy) -> AppResult<S
     };
     let from = date("from", &mut e);
     let to = date("to", &mut e);
-    let area_id = params
-        .get("area_id")
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .and_then(|v| match Uuid::parse_str(v) {
-            Ok(id) => Some(id),
-            Err(_) => {
-                e.add("area_id", "area_id must be a UUID");
-                None
-            }
-        });
+    let area_id = params.uuid("area_id", &mut e);
     let population = match params.get("dataset").map(str::trim) {
         None => Population::All,
         Some(d) => Population::parse(d).unwrap_or_else(|| {
@@ -101,21 +90,6 @@ pub async fn responsiveness(
     Ok(Json(ResponsivenessList { items }))
 }
 
-/// `area_id`, when given: a UUID.
-fn area_param(params: &Params, e: &mut FieldErrors) -> Option<Uuid> {
-    params
-        .get("area_id")
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .and_then(|v| match Uuid::parse_str(v) {
-            Ok(id) => Some(id),
-            Err(_) => {
-                e.add("area_id", "area_id must be a UUID");
-                None
-            }
-        })
-}
-
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct CdloList {
     pub items: Vec<statistics::CdloItem>,
@@ -131,7 +105,7 @@ pub async fn cdlo(
     params: Params,
 ) -> AppResult<Json<CdloList>> {
     let mut e = FieldErrors::new();
-    let area_id = area_param(&params, &mut e);
+    let area_id = params.uuid("area_id", &mut e);
     if !e.is_empty() {
         return Err(AppError::Validation(e.into_vec()));
     }
@@ -151,7 +125,7 @@ pub fn parse_spc_query(params: &Params) -> AppResult<statistics::SpcQuery> {
         "measure is required: high_dose_opioid, opioid_harm, ost_serious_harm or all_incidents",
         "measure must be high_dose_opioid, opioid_harm, ost_serious_harm or all_incidents",
     );
-    let area_id = area_param(params, &mut e);
+    let area_id = params.uuid("area_id", &mut e);
     let sector = match params
         .get("sector")
         .map(str::trim)

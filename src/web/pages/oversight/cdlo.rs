@@ -59,17 +59,7 @@ fn hours(h: Option<f64>) -> String {
 
 fn cdlo_query(params: &Params) -> AppResult<Option<Uuid>> {
     let mut e = FieldErrors::new();
-    let id = params
-        .get("area_id")
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .and_then(|v| match Uuid::parse_str(v) {
-            Ok(id) => Some(id),
-            Err(_) => {
-                e.add("area_id", "area_id must be a UUID");
-                None
-            }
-        });
+    let id = params.uuid("area_id", &mut e);
     if e.is_empty() {
         Ok(id)
     } else {
