@@ -1,7 +1,7 @@
 //! The member's alert pages.
 
 use axum::http::StatusCode;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::harness::{TestApp, TestUser};
 use crate::reports::{person_concern, submit};
@@ -375,4 +375,59 @@ async fn an_old_alert_not_yet_acknowledged_stays_in_the_filtered_inbox() {
         .await;
     assert!(page.text().contains("1 alert here."));
     assert!(page.text().contains("CD-2026-000001"));
+}
+
+#[tokio::test]
+async fn the_first_view_of_an_alert_is_its_read_receipt_and_every_view_is_audited() {
+    let (app, _, member) = shared_with_member().await;
+    let id: String = sqlx::query_scalar("SELECT id::text FROM alerts")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    let read_at = || async {
+        sqlx::query_scalar::<_, Option<chrono::DateTime<chrono::Utc>>>(
+            "SELECT read_at FROM alerts WHERE id = $1::uuid",
+        )
+        .bind(&id)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap()
+    };
+    assert_eq!(read_at().await, None);
+    for _ in 0..2 {
+        app.get(&format!("/api/v1/alerts/{id}"))
+            .token(&member)
+            .send()
+            .await
+            .assert_status(StatusCode::OK);
+    }
+    let first = read_at().await.expect("read on the first view");
+    app.get(&format!("/alerts/{id}"))
+        .session(&member)
+        .send()
+        .await
+        .assert_status(StatusCode::OK);
+    assert_eq!(
+        read_at().await,
+        Some(first),
+        "a later view does not move it"
+    );
+    let views: Vec<Value> = sqlx::query_scalar(
+        "SELECT details FROM audit_events WHERE action LIKE 'alert.%viewed' AND subject_id = $1::uuid
+         ORDER BY stripe, seq",
+    )
+    .bind(&id)
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    let mut first_reads: Vec<bool> = views
+        .iter()
+        .map(|d| d["first_read"].as_bool().unwrap())
+        .collect();
+    first_reads.sort();
+    assert_eq!(
+        first_reads,
+        [false, false, true],
+        "three views, one receipt"
+    );
 }

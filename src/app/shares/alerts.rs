@@ -137,34 +137,35 @@ pub async fn view_alert(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<
     };
     let responses = sdb::responses(&state.db, id).await?;
     let live = st == AlertState::Live;
-    let mut tx = state.db.begin().await?;
-    let first_read = sdb::mark_read(&mut tx, &alert, actor.user_id, now).await?;
-    audit::record(
-        &mut tx,
-        now,
-        Event::new(
-            Some(actor.user_id),
-            if persons.is_empty()
-                && report
-                    .as_ref()
-                    .and_then(|r| r.online_supply.as_ref())
-                    .is_none_or(|o| o.prescriber_registration.is_none())
-            {
-                action::ALERT_VIEWED
-            } else {
-                action::ALERT_IDENTITY_VIEWED
-            },
-            "alert",
-            Some(id),
-        )
-        .case(r.case_id)
-        .details(
-            json!({"share_id": r.share_id, "lawful_basis": r.lawful_basis, "state": st.code(),
+    let action = if persons.is_empty()
+        && report
+            .as_ref()
+            .and_then(|r| r.online_supply.as_ref())
+            .is_none_or(|o| o.prescriber_registration.is_none())
+    {
+        action::ALERT_VIEWED
+    } else {
+        action::ALERT_IDENTITY_VIEWED
+    };
+    let event = |first_read: bool| {
+        Event::new(Some(actor.user_id), action, "alert", Some(id))
+            .case(r.case_id)
+            .details(
+                json!({"share_id": r.share_id, "lawful_basis": r.lawful_basis, "state": st.code(),
                         "first_read": first_read, "patient_data": live && r.include_patient_data}),
-        ),
-    )
-    .await?;
-    tx.commit().await?;
+            )
+    };
+    if r.read_at.is_some() {
+        // Read before (a read receipt is never taken back): the view's audit event is the
+        // only write, one statement of its own.
+        audit::record_alone(&state.db, now, event(false)).await?;
+    } else {
+        // The first view is the read receipt: it and its audit event commit together.
+        let mut tx = state.db.begin().await?;
+        let first_read = sdb::mark_read(&mut tx, &alert, actor.user_id, now).await?;
+        audit::record(&mut tx, now, event(first_read)).await?;
+        tx.commit().await?;
+    }
     Ok(AlertView {
         id: Some(r.id),
         share_id: Some(r.share_id),
