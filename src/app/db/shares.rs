@@ -521,13 +521,22 @@ pub async fn inbox(
     after: Option<(DateTime<Utc>, Uuid)>,
 ) -> Result<(Vec<AlertRow>, bool), sqlx::Error> {
     let org = inbox.organisation_id();
+    // Planned for this organisation every time. A generic plan is made for an organisation
+    // with the average number of alerts: it joins every alert the organisation has and then
+    // sorts them (27 ms by EXPLAIN ANALYZE for one with 1,669 alerts), where a plan for the
+    // organisation walks the index in order and stops at the page's end (11 ms).
+    let mut tx = pool.begin().await?;
+    sqlx::query!("SET LOCAL plan_cache_mode = force_custom_plan")
+        .execute(&mut *tx)
+        .await?;
     let mut rows = match filter {
-        InboxFilter::All => inbox_page!(pool, org, after, ""),
-        InboxFilter::Unread => inbox_page!(pool, org, after, "AND a.read_at IS NULL"),
+        InboxFilter::All => inbox_page!(&mut *tx, org, after, ""),
+        InboxFilter::Unread => inbox_page!(&mut *tx, org, after, "AND a.read_at IS NULL"),
         InboxFilter::Unacknowledged => {
-            inbox_page!(pool, org, after, "AND a.acknowledged_at IS NULL")
+            inbox_page!(&mut *tx, org, after, "AND a.acknowledged_at IS NULL")
         }
     }?;
+    tx.commit().await?;
     let more = rows.len() > INBOX_LIMIT;
     rows.truncate(INBOX_LIMIT);
     Ok((rows, more))
