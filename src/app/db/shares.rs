@@ -426,11 +426,9 @@ pub struct AlertRow {
 
 /// The alerts of an organisation that were delivered (approved shares only; pending ones do
 /// not exist for it), read by `inbox` (a page of the newest) and `alert_of` (one, for
-/// `access::alert` only). One statement for each use, so that each is planned once for what
-/// it does: with one statement and an optional id (`$2 IS NULL OR a.id = $2`) the inbox's
-/// generic plan joined every alert the organisation ever had before taking the newest 500
-/// (30 ms for 1,669 alerts, against 9 ms walking the index in order), and one alert read them
-/// all as well.
+/// `access::alert` only). One statement for each use: with one statement and an optional id
+/// (`$2 IS NULL OR a.id = $2`), one alert was planned like a whole inbox and read every alert
+/// of the organisation. (The inbox is planned for its organisation each time: see `inbox`.)
 macro_rules! alerts_query {
     ($($which:literal)+ ; $($arg:expr),+) => {
         sqlx::query_as!(
@@ -454,8 +452,7 @@ macro_rules! alerts_query {
 }
 
 /// A page of the inbox with one filter: the first (newest) page, or the page after a cursor's
-/// alert. The limit is `INBOX_LIMIT` + 1 written in, the extra row saying whether there is a
-/// page after; bound, it would make PostgreSQL plan the statement afresh each time.
+/// alert. The limit is `INBOX_LIMIT` + 1: the extra row says whether there is a page after.
 macro_rules! inbox_page {
     ($pool:expr, $org:expr, $after:expr, $filter:literal) => {
         match $after {
