@@ -36,8 +36,8 @@ pub struct AlertItem {
 }
 
 /// The member's inbox as its list shows it: a page of the newest alerts the filter keeps,
-/// whether older ones follow (the next page starts after the last item), how many of all the organisation's
-/// alerts are unread, and (for the page) each live alert's one-line facts.
+/// whether older ones follow (the next page starts after the last item), how many of all the
+/// organisation's alerts are unread, and (for the page) each live alert's one-line facts.
 pub struct InboxList {
     pub items: Vec<AlertItem>,
     pub more: bool,
