@@ -21,9 +21,7 @@ use crate::state::AppState;
 pub use crate::domain::catalogue::Catalogue;
 
 mod list;
-pub use list::{
-    CaseTotal, TOTAL_CAP, count_cases, export_cases, list_cases, list_with_total, neighbours,
-};
+pub use list::{CaseTotal, TOTAL_CAP, export_cases, list_cases, list_with_total, neighbours};
 
 pub async fn catalogue(state: &AppState) -> AppResult<Arc<Catalogue>> {
     let c = state

@@ -22,13 +22,34 @@ pub async fn list_cases(
     actor: &Actor,
     f: &cdb::CaseFilter,
 ) -> AppResult<(Vec<cdb::CaseSummary>, bool)> {
+    let (scope, probe) = probe(state, actor, f)?;
+    let items = cdb::list_cases(state.reads(actor), &scope, &probe).await?;
+    Ok(shown(&scope, items, f.limit))
+}
+
+/// The caller's scope, and the filter as the database reads it: checked against the scope,
+/// one row more than the page (to learn whether more follow), the time now and the blind
+/// indexes of the search words.
+fn probe(
+    state: &AppState,
+    actor: &Actor,
+    f: &cdb::CaseFilter,
+) -> AppResult<(access::CaseScope, cdb::CaseFilter)> {
     let scope = access::case_scope(actor)?;
     access::check_case_filters(actor, f)?;
     let mut probe = f.clone();
     probe.limit = f.limit + 1;
     probe.now = Some(state.now());
     probe.q_identifiers = query_identifiers(state, actor, f);
-    let mut items = cdb::list_cases(state.reads(actor), &scope, &probe).await?;
+    Ok((scope, probe))
+}
+
+/// The rows read as the caller may see them, at most `limit`, and whether more were read.
+fn shown(
+    scope: &access::CaseScope,
+    mut items: Vec<cdb::CaseSummary>,
+    limit: i64,
+) -> (Vec<cdb::CaseSummary>, bool) {
     for c in &mut items {
         if !c.holding || !scope.holds(c.area_id) {
             c.priority = None;
@@ -37,9 +58,9 @@ pub async fn list_cases(
             c.triage_due_at = None;
         }
     }
-    let more = items.len() as i64 > f.limit;
-    items.truncate(usize::try_from(f.limit).unwrap_or(0));
-    Ok((items, more))
+    let more = items.len() as i64 > limit;
+    items.truncate(usize::try_from(limit).unwrap_or(0));
+    (items, more)
 }
 
 /// The blind indexes of the identifiers the search words could be, for the CDAO team (who
@@ -115,44 +136,30 @@ impl CaseTotal {
     }
 }
 
-/// The total of the caller's cases matching the filters (same scope and checks as the list).
-pub async fn count_cases(
-    state: &AppState,
-    actor: &Actor,
-    f: &cdb::CaseFilter,
-) -> AppResult<CaseTotal> {
-    let scope = access::case_scope(actor)?;
-    access::check_case_filters(actor, f)?;
-    let mut f = f.clone();
-    f.now = Some(state.now());
-    f.q_identifiers = query_identifiers(state, actor, &f);
-    // From where the list is read (a replica, when there is one), so the two agree.
-    let n = cdb::count_cases(state.reads(actor), &scope, &f, TOTAL_CAP).await?;
-    Ok(if n > TOTAL_CAP {
-        CaseTotal::More("1000+")
-    } else {
-        CaseTotal::Exact(n)
-    })
-}
-
-/// One page of the caller's cases, whether there are more, and the total of the list. A
-/// first page that holds the whole list is its own total, so the total is counted only for a
-/// longer list (most lists are short: one statement instead of two) or a later page.
+/// One page of the caller's cases, whether there are more, and the total of the list (same
+/// scope and checks as the list). A first page that holds the whole list is its own total,
+/// so the total is counted only for a longer list (most lists are short: one statement
+/// instead of two) or a later page.
 pub async fn list_with_total(
     state: &AppState,
     actor: &Actor,
     f: &cdb::CaseFilter,
 ) -> AppResult<(Vec<cdb::CaseSummary>, bool, CaseTotal)> {
-    if f.before.is_some() {
-        let ((items, more), total) =
-            tokio::try_join!(list_cases(state, actor, f), count_cases(state, actor, f))?;
-        return Ok((items, more, total));
-    }
-    let (items, more) = list_cases(state, actor, f).await?;
-    let total = if more {
-        count_cases(state, actor, f).await?
-    } else {
-        CaseTotal::Exact(items.len() as i64)
+    let (scope, probe) = probe(state, actor, f)?;
+    let total = cdb::Total {
+        cap: TOTAL_CAP,
+        beyond: match f.before {
+            Some(_) => None,
+            None => Some(usize::try_from(f.limit).unwrap_or(0)),
+        },
+    };
+    // From where the list is read (a replica, when there is one), so the two agree.
+    let (items, n) = cdb::list_and_count(state.reads(actor), &scope, &probe, Some(total)).await?;
+    let (items, more) = shown(&scope, items, f.limit);
+    let total = match n {
+        Some(n) if n > TOTAL_CAP => CaseTotal::More("1000+"),
+        Some(n) => CaseTotal::Exact(n),
+        None => CaseTotal::Exact(items.len() as i64),
     };
     Ok((items, more, total))
 }
