@@ -173,16 +173,7 @@ fn parse_filter_parts(params: &Params, max_limit: i64) -> (AuditFilter, FieldErr
             }
         },
     };
-    let before = match params.get("cursor") {
-        None => None,
-        Some(c) => match crate::web::api::cursor::decode(c) {
-            Some(b) => Some(b),
-            None => {
-                e.add("cursor", "cursor is not one this service gave out");
-                None
-            }
-        },
-    };
+    let before = crate::web::api::cursor::param(params.get("cursor"), &mut e);
     let action = params
         .get("action")
         .map(|a| a.trim().to_string())

@@ -235,16 +235,7 @@ pub fn parse_case_filter(params: &Params) -> AppResult<CaseFilter> {
             }
         },
     };
-    let before = match params.get("cursor") {
-        None => None,
-        Some(c) => {
-            let d = crate::web::api::cursor::decode(c);
-            if d.is_none() {
-                e.add("cursor", "cursor is not one this service gave out");
-            }
-            d
-        }
-    };
+    let before = crate::web::api::cursor::param(params.get("cursor"), &mut e);
     if !e.is_empty() {
         return Err(AppError::Validation(e.into_vec()));
     }

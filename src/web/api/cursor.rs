@@ -5,6 +5,8 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use crate::domain::validation::FieldErrors;
+
 /// The cursor that follows an item listed at `at` with this id.
 pub fn encode(at: DateTime<Utc>, id: Uuid) -> String {
     format!("{}_{}", at.timestamp_micros(), id.simple())
@@ -17,6 +19,16 @@ pub fn decode(cursor: &str) -> Option<(DateTime<Utc>, Uuid)> {
         DateTime::from_timestamp_micros(micros.parse().ok()?)?,
         Uuid::parse_str(id).ok()?,
     ))
+}
+
+/// The `cursor` parameter of a list: `None` when there is none; for one this service did not
+/// give out, `None` and an error on the field.
+pub fn param(value: Option<&str>, errors: &mut FieldErrors) -> Option<(DateTime<Utc>, Uuid)> {
+    let keyset = decode(value?);
+    if keyset.is_none() {
+        errors.add("cursor", "cursor is not one this service gave out");
+    }
+    keyset
 }
 
 #[cfg(test)]

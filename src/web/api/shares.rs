@@ -10,6 +10,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::domain::share::ShareInput;
+use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult, Problem};
 use crate::policy::Actor;
 use crate::records as sdb;
@@ -129,12 +130,11 @@ pub async fn alerts(
     let filter = InboxFilter::parse(params.get("filter").unwrap_or("all")).ok_or_else(|| {
         AppError::validation("filter", "filter must be all, unread or unacknowledged")
     })?;
-    let after = match params.get("cursor") {
-        None => None,
-        Some(c) => Some(crate::web::api::cursor::decode(c).ok_or_else(|| {
-            AppError::validation("cursor", "cursor is not one this service gave out")
-        })?),
-    };
+    let mut e = FieldErrors::new();
+    let after = crate::web::api::cursor::param(params.get("cursor"), &mut e);
+    if !e.is_empty() {
+        return Err(AppError::Validation(e.into_vec()));
+    }
     let list = shares::list_alerts(&state, &actor, filter, after, false).await?;
     Ok(Json(AlertList {
         next_cursor: next_alerts_cursor(&list),
