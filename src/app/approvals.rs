@@ -32,7 +32,7 @@ pub async fn approval(state: &AppState, actor: &Actor, share_id: Uuid) -> AppRes
     let case = access::case(actor, &state.db, case_id, now)
         .await?
         .triage()?;
-    let detail = shares::shares_of_case(state, &case)
+    let detail = shares::shares_of_case(&mut *state.db.acquire().await?, &case)
         .await?
         .into_iter()
         .find(|d| d.share.id == share_id)

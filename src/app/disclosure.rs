@@ -7,6 +7,7 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 use serde_json::Value;
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::access::CaseRef;
@@ -31,9 +32,13 @@ pub struct PersonView {
 }
 
 /// Every person of a case, opened. Callers decide what of them to show.
-pub async fn open_persons(state: &AppState, case: &impl CaseRef) -> AppResult<Vec<PersonView>> {
+pub async fn open_persons(
+    state: &AppState,
+    conn: &mut PgConnection,
+    case: &impl CaseRef,
+) -> AppResult<Vec<PersonView>> {
     let mut out = Vec::new();
-    for p in cdb::persons(&state.db, case).await? {
+    for p in cdb::persons(conn, case).await? {
         let plain = state
             .sealer
             .open(p.key_id, &p.identity_enc, &identity_context(p.id))?;

@@ -4,6 +4,7 @@
 //! see identities (SPEC §3).
 
 use serde_json::Value;
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::access::CaseRef;
@@ -41,8 +42,12 @@ pub fn seal_registration(
 }
 
 /// The registration of a case's online supply, opened.
-pub async fn registration(state: &AppState, case: &impl CaseRef) -> AppResult<Option<String>> {
-    let Some((key_id, enc)) = db::oversight::sealed_registration(&state.db, case).await? else {
+pub async fn registration(
+    state: &AppState,
+    conn: &mut PgConnection,
+    case: &impl CaseRef,
+) -> AppResult<Option<String>> {
+    let Some((key_id, enc)) = db::oversight::sealed_registration(conn, case).await? else {
         return Ok(None);
     };
     let plain = state
@@ -57,6 +62,7 @@ pub async fn registration(state: &AppState, case: &impl CaseRef) -> AppResult<Op
 /// who may see identities (the caller decides that). True when there was one to show.
 pub async fn reveal_registration(
     state: &AppState,
+    conn: &mut PgConnection,
     case: &impl CaseRef,
     report: &mut Value,
 ) -> AppResult<bool> {
@@ -66,7 +72,7 @@ pub async fn reveal_registration(
     else {
         return Ok(false);
     };
-    let registration = registration(state, case).await?;
+    let registration = registration(state, conn, case).await?;
     let shown = registration.is_some();
     online.insert(
         "prescriber_registration".into(),

@@ -229,11 +229,14 @@ pub async fn view(
             .collect();
         let mut shown = 0;
         if kind == Kind::OverseasRegistration {
-            let r = crate::oversight::registration(state, case).await?;
+            let r = crate::oversight::registration(state, &mut *state.db.acquire().await?, case)
+                .await?;
             shown += usize::from(r.is_some());
             identifier = identifier.or(r);
         } else {
-            for p in crate::disclosure::open_persons(state, case).await? {
+            for p in crate::disclosure::open_persons(state, &mut *state.db.acquire().await?, case)
+                .await?
+            {
                 if !persons.contains(&p.id) {
                     continue;
                 }

@@ -427,110 +427,118 @@ pub struct TriageView {
 /// Reads a case the actor may see (404 otherwise), recording the view and, where it shows
 /// identities, why.
 pub async fn view_case(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<CaseView> {
-    let case = access::case(actor, &state.db, id, state.now()).await?;
-    view(state, actor, case).await
+    let mut conn = state.db.acquire().await?;
+    let case = access::case_on(actor, &mut conn, id, state.now()).await?;
+    view_on(state, &mut conn, actor, case).await
 }
 
 /// A case as its handle's view allows: in full for the holding team; as submitted, with the
 /// reporting side's part of the timeline, for the reporting side; exactly what the share
 /// discloses for another area's team reading it through a share.
 pub async fn view(state: &AppState, actor: &Actor, case: VisibleCase) -> AppResult<CaseView> {
+    view_on(state, &mut *state.db.acquire().await?, actor, case).await
+}
+
+/// As [`view`], every statement on one connection. A page's reads are small, so running them
+/// one after another costs less than taking a pooled connection for each: the pool checks
+/// each connection it takes back with a round trip of its own.
+async fn view_on(
+    state: &AppState,
+    conn: &mut sqlx::PgConnection,
+    actor: &Actor,
+    case: VisibleCase,
+) -> AppResult<CaseView> {
     let c = case.row().clone();
     let mut held_triage = None;
-    let (persons, amendments, attachments, timeline, share, report, organisation) = match case
-        .view()
-    {
-        View::Shared(t) => {
-            let terms = crate::disclosure::Terms {
-                disclosure: &t.disclosure,
-                include_patient_data: t.include_patient_data,
-                include_organisation_name: t.include_organisation_name,
-            };
-            let persons = crate::disclosure::shared_persons(
-                crate::disclosure::open_persons(state, &case).await?,
-                terms,
-            );
-            let attachments = crate::disclosure::shared_attachments(
-                cdb::attachments(&state.db, &case).await?,
-                &t.attachment_ids,
-            );
-            let mut report =
-                serde_json::to_value(crate::disclosure::shared_report(&c.kind, &c.report))
-                    .map_err(|e| AppError::Internal(e.into()))?;
-            // The overseas prescriber's registration is an identity: identified shares only.
-            if t.disclosure == crate::domain::share::Disclosure::Identified.code() {
-                crate::oversight::reveal_registration(state, &case, &mut report).await?;
-            }
-            let share = ShareOfCase {
-                share_id: t.share_id,
-                disclosure: t.disclosure.clone(),
-                include_patient_data: t.include_patient_data,
-                lawful_basis: t.lawful_basis.clone(),
-                purpose: t.purpose.clone(),
-                summary: t.summary.clone(),
-                expires_at: t.expires_at,
-            };
-            let organisation = t
-                .include_organisation_name
-                .then(|| (c.organisation_id, c.organisation_name.clone()));
-            (
-                persons,
-                vec![],
-                attachments,
-                vec![],
-                Some(share),
-                report,
-                organisation,
-            )
-        }
-        View::Holding => {
-            // The holding team's reads, at once: the persons, the shares, and the rest of
-            // the case in one statement.
-            let t = case.clone().triage()?;
-            let areas = access::cdao_areas(actor)?;
-            let (persons, held, shares) = tokio::try_join!(
-                crate::disclosure::open_persons(state, &case),
-                async { Ok(crate::app::db::triage::holding_parts(&state.db, &t, &areas).await?) },
-                crate::shares::shares_of_case(state, &t),
-            )?;
-            let organisation = Some((c.organisation_id, c.organisation_name.clone()));
-            held_triage = Some((held.facts, held.links, shares));
-            (
-                persons,
-                held.parts.amendments,
-                held.parts.attachments,
-                held.parts.timeline,
-                None,
-                c.report.clone(),
-                organisation,
-            )
-        }
-        View::Reporting => {
-            let r = case.clone().reporting()?;
-            let (persons, parts) =
-                tokio::try_join!(crate::disclosure::open_persons(state, &case), async {
-                    Ok(cdb::reporting_parts(&state.db, &r).await?)
-                },)?;
-            let mut timeline = parts.timeline;
-            // The reporting side sees "CDAO team", not who in the team it was.
-            for e in &mut timeline {
-                if !e.from_reporting_side && e.actor_id.is_some() {
-                    e.actor_id = None;
-                    e.actor_label = Some("CDAO team".into());
+    let (persons, amendments, attachments, timeline, share, report, organisation) =
+        match case.view() {
+            View::Shared(t) => {
+                let terms = crate::disclosure::Terms {
+                    disclosure: &t.disclosure,
+                    include_patient_data: t.include_patient_data,
+                    include_organisation_name: t.include_organisation_name,
+                };
+                let persons = crate::disclosure::shared_persons(
+                    crate::disclosure::open_persons(state, conn, &case).await?,
+                    terms,
+                );
+                let attachments = crate::disclosure::shared_attachments(
+                    cdb::attachments(&mut *conn, &case).await?,
+                    &t.attachment_ids,
+                );
+                let mut report =
+                    serde_json::to_value(crate::disclosure::shared_report(&c.kind, &c.report))
+                        .map_err(|e| AppError::Internal(e.into()))?;
+                // The overseas prescriber's registration is an identity: identified shares only.
+                if t.disclosure == crate::domain::share::Disclosure::Identified.code() {
+                    crate::oversight::reveal_registration(state, conn, &case, &mut report).await?;
                 }
+                let share = ShareOfCase {
+                    share_id: t.share_id,
+                    disclosure: t.disclosure.clone(),
+                    include_patient_data: t.include_patient_data,
+                    lawful_basis: t.lawful_basis.clone(),
+                    purpose: t.purpose.clone(),
+                    summary: t.summary.clone(),
+                    expires_at: t.expires_at,
+                };
+                let organisation = t
+                    .include_organisation_name
+                    .then(|| (c.organisation_id, c.organisation_name.clone()));
+                (
+                    persons,
+                    vec![],
+                    attachments,
+                    vec![],
+                    Some(share),
+                    report,
+                    organisation,
+                )
             }
-            let organisation = Some((c.organisation_id, c.organisation_name.clone()));
-            (
-                persons,
-                parts.amendments,
-                parts.attachments,
-                timeline,
-                None,
-                c.report.clone(),
-                organisation,
-            )
-        }
-    };
+            View::Holding => {
+                // The holding team's reads: the persons, the shares, and the rest of the case in
+                // one statement.
+                let t = case.clone().triage()?;
+                let areas = access::cdao_areas(actor)?;
+                let persons = crate::disclosure::open_persons(state, conn, &case).await?;
+                let held = crate::app::db::triage::holding_parts(&mut *conn, &t, &areas).await?;
+                let shares = crate::shares::shares_of_case(conn, &t).await?;
+                let organisation = Some((c.organisation_id, c.organisation_name.clone()));
+                held_triage = Some((held.facts, held.links, shares));
+                (
+                    persons,
+                    held.parts.amendments,
+                    held.parts.attachments,
+                    held.parts.timeline,
+                    None,
+                    c.report.clone(),
+                    organisation,
+                )
+            }
+            View::Reporting => {
+                let r = case.clone().reporting()?;
+                let persons = crate::disclosure::open_persons(state, conn, &case).await?;
+                let parts = cdb::reporting_parts(&mut *conn, &r).await?;
+                let mut timeline = parts.timeline;
+                // The reporting side sees "CDAO team", not who in the team it was.
+                for e in &mut timeline {
+                    if !e.from_reporting_side && e.actor_id.is_some() {
+                        e.actor_id = None;
+                        e.actor_label = Some("CDAO team".into());
+                    }
+                }
+                let organisation = Some((c.organisation_id, c.organisation_name.clone()));
+                (
+                    persons,
+                    parts.amendments,
+                    parts.attachments,
+                    timeline,
+                    None,
+                    c.report.clone(),
+                    organisation,
+                )
+            }
+        };
     let (report, registration_shown) = match case.view() {
         // Put back beside the report for the holding team and the reporting side, who may see
         // its identities; a share's report has it already if the share allows.
@@ -542,7 +550,8 @@ pub async fn view(state: &AppState, actor: &Actor, case: VisibleCase) -> AppResu
         }
         _ => {
             let mut report = report;
-            let shown = crate::oversight::reveal_registration(state, &case, &mut report).await?;
+            let shown =
+                crate::oversight::reveal_registration(state, conn, &case, &mut report).await?;
             (report, shown)
         }
     };
@@ -559,8 +568,8 @@ pub async fn view(state: &AppState, actor: &Actor, case: VisibleCase) -> AppResu
     };
     // The view's audit event, one statement of its own: the page is shown only if it was
     // written.
-    audit::record_alone(
-        &state.db,
+    audit::record(
+        conn,
         state.now(),
         Event::new(Some(actor.user_id), action, "case", Some(c.id))
             .case(c.id)

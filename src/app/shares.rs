@@ -7,6 +7,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use serde_json::json;
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::access::{self, CaseRef, TriageCase};
@@ -91,12 +92,16 @@ pub(crate) async fn disclose(
     if t.disclosure == crate::domain::share::Disclosure::Identified.code()
         && let Some(o) = report.online_supply.as_mut()
     {
-        o.prescriber_registration = crate::oversight::registration(state, case).await?;
+        o.prescriber_registration =
+            crate::oversight::registration(state, &mut *state.db.acquire().await?, case).await?;
     }
-    let persons = disclosure::shared_persons(disclosure::open_persons(state, case).await?, t)
-        .into_iter()
-        .map(SharedPerson::from)
-        .collect();
+    let persons = disclosure::shared_persons(
+        disclosure::open_persons(state, &mut *state.db.acquire().await?, case).await?,
+        t,
+    )
+    .into_iter()
+    .map(SharedPerson::from)
+    .collect();
     let attachments = if attachment_ids.is_empty() {
         vec![]
     } else {
@@ -538,17 +543,20 @@ pub struct ShareDetail {
     pub responses: Vec<sdb::Response>,
 }
 
-pub async fn shares_of_case(state: &AppState, case: &TriageCase) -> AppResult<Vec<ShareDetail>> {
-    let shares = sdb::shares_for_case(&state.db, case).await?;
+pub async fn shares_of_case(
+    conn: &mut PgConnection,
+    case: &TriageCase,
+) -> AppResult<Vec<ShareDetail>> {
+    let shares = sdb::shares_for_case(&mut *conn, case).await?;
     if shares.is_empty() {
         // Most cases: no share, so no recipients or answers to look for.
         return Ok(vec![]);
     }
-    let recipients = sdb::recipients(&state.db, case).await?;
+    let recipients = sdb::recipients(&mut *conn, case).await?;
     let responses = if recipients.is_empty() {
         vec![]
     } else {
-        sdb::case_responses(&state.db, case).await?
+        sdb::case_responses(&mut *conn, case).await?
     };
     Ok(shares
         .into_iter()
@@ -581,7 +589,7 @@ pub async fn list_for_case(
     let case = access::case(actor, &state.db, case_id, state.now())
         .await?
         .triage()?;
-    shares_of_case(state, &case).await
+    shares_of_case(&mut *state.db.acquire().await?, &case).await
 }
 
 /// Shares of the actor's areas waiting for a second CDAO (not their own).

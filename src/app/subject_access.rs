@@ -180,7 +180,7 @@ pub async fn download(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<(S
             continue;
         };
         person.extend(
-            crate::disclosure::open_persons(state, &triage)
+            crate::disclosure::open_persons(state, &mut *state.db.acquire().await?, &triage)
                 .await?
                 .into_iter()
                 .filter(|p| r.person_ids.contains(&p.id)),

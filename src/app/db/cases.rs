@@ -234,14 +234,17 @@ pub struct PersonRow {
     pub identity_enc: Vec<u8>,
 }
 
-pub async fn persons(pool: &PgPool, case: &impl CaseRef) -> Result<Vec<PersonRow>, sqlx::Error> {
+pub async fn persons(
+    db: impl sqlx::PgExecutor<'_>,
+    case: &impl CaseRef,
+) -> Result<Vec<PersonRow>, sqlx::Error> {
     sqlx::query_as!(
         PersonRow,
         r#"SELECT id, subject_type, key_id, identity_enc AS "identity_enc!" FROM persons
            WHERE case_id = $1 AND identity_enc IS NOT NULL ORDER BY created_at, id"#,
         case.case_id()
     )
-    .fetch_all(pool)
+    .fetch_all(db)
     .await
 }
 
@@ -344,7 +347,7 @@ struct CasePartsRow {
 
 /// The reporting side's parts of a case (see [`CaseParts`]), in one statement.
 pub async fn reporting_parts(
-    pool: &PgPool,
+    db: impl sqlx::PgExecutor<'_>,
     case: &ReportingCase,
 ) -> Result<CaseParts, sqlx::Error> {
     let r = case_parts_query!(
@@ -354,7 +357,7 @@ pub async fn reporting_parts(
         "WHERE c.id = $1";
         case.case_id()
     )
-    .fetch_one(pool)
+    .fetch_one(db)
     .await?;
     Ok(CaseParts {
         amendments: r.amendments.0,
@@ -376,7 +379,7 @@ pub struct AttachmentInfo {
 }
 
 pub async fn attachments(
-    pool: &PgPool,
+    db: impl sqlx::PgExecutor<'_>,
     case: &impl CaseRef,
 ) -> Result<Vec<AttachmentInfo>, sqlx::Error> {
     sqlx::query_as!(
@@ -385,7 +388,7 @@ pub async fn attachments(
          WHERE case_id = $1 AND removed_at IS NULL ORDER BY created_at, id",
         case.case_id()
     )
-    .fetch_all(pool)
+    .fetch_all(db)
     .await
 }
 

@@ -8,14 +8,14 @@ use uuid::Uuid;
 
 /// The sealed registration of a case's online supply: (key id, nonce || ciphertext).
 pub async fn sealed_registration(
-    pool: &PgPool,
+    db: impl sqlx::PgExecutor<'_>,
     case: &impl CaseRef,
 ) -> Result<Option<(i16, Vec<u8>)>, sqlx::Error> {
     let r = sqlx::query!(
         "SELECT online_registration_key_id, online_registration_enc FROM cases WHERE id = $1",
         case.case_id()
     )
-    .fetch_optional(pool)
+    .fetch_optional(db)
     .await?;
     Ok(r.and_then(|r| r.online_registration_key_id.zip(r.online_registration_enc)))
 }

@@ -297,7 +297,7 @@ pub struct ShareSummary {
 }
 
 pub async fn shares_for_case(
-    pool: &PgPool,
+    db: impl sqlx::PgExecutor<'_>,
     case: &TriageCase,
 ) -> Result<Vec<ShareSummary>, sqlx::Error> {
     sqlx::query_as!(
@@ -311,7 +311,7 @@ pub async fn shares_for_case(
            WHERE s.case_id = $1 ORDER BY s.created_at"#,
         case.case_id()
     )
-    .fetch_all(pool)
+    .fetch_all(db)
     .await
 }
 
@@ -319,7 +319,7 @@ pub async fn shares_for_case(
 /// rather than by a list of share ids: a statement with one id is planned once per connection,
 /// one with an array of ids afresh on every call.
 pub async fn recipients(
-    pool: &PgPool,
+    db: impl sqlx::PgExecutor<'_>,
     case: &TriageCase,
 ) -> Result<Vec<(Uuid, Recipient)>, sqlx::Error> {
     Ok(sqlx::query!(
@@ -328,7 +328,7 @@ pub async fn recipients(
          WHERE s.case_id = $1 ORDER BY o.name",
         case.case_id()
     )
-    .fetch_all(pool)
+    .fetch_all(db)
     .await?
     .into_iter()
     .map(|r| {
@@ -376,7 +376,7 @@ pub async fn responses(pool: &PgPool, alert_id: Uuid) -> Result<Vec<Response>, s
 
 /// The responses to every alert of the case's shares (see [`recipients`] for why by the case).
 pub async fn case_responses(
-    pool: &PgPool,
+    db: impl sqlx::PgExecutor<'_>,
     case: &TriageCase,
 ) -> Result<Vec<Response>, sqlx::Error> {
     sqlx::query_as!(
@@ -386,7 +386,7 @@ pub async fn case_responses(
          WHERE s.case_id = $1 ORDER BY r.created_at",
         case.case_id()
     )
-    .fetch_all(pool)
+    .fetch_all(db)
     .await
 }
 

@@ -156,7 +156,7 @@ struct HoldingPartsRow {
 
 /// The holding team's parts of a case (see [`HoldingParts`]).
 pub async fn holding_parts(
-    pool: &PgPool,
+    db: impl sqlx::PgExecutor<'_>,
     case: &TriageCase,
     areas: &AreaScope,
 ) -> Result<HoldingParts, sqlx::Error> {
@@ -180,7 +180,7 @@ pub async fn holding_parts(
         case.case_id(),
         areas.ids()
     )
-    .fetch_one(pool)
+    .fetch_one(db)
     .await?;
     Ok(HoldingParts {
         facts: TriageFacts {
