@@ -44,8 +44,16 @@ pub async fn approval(state: &AppState, actor: &Actor, share_id: Uuid) -> AppRes
         include_patient_data: s.include_patient_data,
         include_organisation_name: s.include_organisation_name,
     };
-    let (report, persons, attachments) =
-        shares::disclose(state, &case, &c.kind, &c.report, t, &s.attachment_ids).await?;
+    let (report, persons, attachments) = shares::disclose(
+        state,
+        &mut *state.db.acquire().await?,
+        &case,
+        &c.kind,
+        &c.report,
+        t,
+        &s.attachment_ids,
+    )
+    .await?;
     audit::record_alone(
         &state.db,
         now,

@@ -81,6 +81,7 @@ pub struct CaseOutcome {
 /// What a live share of `case` discloses, given its terms.
 pub(crate) async fn disclose(
     state: &AppState,
+    conn: &mut PgConnection,
     case: &impl CaseRef,
     kind: &str,
     report: &serde_json::Value,
@@ -92,20 +93,16 @@ pub(crate) async fn disclose(
     if t.disclosure == crate::domain::share::Disclosure::Identified.code()
         && let Some(o) = report.online_supply.as_mut()
     {
-        o.prescriber_registration =
-            crate::oversight::registration(state, &mut *state.db.acquire().await?, case).await?;
+        o.prescriber_registration = crate::oversight::registration(state, conn, case).await?;
     }
-    let persons = disclosure::shared_persons(
-        disclosure::open_persons(state, &mut *state.db.acquire().await?, case).await?,
-        t,
-    )
-    .into_iter()
-    .map(SharedPerson::from)
-    .collect();
+    let persons = disclosure::shared_persons(disclosure::open_persons(state, conn, case).await?, t)
+        .into_iter()
+        .map(SharedPerson::from)
+        .collect();
     let attachments = if attachment_ids.is_empty() {
         vec![]
     } else {
-        disclosure::shared_attachments(cdb::attachments(&state.db, case).await?, attachment_ids)
+        disclosure::shared_attachments(cdb::attachments(conn, case).await?, attachment_ids)
     };
     Ok((report, persons, attachments))
 }
@@ -180,8 +177,16 @@ pub async fn preview(
         include_patient_data: spec.include_patient_data,
         include_organisation_name: spec.include_organisation_name,
     };
-    let (report, persons, attachments) =
-        disclose(state, &case, &c.kind, &c.report, t, &spec.attachment_ids).await?;
+    let (report, persons, attachments) = disclose(
+        state,
+        &mut *state.db.acquire().await?,
+        &case,
+        &c.kind,
+        &c.report,
+        t,
+        &spec.attachment_ids,
+    )
+    .await?;
     audit::record_alone(
         &state.db,
         state.now(),

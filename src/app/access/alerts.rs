@@ -103,7 +103,12 @@ impl LiveAlert {
 }
 
 /// A delivered alert of the actor's organisation; 404 for anyone else.
-pub async fn alert(a: &Actor, db: &PgPool, id: Uuid, now: DateTime<Utc>) -> AppResult<Alert> {
+pub async fn alert(
+    a: &Actor,
+    db: impl sqlx::PgExecutor<'_>,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> AppResult<Alert> {
     let org = match (a.role, a.organisation_id) {
         (Role::Member, Some(org)) => org,
         _ => return Err(AppError::NotFound),

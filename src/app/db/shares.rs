@@ -363,14 +363,17 @@ pub struct Response {
 }
 
 /// The responses to one alert.
-pub async fn responses(pool: &PgPool, alert_id: Uuid) -> Result<Vec<Response>, sqlx::Error> {
+pub async fn responses(
+    db: impl sqlx::PgExecutor<'_>,
+    alert_id: Uuid,
+) -> Result<Vec<Response>, sqlx::Error> {
     sqlx::query_as!(
         Response,
         "SELECT r.id, r.alert_id, a.organisation_id, r.author_id, r.body, r.action_taken, r.created_at, r.from_cdao
          FROM alert_responses r JOIN alerts a ON a.id = r.alert_id WHERE r.alert_id = $1 ORDER BY r.created_at",
         alert_id
     )
-    .fetch_all(pool)
+    .fetch_all(db)
     .await
 }
 

@@ -104,7 +104,9 @@ pub async fn list_alerts(
 /// read receipt; every view is audited, naming the share (whose purpose it was).
 pub async fn view_alert(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<AlertView> {
     let now = state.now();
-    let alert = access::alert(actor, &state.db, id, now).await?;
+    // Every statement on one connection, one after another (see `reports::view`).
+    let mut conn = state.db.acquire().await?;
+    let alert = access::alert(actor, &mut *conn, id, now).await?;
     let r = alert.row().clone();
     let st = alert.state();
     let t = Terms {
@@ -114,9 +116,17 @@ pub async fn view_alert(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<
     };
     let (report, persons, attachments, reporting_org) = match alert.clone().live() {
         Ok(live) => {
-            let case = crate::app::db::shares::case_report(&state.db, &live).await?;
-            let (report, persons, attachments) =
-                disclose(state, &live, &r.case_kind, &case, t, &r.attachment_ids).await?;
+            let case = crate::app::db::shares::case_report(&mut *conn, &live).await?;
+            let (report, persons, attachments) = disclose(
+                state,
+                &mut conn,
+                &live,
+                &r.case_kind,
+                &case,
+                t,
+                &r.attachment_ids,
+            )
+            .await?;
             let org = disclosure::reporting_organisation(
                 &r.case_sector,
                 &r.case_area_name,
@@ -135,7 +145,7 @@ pub async fn view_alert(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<
             (None, vec![], vec![], org)
         }
     };
-    let responses = sdb::responses(&state.db, id).await?;
+    let responses = sdb::responses(&mut *conn, id).await?;
     let live = st == AlertState::Live;
     let action = if persons.is_empty()
         && report
@@ -158,10 +168,10 @@ pub async fn view_alert(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<
     if r.read_at.is_some() {
         // Read before (a read receipt is never taken back): the view's audit event is the
         // only write, one statement of its own.
-        audit::record_alone(&state.db, now, event(false)).await?;
+        audit::record(&mut conn, now, event(false)).await?;
     } else {
         // The first view is the read receipt: it and its audit event commit together.
-        let mut tx = state.db.begin().await?;
+        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
         let first_read = sdb::mark_read(&mut tx, &alert, actor.user_id, now).await?;
         audit::record(&mut tx, now, event(first_read)).await?;
         tx.commit().await?;

@@ -175,22 +175,22 @@ pub async fn unread_in_inbox(pool: &PgPool, inbox: &Inbox) -> Result<i64, sqlx::
 
 /// One delivered alert of the organisation, for `access::alert` only.
 pub async fn alert_of(
-    pool: &PgPool,
+    db: impl sqlx::PgExecutor<'_>,
     organisation_id: Uuid,
     id: Uuid,
 ) -> Result<Option<AlertRow>, sqlx::Error> {
     alerts_query!("AND a.id = $2"; organisation_id, id)
-        .fetch_optional(pool)
+        .fetch_optional(db)
         .await
 }
 
 /// The report of the case a live alert is about (for `disclosure` to cut down).
 pub async fn case_report(
-    pool: &PgPool,
+    db: impl sqlx::PgExecutor<'_>,
     alert: &LiveAlert,
 ) -> Result<serde_json::Value, sqlx::Error> {
     sqlx::query_scalar!("SELECT report FROM cases WHERE id = $1", alert.case_id())
-        .fetch_one(pool)
+        .fetch_one(db)
         .await
 }
 
