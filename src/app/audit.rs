@@ -349,7 +349,21 @@ pub struct Verification {
 
 /// Walks every chain and checks each event's hash and link, then each chain's head.
 /// The first broken event reported is the earliest (by time) of the chains' first breaks.
+///
+/// The events and the heads are read in one snapshot (a read-only transaction at repeatable
+/// read): read one after the other at read committed, an event appended between the two reads
+/// looks like an event cut off the end of its chain.
 pub async fn verify(pool: &PgPool) -> Result<Verification, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        .execute(&mut *tx)
+        .await?;
+    let v = verify_in_snapshot(&mut tx).await?;
+    tx.commit().await?;
+    Ok(v)
+}
+
+async fn verify_in_snapshot(conn: &mut sqlx::PgConnection) -> Result<Verification, sqlx::Error> {
     struct Break {
         at: DateTime<Utc>,
         id: Uuid,
@@ -371,7 +385,7 @@ pub async fn verify(pool: &PgPool) -> Result<Verification, sqlx::Error> {
                   details, prev_hash, hash
            FROM audit_events ORDER BY stripe, seq"#
     )
-    .fetch(pool);
+    .fetch(&mut *conn);
     while let Some(r) = rows.try_next().await? {
         checked += 1;
         if current_stripe != Some(r.stripe) {
@@ -430,7 +444,7 @@ pub async fn verify(pool: &PgPool) -> Result<Verification, sqlx::Error> {
     // Each chain must end where its head says: events cut off the end are caught here.
     let heads =
         sqlx::query!("SELECT stripe, seq, head_hash FROM audit_chain_heads ORDER BY stripe")
-            .fetch_all(pool)
+            .fetch_all(&mut *conn)
             .await?;
     for h in heads {
         let tail = tails.iter().find(|t| t.0 == h.stripe);

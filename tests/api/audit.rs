@@ -214,6 +214,53 @@ async fn concurrent_writers_keep_every_chain_intact() {
     );
 }
 
+/// Found by the browser tests in CI: the auditor's check said "chain 0 ends at event 334 but its
+/// head says 335" while other people were working. It read the events, then the heads, each in a
+/// snapshot of its own, so an event appended in between looked like one cut off the end.
+#[tokio::test]
+async fn a_check_while_others_write_sees_the_chains_intact() {
+    let app = TestApp::new().await;
+    many_events(&app, 20).await;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut writers = Vec::new();
+    for w in 0..4 {
+        let (pool, now, stop) = (app.pool.clone(), app.state.now(), stop.clone());
+        writers.push(tokio::spawn(async move {
+            let mut n = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                cdconcerns::audit::record_alone(
+                    &pool,
+                    now,
+                    cdconcerns::audit::Event::new(None, "test.event", "test", None)
+                        .details(json!({"writer": w, "n": n})),
+                )
+                .await
+                .unwrap();
+                n += 1;
+            }
+        }));
+    }
+    let mut broken = Vec::new();
+    for _ in 0..60 {
+        let v = cdconcerns::audit::verify(&app.pool).await.unwrap();
+        if !v.ok {
+            broken.push(v.problem);
+        }
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for w in writers {
+        w.await.unwrap();
+    }
+    assert!(
+        broken.is_empty(),
+        "{} of 60 checks said broken: {:?}",
+        broken.len(),
+        broken.first()
+    );
+    let v = cdconcerns::audit::verify(&app.pool).await.unwrap();
+    assert!(v.ok, "{v:?}");
+}
+
 #[tokio::test]
 async fn a_tampered_event_is_caught_and_named() {
     let app = TestApp::new().await;
