@@ -21,7 +21,9 @@ use crate::state::AppState;
 pub use crate::domain::catalogue::Catalogue;
 
 mod list;
+mod writer;
 pub use list::{CaseTotal, TOTAL_CAP, export_cases, list_cases, list_with_total, neighbours};
+pub(crate) use writer::CaseWriter;
 
 pub async fn catalogue(state: &AppState) -> AppResult<Arc<Catalogue>> {
     let c = state
@@ -154,10 +156,12 @@ pub async fn submit(
     };
     if idempotency.is_none() && s.person.is_none() {
         // The common case: the case, its first timeline event and its audit event in one
-        // statement, committed on its own: one round trip.
-        let mut conn = state.db.acquire().await?;
-        let reference =
-            cdb::insert_case(&mut conn, &new_case, Uuid::now_v7(), &audit_event).await?;
+        // statement, committed on its own, with any other submissions that arrive with it
+        // (see `writer`).
+        let reference = state
+            .case_writer()
+            .insert(new_case, Uuid::now_v7(), audit_event)
+            .await?;
         return Ok((
             Submitted {
                 id: case_id,

@@ -65,6 +65,8 @@ pub struct Inner {
     pub tokens: crate::authcache::TokenCache,
     /// The drug catalogue, loaded on first use.
     pub catalogue: tokio::sync::OnceCell<std::sync::Arc<crate::domain::catalogue::Catalogue>>,
+    /// Writes submissions that arrive together in one statement (started on first use).
+    case_writer: std::sync::OnceLock<crate::app::reports::CaseWriter>,
 }
 
 impl std::ops::Deref for AppState {
@@ -94,6 +96,7 @@ impl AppState {
             replica: std::sync::OnceLock::new(),
             tokens: crate::authcache::TokenCache::default(),
             catalogue: tokio::sync::OnceCell::new(),
+            case_writer: std::sync::OnceLock::new(),
             config,
             clock,
         }))
@@ -106,6 +109,13 @@ impl AppState {
             .get()
             .and_then(|r| r.for_reads_of(actor.user_id))
             .unwrap_or(&self.db)
+    }
+
+    /// The queue that writes new submissions (started here on first use, on the runtime of
+    /// the request that needs it).
+    pub(crate) fn case_writer(&self) -> &crate::app::reports::CaseWriter {
+        self.case_writer
+            .get_or_init(|| crate::app::reports::CaseWriter::start(self.db.clone()))
     }
 
     pub fn now(&self) -> DateTime<Utc> {

@@ -156,6 +156,113 @@ async fn a_reporter_files_an_incident_and_gets_a_reference() {
     );
 }
 
+/// Sends `n` incidents at once, the i-th described as "incident i of the batch" (plus `mark`
+/// on the `marked` one), and returns each answer's status and body, in order.
+async fn submit_together(
+    app: &TestApp,
+    u: &TestUser,
+    n: usize,
+    marked: Option<(usize, &str)>,
+) -> Vec<(StatusCode, Value)> {
+    let bodies: Vec<Value> = (0..n)
+        .map(|i| {
+            let mut b = incident();
+            let mark = marked.filter(|(m, _)| *m == i).map_or("", |(_, m)| m);
+            b["description"] = json!(format!("incident {i} of the batch{mark}"));
+            b
+        })
+        .collect();
+    let sent = bodies
+        .iter()
+        .map(|b| async move { app.post("/api/v1/incidents").token(u).json(b).send().await });
+    futures_util::future::join_all(sent)
+        .await
+        .into_iter()
+        .map(|r| (r.status, r.json()))
+        .collect()
+}
+
+/// Submissions that arrive together are written in one statement (`reports::writer`): each
+/// still gets its own case, reference, first timeline event and audit event, in an intact chain.
+#[tokio::test]
+async fn submissions_sent_together_are_each_filed_once_with_their_own_reference() {
+    let app = TestApp::new().await;
+    let u = app.world.user("reporter").clone();
+    let answers = submit_together(&app, &u, 40, None).await;
+    let mut references = std::collections::BTreeSet::new();
+    for (i, (status, body)) in answers.iter().enumerate() {
+        assert_eq!(*status, StatusCode::CREATED, "{i}: {body}");
+        assert!(references.insert(body["reference"].as_str().unwrap().to_string()));
+        let case = app
+            .get(&format!("/api/v1/cases/{}", body["id"].as_str().unwrap()))
+            .token(&u)
+            .send()
+            .await
+            .json();
+        assert_eq!(case["reference"], body["reference"]);
+        assert_eq!(
+            case["report"]["description"],
+            format!("incident {i} of the batch")
+        );
+        assert_eq!(case["timeline"][0]["kind"], "submitted");
+    }
+    let expected: std::collections::BTreeSet<String> =
+        (1..=40).map(|n| format!("CD-2026-{n:06}")).collect();
+    assert_eq!(references, expected, "one number each, none skipped");
+    let (cases, events, audited): (i64, i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM cases), \
+                (SELECT count(*) FROM case_events WHERE kind = 'submitted'), \
+                (SELECT count(DISTINCT subject_id) FROM audit_events WHERE action = 'case.submitted')",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!((cases, events, audited), (40, 40, 40));
+    let v = cdconcerns::audit::verify(&app.pool).await.unwrap();
+    assert!(v.ok, "{v:?}");
+}
+
+/// If PostgreSQL refuses one submission of a batch, the others are written and answered as if
+/// it had been sent alone; the refused one leaves nothing behind.
+#[tokio::test]
+async fn a_submission_the_database_refuses_does_not_take_the_others_with_it() {
+    let app = TestApp::new().await;
+    let u = app.world.user("reporter").clone();
+    sqlx::raw_sql(
+        "CREATE FUNCTION refuse_marked() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN
+             IF NEW.report->>'description' LIKE '%(refuse me)' THEN
+                 RAISE EXCEPTION 'refused by the test';
+             END IF;
+             RETURN NEW;
+         END $$;
+         CREATE TRIGGER refuse_marked BEFORE INSERT ON cases
+             FOR EACH ROW EXECUTE FUNCTION refuse_marked();",
+    )
+    .execute(&mut app.superuser().await)
+    .await
+    .unwrap();
+    let answers = submit_together(&app, &u, 20, Some((7, " (refuse me)"))).await;
+    for (i, (status, body)) in answers.iter().enumerate() {
+        if i == 7 {
+            assert_eq!(*status, StatusCode::INTERNAL_SERVER_ERROR, "{body}");
+        } else {
+            assert_eq!(*status, StatusCode::CREATED, "{i}: {body}");
+        }
+    }
+    let (cases, events, audited): (i64, i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM cases), \
+                (SELECT count(*) FROM case_events WHERE kind = 'submitted'), \
+                (SELECT count(*) FROM audit_events WHERE action = 'case.submitted')",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!((cases, events, audited), (19, 19, 19));
+    let v = cdconcerns::audit::verify(&app.pool).await.unwrap();
+    assert!(v.ok, "{v:?}");
+}
+
 #[tokio::test]
 async fn opioid_doses_show_their_oral_morphine_equivalent_and_high_doses_are_flagged() {
     let app = TestApp::new().await;

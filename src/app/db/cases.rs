@@ -11,7 +11,9 @@ use uuid::Uuid;
 
 use crate::access::{CaseRef, ReportingCase};
 
+mod batch;
 mod list;
+pub use batch::*;
 pub use list::*;
 
 pub struct NewCase {

@@ -1,0 +1,154 @@
+//! Submissions that arrive together are written together.
+//!
+//! A submission's case, first timeline event and audit event are one statement (`insert_case`).
+//! Under load most of PostgreSQL's work for it is per statement, not per row: planning and
+//! executor start-up, the `cases` table's CHECK constraints compiled again, the commit and its
+//! wait for the write-ahead log, and a round trip each way. So submissions go through a queue
+//! read by a few writers: a writer takes the first one waiting and every other one waiting with
+//! it (up to `MAX_BATCH`), writes them in one statement (`insert_cases`) and answers each.
+//!
+//! - Nobody waits for a batch to fill: a writer that is free takes what is there, so one
+//!   submission alone is written at once, as before, by the one-row statement.
+//! - A submission is answered only after its statement has committed, so a 201 still means the
+//!   case is stored. A batch's statement is all or nothing; if it fails, each of its
+//!   submissions is written again on its own and gets its own answer, so one bad row cannot
+//!   refuse the others.
+//! - Each batch runs on one connection, so its audit events are appended to one chain in turn.
+
+use std::sync::Arc;
+
+use sqlx::PgPool;
+use tokio::sync::{Mutex, mpsc, oneshot};
+use uuid::Uuid;
+
+use crate::app::db::cases::{self as cdb, NewCase, NewCaseRow};
+use crate::audit::Appended;
+use crate::error::{AppError, AppResult};
+
+/// How many writers read the queue: each holds a pooled connection while it writes.
+const WRITERS: usize = 4;
+/// The most submissions one statement writes.
+const MAX_BATCH: usize = 32;
+/// Submissions waiting beyond this make the next one wait for room.
+const QUEUE: usize = 1024;
+
+struct Job {
+    case: NewCase,
+    event_id: Uuid,
+    audit: Appended,
+    answer: oneshot::Sender<Result<String, sqlx::Error>>,
+}
+
+/// The queue of submissions to write (started on first use, by `AppState::case_writer`).
+pub struct CaseWriter {
+    queue: mpsc::Sender<Job>,
+}
+
+impl CaseWriter {
+    /// Starts the writers on the current runtime; they stop when the writer is dropped.
+    pub fn start(pool: PgPool) -> Self {
+        let (queue, waiting) = mpsc::channel(QUEUE);
+        let waiting = Arc::new(Mutex::new(waiting));
+        for _ in 0..WRITERS {
+            tokio::spawn(write_batches(pool.clone(), waiting.clone()));
+        }
+        Self { queue }
+    }
+
+    /// Writes the case with its first timeline event and audit event, committed, and returns
+    /// its reference.
+    pub async fn insert(
+        &self,
+        case: NewCase,
+        event_id: Uuid,
+        audit: Appended,
+    ) -> AppResult<String> {
+        let (answer, answered) = oneshot::channel();
+        let stopped = || AppError::Unavailable("the service is stopping".into());
+        self.queue
+            .send(Job {
+                case,
+                event_id,
+                audit,
+                answer,
+            })
+            .await
+            .map_err(|_| stopped())?;
+        Ok(answered.await.map_err(|_| stopped())??)
+    }
+}
+
+async fn write_batches(pool: PgPool, waiting: Arc<Mutex<mpsc::Receiver<Job>>>) {
+    loop {
+        let mut batch = Vec::new();
+        {
+            let mut waiting = waiting.lock().await;
+            let Some(first) = waiting.recv().await else {
+                return;
+            };
+            batch.push(first);
+            while batch.len() < MAX_BATCH {
+                match waiting.try_recv() {
+                    Ok(job) => batch.push(job),
+                    Err(_) => break,
+                }
+            }
+        }
+        write(&pool, batch).await;
+    }
+}
+
+async fn write(pool: &PgPool, batch: Vec<Job>) {
+    let mut conn = match pool.acquire().await {
+        Ok(conn) => conn,
+        Err(e) => {
+            // No connection (sqlx's errors cannot be cloned): each is told the database did
+            // not answer, as a request that could not take a connection itself is.
+            tracing::warn!(error = %e, "no connection for a batch of submissions");
+            for job in batch {
+                let _ = job.answer.send(Err(sqlx::Error::PoolTimedOut));
+            }
+            return;
+        }
+    };
+    if batch.len() > 1 {
+        let rows: Vec<NewCaseRow<'_>> = batch
+            .iter()
+            .map(|j| NewCaseRow {
+                case: &j.case,
+                event_id: j.event_id,
+                audit: &j.audit,
+            })
+            .collect();
+        match cdb::insert_cases(&mut conn, &rows).await {
+            Ok(written) => {
+                for job in batch {
+                    let reference = written
+                        .iter()
+                        .find(|(id, _)| *id == job.case.id)
+                        .map(|(_, r)| r.clone())
+                        .ok_or(sqlx::Error::RowNotFound);
+                    let _ = job.answer.send(reference);
+                }
+                return;
+            }
+            // PostgreSQL refused the statement, so nothing of the batch was written: each is
+            // tried alone below, for its own answer.
+            Err(sqlx::Error::Database(_)) => {}
+            // The connection failed: whether the statement committed is not known, and
+            // writing the cases again could store them twice. Each is told the database did
+            // not answer.
+            Err(e) => {
+                tracing::warn!(error = %e, "a batch of submissions lost its connection");
+                for job in batch {
+                    let _ = job.answer.send(Err(sqlx::Error::PoolTimedOut));
+                }
+                return;
+            }
+        }
+    }
+    for job in batch {
+        let r = cdb::insert_case(&mut conn, &job.case, job.event_id, &job.audit).await;
+        let _ = job.answer.send(r);
+    }
+}
