@@ -182,6 +182,20 @@ async fn submit_together(
         .collect()
 }
 
+/// What was filed: cases, their "submitted" timeline events, `case.submitted` audit events,
+/// and the cases those audit events name.
+async fn filed(app: &TestApp) -> (i64, i64, i64, i64) {
+    sqlx::query_as(
+        "SELECT (SELECT count(*) FROM cases), \
+                (SELECT count(*) FROM case_events WHERE kind = 'submitted'), \
+                (SELECT count(*) FROM audit_events WHERE action = 'case.submitted'), \
+                (SELECT count(DISTINCT subject_id) FROM audit_events WHERE action = 'case.submitted')",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap()
+}
+
 /// Submissions that arrive together are written in one statement (`reports::writer`): each
 /// still gets its own case, reference, first timeline event and audit event, in an intact chain.
 #[tokio::test]
@@ -209,15 +223,7 @@ async fn submissions_sent_together_are_each_filed_once_with_their_own_reference(
     let expected: std::collections::BTreeSet<String> =
         (1..=40).map(|n| format!("CD-2026-{n:06}")).collect();
     assert_eq!(references, expected, "one number each, none skipped");
-    let (cases, events, audited): (i64, i64, i64) = sqlx::query_as(
-        "SELECT (SELECT count(*) FROM cases), \
-                (SELECT count(*) FROM case_events WHERE kind = 'submitted'), \
-                (SELECT count(DISTINCT subject_id) FROM audit_events WHERE action = 'case.submitted')",
-    )
-    .fetch_one(&app.pool)
-    .await
-    .unwrap();
-    assert_eq!((cases, events, audited), (40, 40, 40));
+    assert_eq!(filed(&app).await, (40, 40, 40, 40));
     let v = cdconcerns::audit::verify(&app.pool).await.unwrap();
     assert!(v.ok, "{v:?}");
 }
@@ -250,15 +256,7 @@ async fn a_submission_the_database_refuses_does_not_take_the_others_with_it() {
             assert_eq!(*status, StatusCode::CREATED, "{i}: {body}");
         }
     }
-    let (cases, events, audited): (i64, i64, i64) = sqlx::query_as(
-        "SELECT (SELECT count(*) FROM cases), \
-                (SELECT count(*) FROM case_events WHERE kind = 'submitted'), \
-                (SELECT count(*) FROM audit_events WHERE action = 'case.submitted')",
-    )
-    .fetch_one(&app.pool)
-    .await
-    .unwrap();
-    assert_eq!((cases, events, audited), (19, 19, 19));
+    assert_eq!(filed(&app).await, (19, 19, 19, 19));
     let v = cdconcerns::audit::verify(&app.pool).await.unwrap();
     assert!(v.ok, "{v:?}");
 }

@@ -15,8 +15,10 @@
 //!   refuse the others.
 //! - Each batch runs on one connection, so its audit events are appended to one chain in turn.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
+use futures_util::FutureExt;
 use sqlx::PgPool;
 use tokio::sync::{Mutex, mpsc, oneshot};
 use uuid::Uuid;
@@ -64,7 +66,6 @@ impl CaseWriter {
         audit: Appended,
     ) -> AppResult<String> {
         let (answer, answered) = oneshot::channel();
-        let stopped = || AppError::Unavailable("the service is stopping".into());
         self.queue
             .send(Job {
                 case,
@@ -73,8 +74,12 @@ impl CaseWriter {
                 answer,
             })
             .await
-            .map_err(|_| stopped())?;
-        Ok(answered.await.map_err(|_| stopped())??)
+            .map_err(|_| AppError::Unavailable("the service is stopping".into()))?;
+        // No answer means the writer dropped it: a bug (see `write_batches`), not an outage.
+        let written = answered
+            .await
+            .map_err(|_| AppError::Internal(anyhow::anyhow!("a writer of submissions failed")))?;
+        Ok(written?)
     }
 }
 
@@ -94,7 +99,16 @@ async fn write_batches(pool: PgPool, waiting: Arc<Mutex<mpsc::Receiver<Job>>>) {
                 }
             }
         }
-        write(&pool, batch).await;
+        // A panic while writing (a bug) must not take the writer with it: the batch's
+        // unanswered submissions get a 500 (their senders are dropped) and the writer goes on
+        // with the next batch.
+        if AssertUnwindSafe(write(&pool, batch))
+            .catch_unwind()
+            .await
+            .is_err()
+        {
+            tracing::error!("a writer of submissions panicked; it goes on with the next batch");
+        }
     }
 }
 
