@@ -13,6 +13,8 @@ use std::time::{Duration, Instant};
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use crate::app::db::ReadPools;
+
 /// How often the watcher measures the lag.
 pub const PROBE_EVERY: Duration = Duration::from_millis(250);
 /// Longer than this for the measurement and the replica counts as down.
@@ -23,7 +25,7 @@ const READ_YOUR_WRITES_MARGIN: Duration = Duration::from_secs(1);
 const MAX_WRITERS: usize = 100_000;
 
 pub struct Replica {
-    pool: PgPool,
+    pools: ReadPools,
     max_lag: Duration,
     usable: AtomicBool,
     /// The lag last measured, in ms (u64::MAX: not answering).
@@ -36,7 +38,7 @@ impl Replica {
     /// answer within `max_lag`.
     pub fn new(pool: PgPool, max_lag: Duration) -> Self {
         Self {
-            pool,
+            pools: ReadPools::over(pool),
             max_lag,
             usable: AtomicBool::new(false),
             lag_ms: AtomicU64::new(u64::MAX),
@@ -44,8 +46,8 @@ impl Replica {
         }
     }
 
-    /// The replica's pool, if reads of `user` may go there now.
-    pub fn for_reads_of(&self, user: Uuid) -> Option<&PgPool> {
+    /// The replica's pools, if reads of `user` may go there now.
+    pub fn for_reads_of(&self, user: Uuid) -> Option<&ReadPools> {
         if !self.usable.load(Ordering::SeqCst) {
             return None;
         }
@@ -53,7 +55,7 @@ impl Replica {
             w.get(&user)
                 .is_some_and(|at| at.elapsed() < self.max_lag + READ_YOUR_WRITES_MARGIN)
         });
-        (!recent).then_some(&self.pool)
+        (!recent).then_some(&self.pools)
     }
 
     /// `user` changed something: their reads go to the primary for a while.
@@ -82,11 +84,13 @@ impl Replica {
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            let lag =
-                tokio::time::timeout(PROBE_TIMEOUT, crate::app::db::replica_lag_ms(&self.pool))
-                    .await
-                    .ok()
-                    .and_then(Result::ok);
+            let lag = tokio::time::timeout(
+                PROBE_TIMEOUT,
+                crate::app::db::replica_lag_ms(&self.pools.any),
+            )
+            .await
+            .ok()
+            .and_then(Result::ok);
             let usable = lag.is_some_and(|ms| ms <= self.max_lag.as_millis() as f64);
             self.lag_ms.store(
                 lag.map_or(u64::MAX, |ms| ms.max(0.0) as u64),

@@ -51,6 +51,8 @@ pub struct AppState(Arc<Inner>);
 pub struct Inner {
     /// The pool: only the service layer runs queries.
     pub(in crate::app) db: PgPool,
+    /// Heavy reads on the primary: `db`, and its twin for generic plans.
+    primary_reads: crate::app::db::ReadPools,
     pub config: Config,
     pub clock: Arc<dyn Clock>,
     pub sealer: Sealer,
@@ -87,6 +89,7 @@ impl AppState {
         let signin_limiter = RateLimiter::per_minute(config.signin_rate_limit);
         let api_limiter = RateLimiter::per_minute(config.api_rate_limit);
         Self(Arc::new(Inner {
+            primary_reads: crate::app::db::ReadPools::over(db.clone()),
             db,
             sealer: Sealer::new(identity_key),
             index_key,
@@ -104,11 +107,11 @@ impl AppState {
 
     /// Where `actor`'s heavy reads (statistics, exports, the case list) go: the replica when
     /// there is one, it keeps up, and they have not just written; else the primary.
-    pub fn reads(&self, actor: &crate::policy::Actor) -> &PgPool {
+    pub fn reads(&self, actor: &crate::policy::Actor) -> &crate::app::db::ReadPools {
         self.replica
             .get()
             .and_then(|r| r.for_reads_of(actor.user_id))
-            .unwrap_or(&self.db)
+            .unwrap_or(&self.primary_reads)
     }
 
     /// The queue that writes new submissions (started here on first use, on the runtime of

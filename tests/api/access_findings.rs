@@ -157,6 +157,24 @@ async fn an_approved_access_request_is_a_share_that_can_be_revoked_and_expires()
     // A case seen through a share shows no triage facts of the holding team.
     assert!(item["priority"].is_null() && item["assignee_id"].is_null());
     assert!(item["triage_due_at"].is_null());
+    // The list's total counts the team's own case and the one shared with it, on every page.
+    assert_eq!(listed["total"], 2, "{listed}");
+    let first = app
+        .get("/api/v1/cases?limit=1")
+        .token(&gm_cdao)
+        .send()
+        .await
+        .json();
+    assert_eq!(first["total"], 2, "{first}");
+    let cursor = first["next_cursor"].as_str().expect("a second page");
+    let second = app
+        .get(&format!("/api/v1/cases?limit=1&cursor={cursor}"))
+        .token(&gm_cdao)
+        .send()
+        .await
+        .json();
+    assert_eq!(second["total"], 2, "{second}");
+    assert_ne!(second["items"][0]["id"], first["items"][0]["id"]);
     // Revocation takes effect on the next request.
     app.post(&format!("/api/v1/shares/{share}/revoke"))
         .token(&london_cdao)

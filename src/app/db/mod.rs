@@ -65,6 +65,32 @@ pub fn connect_lazy(url: &str, max_connections: u32) -> Result<PgPool, sqlx::Err
     Ok(pool_options(max_connections).connect_lazy_with(options(url)?))
 }
 
+/// The pools heavy reads use on one server (the primary, or a replica).
+#[derive(Clone)]
+pub struct ReadPools {
+    /// For any statement.
+    pub any: PgPool,
+    /// For statements whose best plan does not depend on their values: its connections plan
+    /// each statement once, for any values (`plan_cache_mode = force_generic_plan`), and run
+    /// it on that plan from then on.
+    pub generic: PgPool,
+}
+
+impl ReadPools {
+    /// `pool`, and a second pool to the same server and database for generic plans: a
+    /// quarter as many connections (at least two), each opened on first use.
+    pub fn over(pool: PgPool) -> Self {
+        let opts = (*pool.connect_options())
+            .clone()
+            .options([("plan_cache_mode", "force_generic_plan")]);
+        let size = (pool.options().get_max_connections() / 4).max(2);
+        let generic = pool_options(size)
+            .min_connections(0)
+            .connect_lazy_with(opts);
+        Self { any: pool, generic }
+    }
+}
+
 /// How far a streaming replica is behind its primary, in ms: 0 when it has replayed all it
 /// received, else the age of the last transaction it replayed (and as good as infinite when
 /// it is behind and has replayed none yet); 0 for a server that is not a replica at all.

@@ -1,0 +1,11 @@
+-- The case list reads the newest cases first, and counts its total (up to 1,001 entries) from
+-- the index alone where the visibility map says a page's rows are visible to everyone; on a
+-- page it does not, every entry costs a visit to the table as well. Only VACUUM sets the map,
+-- and by default autovacuum visits a table that is only inserted into after 20% of its rows
+-- are new: 200,000 cases on 1 M, years of reports, so the newest pages, the ones lists read
+-- most, would never be marked. Vacuum `cases` once 100 new cases have arrived instead (at
+-- most once a minute, autovacuum's round): such a vacuum reads only the pages not yet marked.
+-- Measured on 1 M cases with 236,000 new ones unmarked: the list's total ran in 0.86 ms under
+-- EXPLAIN ANALYZE (1,001 visits to the table), 0.56 ms once vacuumed, and the list served
+-- 1,474 pages a second before, 1,651 after.
+ALTER TABLE cases SET (autovacuum_vacuum_insert_threshold = 100, autovacuum_vacuum_insert_scale_factor = 0);
