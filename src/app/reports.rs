@@ -429,9 +429,9 @@ pub struct TriageView {
 }
 
 /// Reads a case the actor may see (404 otherwise), recording the view and, where it shows
-/// identities, why.
+/// identities, why. On the pool for pages of one case or alert (see `AppState::pages`).
 pub async fn view_case(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<CaseView> {
-    let mut conn = state.db.acquire().await?;
+    let mut conn = state.pages().acquire().await?;
     let case = access::case_on(actor, &mut conn, id, state.now()).await?;
     view_on(state, &mut conn, actor, case).await
 }

@@ -72,7 +72,8 @@ pub struct ReadPools {
     pub any: PgPool,
     /// For statements whose best plan does not depend on their values: its connections plan
     /// each statement once, for any values (`plan_cache_mode = force_generic_plan`), and run
-    /// it on that plan from then on.
+    /// it on that plan from then on. Being a quarter of `any`'s size, it also bounds how many
+    /// such reads PostgreSQL runs at once (see `AppState::pages`).
     pub generic: PgPool,
 }
 

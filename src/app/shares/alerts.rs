@@ -104,8 +104,9 @@ pub async fn list_alerts(
 /// read receipt; every view is audited, naming the share (whose purpose it was).
 pub async fn view_alert(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<AlertView> {
     let now = state.now();
-    // Every statement on one connection, one after another (see `reports::view`).
-    let mut conn = state.db.acquire().await?;
+    // Every statement on one connection, one after another (see `reports::view`), of the pool
+    // for pages of one case or alert (see `AppState::pages`).
+    let mut conn = state.pages().acquire().await?;
     let alert = access::alert(actor, &mut *conn, id, now).await?;
     let r = alert.row().clone();
     let st = alert.state();
