@@ -86,6 +86,14 @@ for attempt in 1 2 3; do
   echo "   (the minimal schema's random data failed to load; loading it again)"
 done
 psqlc -d bench_limit -f bench/sql/limit_extra.sql >/dev/null
+# Both databases as a database that has been running holds them: vacuumed. A table just loaded
+# in bulk has no visibility map yet, so every index-only read of it visits the table as well
+# (the case list's total, counting new cases, read 1,001 table rows a request); autovacuum
+# would get there in its own time.
+t1=$(date +%s)
+psqlc -d cdconcerns -c "VACUUM (ANALYZE)" >/dev/null
+psqlc -d bench_limit -c "VACUUM (ANALYZE)" >/dev/null
+echo "   vacuumed in $(( $(date +%s) - t1 )) s"
 counts="$(psqlc -d cdconcerns -F ' ' -c "SELECT (SELECT count(*) FROM cases), (SELECT count(*) FROM areas), (SELECT count(*) FROM organisations), (SELECT count(*) FROM persons), (SELECT count(*) FROM alerts)")"
 read -r n_cases n_areas n_orgs n_persons n_alerts <<<"$counts"
 echo "   $n_cases cases, $n_areas areas, $n_orgs organisations, $n_persons persons, $n_alerts alerts in $(( $(date +%s) - t0 )) s"

@@ -105,6 +105,69 @@ async fn the_case_list_has_a_total_and_finds_partial_references_and_unassigned_c
 }
 
 #[tokio::test]
+async fn the_case_list_total_stops_counting_after_a_thousand() {
+    let app = TestApp::new().await;
+    let c = new_case(&app, "reporter").await;
+    // A thousand more of the same report, each with its own id and reference.
+    let columns: Vec<String> = sqlx::query_scalar(
+        "SELECT column_name::text FROM information_schema.columns
+         WHERE table_name = 'cases' AND is_generated = 'NEVER' AND column_name NOT IN ('id', 'reference')
+         ORDER BY ordinal_position",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    let columns = columns.join(", ");
+    let mut conn = app.superuser().await;
+    // The column names come from the catalogue.
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO cases (id, reference, {columns})
+         SELECT gen_random_uuid(), 'CD-2026-' || (900000 + g)::text, {columns}
+         FROM cases, generate_series(1, 1000) g WHERE id = $1"
+    )))
+    .bind(uuid::Uuid::parse_str(c["id"].as_str().unwrap()).unwrap())
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let total = |who: &'static str, q: &'static str| {
+        let app = &app;
+        async move {
+            let r = app
+                .get(&format!("/api/v1/cases?{q}"))
+                .token(app.world.user(who))
+                .send()
+                .await;
+            r.assert_status(StatusCode::OK);
+            r.json()["total"].clone()
+        }
+    };
+    // 1,001 cases: more than the count goes to, for the team (its area's branch and the
+    // shares' branch added) and for the reporter who filed them.
+    assert_eq!(total("cdao", "limit=50").await, "1000+");
+    assert_eq!(total("cdao", "status=new&limit=5").await, "1000+");
+    assert_eq!(total("reporter", "limit=50").await, "1000+");
+    // Another area's team counts none of them.
+    assert_eq!(total("cdao_london", "limit=50").await, 0);
+    // A thousand exactly is a number.
+    sqlx::query("DELETE FROM cases WHERE id = $1")
+        .bind(uuid::Uuid::parse_str(c["id"].as_str().unwrap()).unwrap())
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(total("cdao", "limit=50").await, 1000);
+    let page = app
+        .get("/cases")
+        .session(app.world.user("cdao"))
+        .send()
+        .await;
+    page.assert_status(StatusCode::OK);
+    assert!(
+        page.text().contains("1,000 cases in all"),
+        "the page says the total"
+    );
+}
+
+#[tokio::test]
 async fn the_cdao_team_finds_people_through_the_blind_indexes_and_nobody_else_learns_a_thing() {
     let app = TestApp::new().await;
     let ours = submit(

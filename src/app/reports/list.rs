@@ -126,10 +126,12 @@ pub enum CaseTotal {
 }
 
 impl CaseTotal {
-    /// "12 cases", "1 case", "more than 1,000 cases".
+    /// "12 cases", "1 case", "1,000 cases", "more than 1,000 cases".
     pub fn words(&self) -> String {
         match self {
             CaseTotal::Exact(1) => "1 case".into(),
+            // Only 1,000 itself reaches four digits (the count stops there).
+            CaseTotal::Exact(n) if *n >= 1000 => format!("{},{:03} cases", n / 1000, n % 1000),
             CaseTotal::Exact(n) => format!("{n} cases"),
             CaseTotal::More(_) => "more than 1,000 cases".into(),
         }
