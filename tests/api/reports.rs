@@ -228,6 +228,49 @@ async fn submissions_sent_together_are_each_filed_once_with_their_own_reference(
     assert!(v.ok, "{v:?}");
 }
 
+/// A year's numbering goes past 999,999 without two cases sharing a reference (each number
+/// was cut to six characters, so every case after the 999,999th of a year was refused as a
+/// duplicate): the millionth case of 2026 is CD-2026-1000000, sent with others or alone, and
+/// the audit search finds it by that reference.
+#[tokio::test]
+async fn the_millionth_case_of_a_year_has_a_reference_of_its_own() {
+    let app = TestApp::new().await;
+    let u = app.world.user("reporter").clone();
+    let mut su = app.superuser().await;
+    sqlx::raw_sql("SELECT next_case_number(2026); SELECT setval('case_number_2026', 999990);")
+        .execute(&mut su)
+        .await
+        .unwrap();
+    let answers = submit_together(&app, &u, 20, None).await;
+    let mut references = std::collections::BTreeSet::new();
+    for (i, (status, body)) in answers.iter().enumerate() {
+        assert_eq!(*status, StatusCode::CREATED, "{i}: {body}");
+        references.insert(body["reference"].as_str().unwrap().to_string());
+    }
+    let expected: std::collections::BTreeSet<String> = (999_991..=1_000_010)
+        .map(|n| format!("CD-2026-{n:06}"))
+        .collect();
+    assert_eq!(references, expected);
+    assert!(references.contains("CD-2026-1000000"));
+    let alone = submit(&app, &u, "/api/v1/incidents", &incident()).await;
+    assert_eq!(alone["reference"], "CD-2026-1000011");
+    let found = app
+        .get("/api/v1/audit?case=CD-2026-1000011")
+        .token(app.world.user("auditor"))
+        .send()
+        .await;
+    found.assert_status(StatusCode::OK);
+    let items = found.json()["items"].clone();
+    assert!(
+        items
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["case_id"] == alone["id"]),
+        "{items}"
+    );
+}
+
 /// If PostgreSQL refuses one submission of a batch, the others are written and answered as if
 /// it had been sent alone; the refused one leaves nothing behind.
 #[tokio::test]

@@ -48,7 +48,8 @@ pub struct SealedIdentifier {
 
 /// Inserts the case with its first timeline event ("submitted", by `actor`) and its audit
 /// event, in one statement (one round trip; committed on its own when run outside a
-/// transaction), and returns its new reference, `CD-YYYY-NNNNNN`.
+/// transaction), and returns its new reference, `CD-YYYY-NNNNNN` (more digits from a year's
+/// millionth case on: `case_reference` in the migrations).
 pub async fn insert_case(
     conn: &mut PgConnection,
     c: &NewCase,
@@ -61,7 +62,7 @@ pub async fn insert_case(
                                   updated_at, occurred_on, harm, categories, schedules, drug_ids, high_dose,
                                   report, search_text, sector, priority_suggested, triage_due_at,
                                   online_registration_key_id, online_registration_enc, online_registration_digest)
-               VALUES ($1, format('CD-%s-%s', $2::int, lpad(next_case_number($2::int)::text, 6, '0')),
+               VALUES ($1, case_reference($2::int),
                        $3, $4, $5, $6, $7, $7, $8, $9, $10, $11, $12, $13, $14, to_tsvector('english', $15),
                        (SELECT sector FROM organisations WHERE id = $4), $17, $18, $19, $20, $21)
                RETURNING id, reference, reporter_id, submitted_at

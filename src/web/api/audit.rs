@@ -74,13 +74,14 @@ pub async fn with_names(state: &AppState, items: Vec<AuditItem>) -> AppResult<Ve
         .collect())
 }
 
-/// A case reference as people type it: `CD-2026-000009`, any case, spaces around.
+/// A case reference as people type it: `CD-2026-000009`, any case, spaces around (six digits,
+/// or more from a year's millionth case on).
 fn case_reference(text: &str) -> Option<String> {
     let t = text.trim().to_uppercase();
     let rest = t.strip_prefix("CD-")?;
     let (year, number) = rest.split_once('-')?;
     (year.len() == 4
-        && number.len() == 6
+        && (6..=10).contains(&number.len())
         && year.chars().all(|c| c.is_ascii_digit())
         && number.chars().all(|c| c.is_ascii_digit()))
     .then_some(t)

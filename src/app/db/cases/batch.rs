@@ -83,7 +83,7 @@ pub async fn insert_cases(
                                   updated_at, occurred_on, harm, categories, schedules, drug_ids, high_dose,
                                   report, search_text, sector, priority_suggested, triage_due_at,
                                   online_registration_key_id, online_registration_enc, online_registration_digest)
-               SELECT r.id, format('CD-%s-%s', r.year, lpad(next_case_number(r.year)::text, 6, '0')),
+               SELECT r.id, case_reference(r.year),
                       r.kind, r.organisation_id, r.area_id, r.reporter_id, r.submitted_at, r.submitted_at,
                       r.occurred_on, r.harm, r.categories, r.schedules, r.drug_ids, r.high_dose, r.report,
                       to_tsvector('english', r.search_text),
