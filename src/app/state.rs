@@ -51,7 +51,7 @@ pub struct AppState(Arc<Inner>);
 pub struct Inner {
     /// The pool: only the service layer runs queries.
     pub(in crate::app) db: PgPool,
-    /// Heavy reads on the primary: `db`, and its twin for generic plans.
+    /// Reads on the primary: `db`, and its twin for generic plans.
     primary_reads: crate::app::db::ReadPools,
     pub config: Config,
     pub clock: Arc<dyn Clock>,
@@ -107,7 +107,12 @@ impl AppState {
 
     /// Where `actor`'s heavy reads (statistics, exports, the case list) go: the replica when
     /// there is one, it keeps up, and they have not just written; else the primary.
-    pub fn reads(&self, actor: &crate::policy::Actor) -> &crate::app::db::ReadPools {
+    pub fn reads(&self, actor: &crate::policy::Actor) -> &PgPool {
+        &self.read_pools(actor).any
+    }
+
+    /// As [`Self::reads`], with that server's pool for generic plans beside it.
+    pub fn read_pools(&self, actor: &crate::policy::Actor) -> &crate::app::db::ReadPools {
         self.replica
             .get()
             .and_then(|r| r.for_reads_of(actor.user_id))

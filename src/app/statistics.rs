@@ -127,14 +127,8 @@ pub async fn stats(state: &AppState, actor: &Actor, q: &StatsQuery) -> AppResult
     let suppress = policy::suppress_small_numbers(actor);
     let (from, to) = policy::stats_period(actor, q.period.from, q.period.to);
     let period = Period { from, to };
-    let mut rows = db::stats::counts(
-        &state.reads(actor).any,
-        &scope,
-        q.group,
-        &period,
-        q.population,
-    )
-    .await?;
+    let mut rows =
+        db::stats::counts(state.reads(actor), &scope, q.group, &period, q.population).await?;
     if suppress && q.group != GroupBy::Month {
         // Suppressed counts go last, in key order: their order must not tell which is larger.
         rows.sort_by(|a, b| {
@@ -187,7 +181,7 @@ pub async fn highlights(
     let (from, to) = policy::stats_period(actor, period.from, period.to);
     let suppress = policy::suppress_small_numbers(actor);
     let h: Highlights =
-        db::stats::highlights(&state.reads(actor).any, &scope, &Period { from, to }).await?;
+        db::stats::highlights(state.reads(actor), &scope, &Period { from, to }).await?;
     Ok(HighlightCounts {
         total: shown(h.total, suppress),
         overseas_online_prescribing: shown(h.overseas_online_prescribing, suppress),
@@ -224,7 +218,7 @@ pub async fn responsiveness(state: &AppState, actor: &Actor) -> AppResult<Vec<Re
         StatsScope::Organisation(_) => return Err(AppError::NotFound),
     };
     let suppress = policy::suppress_small_numbers(actor);
-    let rows = db::shares::responsiveness(&state.reads(actor).any, areas.as_deref()).await?;
+    let rows = db::shares::responsiveness(state.reads(actor), areas.as_deref()).await?;
     Ok(rows
         .into_iter()
         .map(|r| {
@@ -265,7 +259,7 @@ pub async fn return_status(
             AppError::Forbidden("Your role does not allow you to see returns.".into())
         })?;
     let areas: Vec<Uuid> = areas.iter().copied().filter(|a| own.contains(a)).collect();
-    Ok(db::stats::return_status(&state.reads(actor).any, &areas, since_year).await?)
+    Ok(db::stats::return_status(state.reads(actor), &areas, since_year).await?)
 }
 
 pub use crate::app::db::stats::ReturnStatus;
@@ -335,7 +329,7 @@ pub async fn cdlo(
     };
     let suppress = policy::suppress_small_numbers(actor);
     let today = crate::reports::uk_today(state);
-    let rows = db::stats::cdlo(&state.reads(actor).any, areas.as_deref(), today).await?;
+    let rows = db::stats::cdlo(state.reads(actor), areas.as_deref(), today).await?;
     let covered: std::collections::HashSet<Uuid> = rows
         .iter()
         .filter(|r| r.active_users > 0)
@@ -473,7 +467,7 @@ pub async fn spc(state: &AppState, actor: &Actor, q: &SpcQuery) -> AppResult<Spc
         return Ok(empty_chart(state, q));
     };
     let start = db::stats::first_incident_month(
-        &state.reads(actor).any,
+        state.reads(actor),
         &scope,
         filter.sector.as_deref(),
         window_start,
@@ -483,8 +477,7 @@ pub async fn spc(state: &AppState, actor: &Actor, q: &SpcQuery) -> AppResult<Spc
         return Ok(empty_chart(state, q));
     };
     let months: Vec<NaiveDate> = window.into_iter().filter(|m| *m >= start).collect();
-    let counts =
-        db::stats::monthly(&state.reads(actor).any, &scope, &filter, start, this_month).await?;
+    let counts = db::stats::monthly(state.reads(actor), &scope, &filter, start, this_month).await?;
     let values: Vec<i64> = months
         .iter()
         .map(|m| {

@@ -65,7 +65,8 @@ pub fn connect_lazy(url: &str, max_connections: u32) -> Result<PgPool, sqlx::Err
     Ok(pool_options(max_connections).connect_lazy_with(options(url)?))
 }
 
-/// The pools heavy reads use on one server (the primary, or a replica).
+/// The pools reads use on one server (the primary, or a replica): heavy reads (statistics,
+/// exports, case lists) and, on the primary, the pages of one case or alert.
 #[derive(Clone)]
 pub struct ReadPools {
     /// For any statement.

@@ -23,7 +23,7 @@ pub async fn list_cases(
     f: &cdb::CaseFilter,
 ) -> AppResult<(Vec<cdb::CaseSummary>, bool)> {
     let (scope, probe) = probe(state, actor, f)?;
-    let items = cdb::list_cases(state.reads(actor), &scope, &probe).await?;
+    let items = cdb::list_cases(state.read_pools(actor), &scope, &probe).await?;
     Ok(shown(&scope, items, f.limit))
 }
 
@@ -156,7 +156,8 @@ pub async fn list_with_total(
         },
     };
     // From where the list is read (a replica, when there is one), so the two agree.
-    let (items, n) = cdb::list_and_count(state.reads(actor), &scope, &probe, Some(total)).await?;
+    let (items, n) =
+        cdb::list_and_count(state.read_pools(actor), &scope, &probe, Some(total)).await?;
     let (items, more) = shown(&scope, items, f.limit);
     let total = match n {
         Some(n) if n > TOTAL_CAP => CaseTotal::More("1000+"),
