@@ -16,7 +16,9 @@ use serde_json::{Value, json};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
+mod recorder;
 mod search;
+pub use recorder::Recorder;
 pub use search::*;
 
 pub const STRIPES: i32 = 16;
@@ -232,7 +234,11 @@ pub async fn record(
     at: DateTime<Utc>,
     event: Event,
 ) -> Result<Uuid, sqlx::Error> {
-    let a = Appended::new(at, event);
+    append(conn, &Appended::new(at, event)).await
+}
+
+/// Appends an event made ready beforehand (see [`record`]).
+pub(crate) async fn append(conn: &mut PgConnection, a: &Appended) -> Result<Uuid, sqlx::Error> {
     sqlx::query_scalar!(
         r#"SELECT audit_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) AS "id!""#,
         a.id,
@@ -500,6 +506,16 @@ pub async fn verify_for(
 pub async fn note(state: &crate::state::AppState, event: Event) -> crate::error::AppResult<()> {
     record_alone(&state.db, state.now(), event).await?;
     Ok(())
+}
+
+/// Records a view's event in a transaction of its own, with the views of others waiting at
+/// the same moment (see `recorder`), and returns once it is committed.
+pub async fn record_view(
+    state: &crate::state::AppState,
+    at: DateTime<Utc>,
+    event: Event,
+) -> crate::error::AppResult<Uuid> {
+    state.recorder().record(Appended::new(at, event)).await
 }
 
 /// Records a refused access (see `record_refusal`), now.

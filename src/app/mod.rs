@@ -39,6 +39,7 @@
 //! }
 //! ```
 
+mod batches;
 mod db;
 
 pub mod access;

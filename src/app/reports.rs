@@ -431,27 +431,40 @@ pub struct TriageView {
 /// Reads a case the actor may see (404 otherwise), recording the view and, where it shows
 /// identities, why. On the pool for pages of one case or alert (see `AppState::pages`).
 pub async fn view_case(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<CaseView> {
-    let mut conn = state.pages().acquire().await?;
-    let case = access::case_on(actor, &mut conn, id, state.now()).await?;
-    view_on(state, &mut conn, actor, case).await
+    let (view, viewed) = {
+        let mut conn = state.pages().acquire().await?;
+        let case = access::case_on(actor, &mut conn, id, state.now()).await?;
+        read_on(state, &mut conn, actor, case).await?
+    };
+    recorded(state, view, viewed).await
 }
 
 /// A case as its handle's view allows: in full for the holding team; as submitted, with the
 /// reporting side's part of the timeline, for the reporting side; exactly what the share
 /// discloses for another area's team reading it through a share.
 pub async fn view(state: &AppState, actor: &Actor, case: VisibleCase) -> AppResult<CaseView> {
-    view_on(state, &mut *state.db.acquire().await?, actor, case).await
+    let (view, viewed) = read_on(state, &mut *state.db.acquire().await?, actor, case).await?;
+    recorded(state, view, viewed).await
 }
 
-/// As [`view`], every statement on one connection. A page's reads are small, so running them
-/// one after another costs less than taking a pooled connection for each: the pool checks
-/// each connection it takes back with a round trip of its own.
-async fn view_on(
+/// The view, once its audit event is committed (with the views of others waiting at the same
+/// moment, see `audit::recorder`): a page is shown only once its view is recorded. The
+/// connection its reads used has gone back to the pool by then.
+async fn recorded(state: &AppState, view: CaseView, viewed: Event) -> AppResult<CaseView> {
+    audit::record_view(state, state.now(), viewed).await?;
+    Ok(view)
+}
+
+/// The reads of [`view`], every statement on one connection, and the view's audit event (not
+/// yet recorded). A page's reads are small, so running them one after another costs less than
+/// taking a pooled connection for each: the pool checks each connection it takes back with a
+/// round trip of its own.
+async fn read_on(
     state: &AppState,
     conn: &mut sqlx::PgConnection,
     actor: &Actor,
     case: VisibleCase,
-) -> AppResult<CaseView> {
+) -> AppResult<(CaseView, Event)> {
     let c = case.row().clone();
     let mut held_triage = None;
     let (persons, amendments, attachments, timeline, share, report, organisation) =
@@ -570,16 +583,9 @@ async fn view_on(
         }
         None => json!({"purpose": policy::identity_view_purpose(actor), "persons": persons.len()}),
     };
-    // The view's audit event, one statement of its own: the page is shown only if it was
-    // written.
-    audit::record(
-        conn,
-        state.now(),
-        Event::new(Some(actor.user_id), action, "case", Some(c.id))
-            .case(c.id)
-            .details(details),
-    )
-    .await?;
+    let viewed = Event::new(Some(actor.user_id), action, "case", Some(c.id))
+        .case(c.id)
+        .details(details);
     let triage = held_triage.map(|(facts, links, shares)| {
         let risk = match (facts.risk_consequence, facts.risk_likelihood) {
             (Some(cq), Some(lk)) => crate::domain::triage::risk_grade(
@@ -603,7 +609,7 @@ async fn view_on(
         View::Reporting => SeenAs::Reporting,
         View::Shared(_) => SeenAs::Shared,
     };
-    Ok(CaseView {
+    let view = CaseView {
         seen_as,
         details_removed_at: c.details_removed_at,
         triage,
@@ -623,7 +629,8 @@ async fn view_on(
         attachments,
         timeline,
         share,
-    })
+    };
+    Ok((view, viewed))
 }
 
 /// Appends a correction to a report (its reporter, or their organisation's CD lead).

@@ -69,6 +69,9 @@ pub struct Inner {
     pub catalogue: tokio::sync::OnceCell<std::sync::Arc<crate::domain::catalogue::Catalogue>>,
     /// Writes submissions that arrive together in one statement (started on first use).
     case_writer: std::sync::OnceLock<crate::app::reports::CaseWriter>,
+    /// Records views' audit events that arrive together in one statement (started on first
+    /// use).
+    recorder: std::sync::OnceLock<crate::audit::Recorder>,
 }
 
 impl std::ops::Deref for AppState {
@@ -100,6 +103,7 @@ impl AppState {
             tokens: crate::authcache::TokenCache::default(),
             catalogue: tokio::sync::OnceCell::new(),
             case_writer: std::sync::OnceLock::new(),
+            recorder: std::sync::OnceLock::new(),
             config,
             clock,
         }))
@@ -136,6 +140,12 @@ impl AppState {
     pub(crate) fn case_writer(&self) -> &crate::app::reports::CaseWriter {
         self.case_writer
             .get_or_init(|| crate::app::reports::CaseWriter::start(self.db.clone()))
+    }
+
+    /// The queue that records views' audit events (started here on first use).
+    pub(crate) fn recorder(&self) -> &crate::audit::Recorder {
+        self.recorder
+            .get_or_init(|| crate::audit::Recorder::start(self.db.clone()))
     }
 
     pub fn now(&self) -> DateTime<Utc> {

@@ -443,3 +443,118 @@ async fn auditors_search_the_trail_by_actor_and_action_page_by_page() {
             .contains(&"audit.viewed".to_string())
     );
 }
+
+/// The case pages opened at one moment, each by `cdao`; their statuses, in order. The chains'
+/// heads are held locked for the first 300 ms, so the views' events wait and are then written
+/// in batches, as under load.
+async fn open_together(app: &TestApp, ids: &[String]) -> Vec<StatusCode> {
+    use sqlx::Connection;
+    let u = app.world.user("cdao");
+    let mut holder = app.superuser().await;
+    let mut held = holder.begin().await.unwrap();
+    sqlx::query("SELECT 1 FROM audit_chain_heads FOR UPDATE")
+        .execute(&mut *held)
+        .await
+        .unwrap();
+    let release = async move {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        held.commit().await.unwrap();
+    };
+    let opened = ids.iter().map(|id| async move {
+        app.get(&format!("/api/v1/cases/{id}"))
+            .token(u)
+            .send()
+            .await
+    });
+    let (opened, ()) = tokio::join!(futures_util::future::join_all(opened), release);
+    opened.into_iter().map(|r| r.status).collect()
+}
+
+/// Views' audit events, by case.
+async fn views_recorded(app: &TestApp) -> Vec<(Uuid, i64)> {
+    sqlx::query_as(
+        "SELECT subject_id, count(*) FROM audit_events \
+         WHERE action IN ('case.viewed', 'identity.viewed') GROUP BY subject_id ORDER BY 1",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap()
+}
+
+async fn cases_filed(app: &TestApp, n: usize) -> Vec<String> {
+    let mut ids = Vec::new();
+    for _ in 0..n {
+        let s = crate::reports::submit(
+            app,
+            app.world.user("reporter"),
+            "/api/v1/incidents",
+            &crate::reports::incident(),
+        )
+        .await;
+        ids.push(s["id"].as_str().unwrap().to_string());
+    }
+    ids
+}
+
+/// Views recorded at one moment are committed together (`audit::recorder`): each page is still
+/// shown only with its own audit event, once, in an intact chain.
+#[tokio::test]
+async fn pages_opened_together_each_record_their_own_view() {
+    let app = TestApp::new().await;
+    let ids = cases_filed(&app, 10).await;
+    // Each case opened four times at once: 40 pages.
+    let opened: Vec<String> = ids.iter().cycle().take(40).cloned().collect();
+    let statuses = open_together(&app, &opened).await;
+    assert!(
+        statuses.iter().all(|s| *s == StatusCode::OK),
+        "{statuses:?}"
+    );
+    let recorded = views_recorded(&app).await;
+    assert_eq!(recorded.len(), 10, "{recorded:?}");
+    assert!(recorded.iter().all(|(_, n)| *n == 4), "{recorded:?}");
+    let v = cdconcerns::audit::verify(&app.pool).await.unwrap();
+    assert!(v.ok, "{v:?}");
+}
+
+/// A view whose audit event cannot be written is not shown, and does not take the views
+/// recorded with it down too.
+#[tokio::test]
+async fn a_view_the_trail_refuses_is_not_shown_and_the_others_are() {
+    let app = TestApp::new().await;
+    let ids = cases_filed(&app, 20).await;
+    let refused = &ids[7];
+    // The id is ours (a UUID the service made), so formatting it into the SQL is safe.
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "CREATE FUNCTION refuse_view() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN
+             IF NEW.action IN ('case.viewed', 'identity.viewed') AND NEW.subject_id = '{refused}' THEN
+                 RAISE EXCEPTION 'refused by the test';
+             END IF;
+             RETURN NEW;
+         END $$;
+         CREATE TRIGGER refuse_view BEFORE INSERT ON audit_events
+             FOR EACH ROW EXECUTE FUNCTION refuse_view();"
+    )))
+    .execute(&mut app.superuser().await)
+    .await
+    .unwrap();
+    let statuses = open_together(&app, &ids).await;
+    for (i, s) in statuses.iter().enumerate() {
+        let expected = if i == 7 {
+            StatusCode::INTERNAL_SERVER_ERROR
+        } else {
+            StatusCode::OK
+        };
+        assert_eq!(*s, expected, "page {i}");
+    }
+    let recorded = views_recorded(&app).await;
+    assert_eq!(recorded.len(), 19, "{recorded:?}");
+    assert!(
+        recorded
+            .iter()
+            .all(|(id, n)| *n == 1 && id.to_string() != *refused),
+        "{recorded:?}"
+    );
+    let v = cdconcerns::audit::verify(&app.pool).await.unwrap();
+    assert!(v.ok, "{v:?}");
+}

@@ -15,24 +15,23 @@
 //!   refuse the others.
 //! - Each batch runs on one connection, so its audit events are appended to one chain in turn.
 
-use std::panic::AssertUnwindSafe;
-use std::sync::Arc;
-
-use futures_util::FutureExt;
 use sqlx::PgPool;
-use tokio::sync::{Mutex, mpsc, oneshot};
+use tokio::sync::oneshot;
 use uuid::Uuid;
 
+use crate::app::batches::{Batches, Shape};
 use crate::app::db::cases::{self as cdb, NewCase, NewCaseRow};
 use crate::audit::Appended;
 use crate::error::{AppError, AppResult};
 
-/// How many writers read the queue: each holds a pooled connection while it writes.
-const WRITERS: usize = 4;
-/// The most submissions one statement writes.
-const MAX_BATCH: usize = 32;
-/// Submissions waiting beyond this make the next one wait for room.
-const QUEUE: usize = 1024;
+/// How the queue is read: 4 writers served the most at 32 clients (2 / 3 / 4 / 8 measured),
+/// up to 32 submissions a statement.
+const SHAPE: Shape = Shape {
+    writers: 4,
+    max_batch: 32,
+    queue: 1024,
+    what: "submissions",
+};
 
 struct Job {
     case: NewCase,
@@ -43,18 +42,15 @@ struct Job {
 
 /// The queue of submissions to write (started on first use, by `AppState::case_writer`).
 pub struct CaseWriter {
-    queue: mpsc::Sender<Job>,
+    queue: Batches<Job>,
 }
 
 impl CaseWriter {
     /// Starts the writers on the current runtime; they stop when the writer is dropped.
     pub fn start(pool: PgPool) -> Self {
-        let (queue, waiting) = mpsc::channel(QUEUE);
-        let waiting = Arc::new(Mutex::new(waiting));
-        for _ in 0..WRITERS {
-            tokio::spawn(write_batches(pool.clone(), waiting.clone()));
+        Self {
+            queue: Batches::start(SHAPE, move |batch| write(pool.clone(), batch)),
         }
-        Self { queue }
     }
 
     /// Writes the case with its first timeline event and audit event, committed, and returns
@@ -73,9 +69,8 @@ impl CaseWriter {
                 audit,
                 answer,
             })
-            .await
-            .map_err(|_| AppError::Unavailable("the service is stopping".into()))?;
-        // No answer means the writer dropped it: a bug (see `write_batches`), not an outage.
+            .await?;
+        // No answer means the writer dropped it: a bug (see `batches`), not an outage.
         let written = answered
             .await
             .map_err(|_| AppError::Internal(anyhow::anyhow!("a writer of submissions failed")))?;
@@ -83,36 +78,7 @@ impl CaseWriter {
     }
 }
 
-async fn write_batches(pool: PgPool, waiting: Arc<Mutex<mpsc::Receiver<Job>>>) {
-    loop {
-        let mut batch = Vec::new();
-        {
-            let mut waiting = waiting.lock().await;
-            let Some(first) = waiting.recv().await else {
-                return;
-            };
-            batch.push(first);
-            while batch.len() < MAX_BATCH {
-                match waiting.try_recv() {
-                    Ok(job) => batch.push(job),
-                    Err(_) => break,
-                }
-            }
-        }
-        // A panic while writing (a bug) must not take the writer with it: the batch's
-        // unanswered submissions get a 500 (their senders are dropped) and the writer goes on
-        // with the next batch.
-        if AssertUnwindSafe(write(&pool, batch))
-            .catch_unwind()
-            .await
-            .is_err()
-        {
-            tracing::error!("a writer of submissions panicked; it goes on with the next batch");
-        }
-    }
-}
-
-async fn write(pool: &PgPool, batch: Vec<Job>) {
+async fn write(pool: PgPool, batch: Vec<Job>) {
     let mut conn = match pool.acquire().await {
         Ok(conn) => conn,
         Err(e) => {

@@ -168,8 +168,9 @@ pub async fn view_alert(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<
     };
     if r.read_at.is_some() {
         // Read before (a read receipt is never taken back): the view's audit event is the
-        // only write, one statement of its own.
-        audit::record(&mut conn, now, event(false)).await?;
+        // only write, committed with the views of others waiting at the same moment.
+        drop(conn);
+        audit::record_view(state, now, event(false)).await?;
     } else {
         // The first view is the read receipt: it and its audit event commit together.
         let mut tx = sqlx::Connection::begin(&mut *conn).await?;
