@@ -37,8 +37,13 @@ pub async fn open_persons(
     conn: &mut PgConnection,
     case: &impl CaseRef,
 ) -> AppResult<Vec<PersonView>> {
+    open(state, cdb::persons(conn, case).await?)
+}
+
+/// Persons read sealed (see `open_persons`), opened.
+pub(crate) fn open(state: &AppState, sealed: Vec<cdb::PersonRow>) -> AppResult<Vec<PersonView>> {
     let mut out = Vec::new();
-    for p in cdb::persons(conn, case).await? {
+    for p in sealed {
         let plain = state
             .sealer
             .open(p.key_id, &p.identity_enc, &identity_context(p.id))?;

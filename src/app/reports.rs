@@ -467,95 +467,100 @@ async fn read_on(
 ) -> AppResult<(CaseView, Event)> {
     let c = case.row().clone();
     let mut held_triage = None;
-    let (persons, amendments, attachments, timeline, share, report, organisation) =
-        match case.view() {
-            View::Shared(t) => {
-                let terms = crate::disclosure::Terms {
-                    disclosure: &t.disclosure,
-                    include_patient_data: t.include_patient_data,
-                    include_organisation_name: t.include_organisation_name,
-                };
-                let persons = crate::disclosure::shared_persons(
-                    crate::disclosure::open_persons(state, conn, &case).await?,
-                    terms,
-                );
-                let attachments = crate::disclosure::shared_attachments(
-                    cdb::attachments(&mut *conn, &case).await?,
-                    &t.attachment_ids,
-                );
-                let mut report =
-                    serde_json::to_value(crate::disclosure::shared_report(&c.kind, &c.report))
-                        .map_err(|e| AppError::Internal(e.into()))?;
-                // The overseas prescriber's registration is an identity: identified shares only.
-                if t.disclosure == crate::domain::share::Disclosure::Identified.code() {
-                    crate::oversight::reveal_registration(state, conn, &case, &mut report).await?;
+    let (persons, amendments, attachments, timeline, share, report, organisation) = match case
+        .view()
+    {
+        View::Shared(t) => {
+            let terms = crate::disclosure::Terms {
+                disclosure: &t.disclosure,
+                include_patient_data: t.include_patient_data,
+                include_organisation_name: t.include_organisation_name,
+            };
+            let persons = crate::disclosure::shared_persons(
+                crate::disclosure::open_persons(state, conn, &case).await?,
+                terms,
+            );
+            let attachments = crate::disclosure::shared_attachments(
+                cdb::attachments(&mut *conn, &case).await?,
+                &t.attachment_ids,
+            );
+            let mut report =
+                serde_json::to_value(crate::disclosure::shared_report(&c.kind, &c.report))
+                    .map_err(|e| AppError::Internal(e.into()))?;
+            // The overseas prescriber's registration is an identity: identified shares only.
+            if t.disclosure == crate::domain::share::Disclosure::Identified.code() {
+                crate::oversight::reveal_registration(state, conn, &case, &mut report).await?;
+            }
+            let share = ShareOfCase {
+                share_id: t.share_id,
+                disclosure: t.disclosure.clone(),
+                include_patient_data: t.include_patient_data,
+                lawful_basis: t.lawful_basis.clone(),
+                purpose: t.purpose.clone(),
+                summary: t.summary.clone(),
+                expires_at: t.expires_at,
+            };
+            let organisation = t
+                .include_organisation_name
+                .then(|| (c.organisation_id, c.organisation_name.clone()));
+            (
+                persons,
+                vec![],
+                attachments,
+                vec![],
+                Some(share),
+                report,
+                organisation,
+            )
+        }
+        View::Holding => {
+            // The holding team's reads: the persons, the shares, and the rest of the case in
+            // one statement.
+            let t = case.clone().triage()?;
+            let areas = access::cdao_areas(actor)?;
+            let mut held = crate::app::db::triage::holding_parts(&mut *conn, &t, &areas).await?;
+            let persons = crate::disclosure::open(state, std::mem::take(&mut held.parts.persons))?;
+            let shares = if held.has_shares {
+                crate::shares::shares_of_case(conn, &t).await?
+            } else {
+                vec![]
+            };
+            let organisation = Some((c.organisation_id, c.organisation_name.clone()));
+            held_triage = Some((held.facts, held.links, shares));
+            (
+                persons,
+                held.parts.amendments,
+                held.parts.attachments,
+                held.parts.timeline,
+                None,
+                c.report.clone(),
+                organisation,
+            )
+        }
+        View::Reporting => {
+            let r = case.clone().reporting()?;
+            let mut parts = cdb::reporting_parts(&mut *conn, &r).await?;
+            let persons = crate::disclosure::open(state, std::mem::take(&mut parts.persons))?;
+            let mut timeline = parts.timeline;
+            // The reporting side sees "CDAO team", not who in the team it was.
+            for e in &mut timeline {
+                if !e.from_reporting_side && e.actor_id.is_some() {
+                    e.actor_id = None;
+                    e.actor_label = Some("CDAO team".into());
                 }
-                let share = ShareOfCase {
-                    share_id: t.share_id,
-                    disclosure: t.disclosure.clone(),
-                    include_patient_data: t.include_patient_data,
-                    lawful_basis: t.lawful_basis.clone(),
-                    purpose: t.purpose.clone(),
-                    summary: t.summary.clone(),
-                    expires_at: t.expires_at,
-                };
-                let organisation = t
-                    .include_organisation_name
-                    .then(|| (c.organisation_id, c.organisation_name.clone()));
-                (
-                    persons,
-                    vec![],
-                    attachments,
-                    vec![],
-                    Some(share),
-                    report,
-                    organisation,
-                )
             }
-            View::Holding => {
-                // The holding team's reads: the persons, the shares, and the rest of the case in
-                // one statement.
-                let t = case.clone().triage()?;
-                let areas = access::cdao_areas(actor)?;
-                let persons = crate::disclosure::open_persons(state, conn, &case).await?;
-                let held = crate::app::db::triage::holding_parts(&mut *conn, &t, &areas).await?;
-                let shares = crate::shares::shares_of_case(conn, &t).await?;
-                let organisation = Some((c.organisation_id, c.organisation_name.clone()));
-                held_triage = Some((held.facts, held.links, shares));
-                (
-                    persons,
-                    held.parts.amendments,
-                    held.parts.attachments,
-                    held.parts.timeline,
-                    None,
-                    c.report.clone(),
-                    organisation,
-                )
-            }
-            View::Reporting => {
-                let r = case.clone().reporting()?;
-                let persons = crate::disclosure::open_persons(state, conn, &case).await?;
-                let parts = cdb::reporting_parts(&mut *conn, &r).await?;
-                let mut timeline = parts.timeline;
-                // The reporting side sees "CDAO team", not who in the team it was.
-                for e in &mut timeline {
-                    if !e.from_reporting_side && e.actor_id.is_some() {
-                        e.actor_id = None;
-                        e.actor_label = Some("CDAO team".into());
-                    }
-                }
-                let organisation = Some((c.organisation_id, c.organisation_name.clone()));
-                (
-                    persons,
-                    parts.amendments,
-                    parts.attachments,
-                    timeline,
-                    None,
-                    c.report.clone(),
-                    organisation,
-                )
-            }
-        };
+            let organisation = Some((c.organisation_id, c.organisation_name.clone()));
+            (
+                persons,
+                parts.amendments,
+                parts.attachments,
+                timeline,
+                None,
+                c.report.clone(),
+                organisation,
+            )
+        }
+    };
     let (report, registration_shown) = match case.view() {
         // Put back beside the report for the holding team and the reporting side, who may see
         // its identities; a share's report has it already if the share allows.

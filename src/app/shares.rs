@@ -552,35 +552,13 @@ pub async fn shares_of_case(
     conn: &mut PgConnection,
     case: &TriageCase,
 ) -> AppResult<Vec<ShareDetail>> {
-    let shares = sdb::shares_for_case(&mut *conn, case).await?;
-    if shares.is_empty() {
-        // Most cases: no share, so no recipients or answers to look for.
-        return Ok(vec![]);
-    }
-    let recipients = sdb::recipients(&mut *conn, case).await?;
-    let responses = if recipients.is_empty() {
-        vec![]
-    } else {
-        sdb::case_responses(&mut *conn, case).await?
-    };
-    Ok(shares
+    Ok(sdb::shares_for_case(conn, case)
+        .await?
         .into_iter()
-        .map(|s| {
-            let rs: Vec<sdb::Recipient> = recipients
-                .iter()
-                .filter(|(sid, _)| *sid == s.id)
-                .map(|(_, r)| r.clone())
-                .collect();
-            let resp = responses
-                .iter()
-                .filter(|x| rs.iter().any(|r| r.alert_id == x.alert_id))
-                .cloned()
-                .collect();
-            ShareDetail {
-                share: s,
-                recipients: rs,
-                responses: resp,
-            }
+        .map(|s| ShareDetail {
+            share: s.share,
+            recipients: s.recipients,
+            responses: s.responses,
         })
         .collect())
 }

@@ -230,11 +230,20 @@ pub async fn claim_idempotency(
         == 1)
 }
 
+/// A person of a case, their identity still sealed.
+#[derive(Deserialize)]
 pub struct PersonRow {
     pub id: Uuid,
     pub subject_type: String,
     pub key_id: i16,
+    /// Hex in the JSON of a case's parts (see `case_parts_query`).
+    #[serde(deserialize_with = "from_hex")]
     pub identity_enc: Vec<u8>,
+}
+
+fn from_hex<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+    let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+    hex::decode(text.as_ref()).map_err(serde::de::Error::custom)
 }
 
 pub async fn persons(
@@ -326,7 +335,11 @@ macro_rules! case_parts_query {
                                       COALESCE(u.organisation_id = c.organisation_id, false) AS from_reporting_side
                                FROM case_events e LEFT JOIN users u ON u.id = e.actor_id
                                WHERE e.case_id = c.id "# + $audience + r#") x),
-                        '[]') AS "timeline!: Json<Vec<TimelineEvent>>"
+                        '[]') AS "timeline!: Json<Vec<TimelineEvent>>",
+               COALESCE((SELECT json_agg(x ORDER BY x.created_at, x.id)
+                         FROM (SELECT id, subject_type, key_id, encode(identity_enc, 'hex') AS identity_enc, created_at
+                               FROM persons WHERE case_id = c.id AND identity_enc IS NOT NULL) x),
+                        '[]') AS "persons!: Json<Vec<PersonRow>>"
                FROM cases c "# + $tail,
             $($arg),+
         )
@@ -334,18 +347,21 @@ macro_rules! case_parts_query {
 }
 pub(crate) use case_parts_query;
 
-/// What the reporting side reads of a case besides the case row and the persons.
+/// What the reporting side reads of a case besides the case row.
 pub struct CaseParts {
     pub amendments: Vec<Amendment>,
     pub attachments: Vec<AttachmentInfo>,
     /// Only the events the reporting side may see.
     pub timeline: Vec<TimelineEvent>,
+    /// Its persons, sealed (as [`persons`] reads them).
+    pub persons: Vec<PersonRow>,
 }
 
 struct CasePartsRow {
     amendments: Json<Vec<Amendment>>,
     attachments: Json<Vec<AttachmentInfo>>,
     timeline: Json<Vec<TimelineEvent>>,
+    persons: Json<Vec<PersonRow>>,
 }
 
 /// The reporting side's parts of a case (see [`CaseParts`]), in one statement.
@@ -366,6 +382,7 @@ pub async fn reporting_parts(
         amendments: r.amendments.0,
         attachments: r.attachments.0,
         timeline: r.timeline.0,
+        persons: r.persons.0,
     })
 }
 

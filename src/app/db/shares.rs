@@ -1,7 +1,8 @@
 //! Shares, alerts and responses (the notification outbox is `db::outbox`).
 
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
@@ -253,7 +254,7 @@ pub async fn other_cdaos(
     .await
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Recipient {
     pub alert_id: Uuid,
     pub organisation_id: Uuid,
@@ -296,60 +297,80 @@ pub struct ShareSummary {
     pub attachment_ids: Vec<Uuid>,
 }
 
+/// A share of a case with its recipients (its alerts, by organisation name) and their
+/// answers (oldest first).
+pub struct ShareWithAnswers {
+    pub share: ShareSummary,
+    pub recipients: Vec<Recipient>,
+    pub responses: Vec<Response>,
+}
+
+/// The case's shares, oldest first, each with its recipients and their answers, in one
+/// statement (a case page reads them).
 pub async fn shares_for_case(
     db: impl sqlx::PgExecutor<'_>,
     case: &TriageCase,
-) -> Result<Vec<ShareSummary>, sqlx::Error> {
-    sqlx::query_as!(
-        ShareSummary,
+) -> Result<Vec<ShareWithAnswers>, sqlx::Error> {
+    let rows = sqlx::query!(
         r#"SELECT s.id, s.created_by, u.name AS created_by_name, s.disclosure, s.include_patient_data, s.patient_data_reason,
                   s.include_organisation_name, s.lawful_basis, s.purpose, s.summary, s.action_required, s.respond_by,
                   s.expires_at, s.approval, s.approved_by, s.approved_at, s.revoked_at, s.created_at,
                   s.decline_reason, s.declined_at, s.recipient_area_id, ra.name AS "recipient_area_name?", s.access_request_id,
-                  ARRAY(SELECT sa.attachment_id FROM share_attachments sa WHERE sa.share_id = s.id) AS "attachment_ids!"
+                  ARRAY(SELECT sa.attachment_id FROM share_attachments sa WHERE sa.share_id = s.id) AS "attachment_ids!",
+                  COALESCE((SELECT json_agg(x ORDER BY x.organisation_name, x.alert_id)
+                            FROM (SELECT a.id AS alert_id, a.organisation_id, o.name AS organisation_name, a.received_at,
+                                         a.read_at, a.acknowledged_at, a.ack_due_at, a.reminders
+                                  FROM alerts a JOIN organisations o ON o.id = a.organisation_id
+                                  WHERE a.share_id = s.id) x),
+                           '[]') AS "recipients!: Json<Vec<Recipient>>",
+                  COALESCE((SELECT json_agg(x ORDER BY x.created_at, x.id)
+                            FROM (SELECT r.id, r.alert_id, a.organisation_id, r.author_id, r.body, r.action_taken,
+                                         r.created_at, r.from_cdao
+                                  FROM alert_responses r JOIN alerts a ON a.id = r.alert_id
+                                  WHERE a.share_id = s.id) x),
+                           '[]') AS "responses!: Json<Vec<Response>>"
            FROM shares s JOIN users u ON u.id = s.created_by LEFT JOIN areas ra ON ra.id = s.recipient_area_id
            WHERE s.case_id = $1 ORDER BY s.created_at"#,
         case.case_id()
     )
     .fetch_all(db)
-    .await
-}
-
-/// The recipients of every share of the case (each share's alerts), by share. By the case
-/// rather than by a list of share ids: a statement with one id is planned once per connection,
-/// one with an array of ids afresh on every call.
-pub async fn recipients(
-    db: impl sqlx::PgExecutor<'_>,
-    case: &TriageCase,
-) -> Result<Vec<(Uuid, Recipient)>, sqlx::Error> {
-    Ok(sqlx::query!(
-        "SELECT a.share_id, a.id, a.organisation_id, o.name, a.received_at, a.read_at, a.acknowledged_at, a.ack_due_at, a.reminders
-         FROM alerts a JOIN shares s ON s.id = a.share_id JOIN organisations o ON o.id = a.organisation_id
-         WHERE s.case_id = $1 ORDER BY o.name",
-        case.case_id()
-    )
-    .fetch_all(db)
-    .await?
-    .into_iter()
-    .map(|r| {
-        (
-            r.share_id,
-            Recipient {
-                alert_id: r.id,
-                organisation_id: r.organisation_id,
-                organisation_name: r.name,
-                received_at: r.received_at,
-                read_at: r.read_at,
-                acknowledged_at: r.acknowledged_at,
-                ack_due_at: r.ack_due_at,
-                reminders: r.reminders,
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| ShareWithAnswers {
+            share: ShareSummary {
+                id: r.id,
+                created_by: r.created_by,
+                created_by_name: r.created_by_name,
+                disclosure: r.disclosure,
+                include_patient_data: r.include_patient_data,
+                patient_data_reason: r.patient_data_reason,
+                include_organisation_name: r.include_organisation_name,
+                lawful_basis: r.lawful_basis,
+                purpose: r.purpose,
+                summary: r.summary,
+                action_required: r.action_required,
+                respond_by: r.respond_by,
+                expires_at: r.expires_at,
+                approval: r.approval,
+                approved_by: r.approved_by,
+                approved_at: r.approved_at,
+                revoked_at: r.revoked_at,
+                created_at: r.created_at,
+                decline_reason: r.decline_reason,
+                declined_at: r.declined_at,
+                recipient_area_id: r.recipient_area_id,
+                recipient_area_name: r.recipient_area_name,
+                access_request_id: r.access_request_id,
+                attachment_ids: r.attachment_ids,
             },
-        )
-    })
-    .collect())
+            recipients: r.recipients.0,
+            responses: r.responses.0,
+        })
+        .collect())
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Response {
     pub id: Uuid,
     pub alert_id: Uuid,
@@ -372,22 +393,6 @@ pub async fn responses(
         "SELECT r.id, r.alert_id, a.organisation_id, r.author_id, r.body, r.action_taken, r.created_at, r.from_cdao
          FROM alert_responses r JOIN alerts a ON a.id = r.alert_id WHERE r.alert_id = $1 ORDER BY r.created_at",
         alert_id
-    )
-    .fetch_all(db)
-    .await
-}
-
-/// The responses to every alert of the case's shares (see [`recipients`] for why by the case).
-pub async fn case_responses(
-    db: impl sqlx::PgExecutor<'_>,
-    case: &TriageCase,
-) -> Result<Vec<Response>, sqlx::Error> {
-    sqlx::query_as!(
-        Response,
-        "SELECT r.id, r.alert_id, a.organisation_id, r.author_id, r.body, r.action_taken, r.created_at, r.from_cdao
-         FROM alert_responses r JOIN alerts a ON a.id = r.alert_id JOIN shares s ON s.id = a.share_id
-         WHERE s.case_id = $1 ORDER BY r.created_at",
-        case.case_id()
     )
     .fetch_all(db)
     .await

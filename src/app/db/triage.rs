@@ -7,7 +7,7 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use crate::access::{AreaScope, CaseRef, DecidableRequest, TriageCase, VisibleCase};
-use crate::app::db::cases::{Amendment, AttachmentInfo, TimelineEvent};
+use crate::app::db::cases::{Amendment, AttachmentInfo, PersonRow, TimelineEvent};
 
 #[allow(clippy::too_many_arguments)]
 pub async fn update(
@@ -134,6 +134,8 @@ pub struct HoldingParts {
     pub facts: TriageFacts,
     pub parts: crate::app::db::cases::CaseParts,
     pub links: Vec<Link>,
+    /// Whether the case has been shared (most have not, and need no look for shares).
+    pub has_shares: bool,
 }
 
 struct HoldingPartsRow {
@@ -152,6 +154,8 @@ struct HoldingPartsRow {
     amendments: Json<Vec<Amendment>>,
     attachments: Json<Vec<AttachmentInfo>>,
     timeline: Json<Vec<TimelineEvent>>,
+    persons: Json<Vec<PersonRow>>,
+    has_shares: bool,
 }
 
 /// The holding team's parts of a case (see [`HoldingParts`]).
@@ -174,7 +178,8 @@ pub async fn holding_parts(
                                          l.created_at
                                   FROM case_links l JOIN cases o ON o.id = l.case_id
                                   WHERE l.other_id = c.id AND o.area_id = ANY($2)) x),
-                           '[]') AS "links!: Json<Vec<Link>>","#,
+                           '[]') AS "links!: Json<Vec<Link>>",
+                  EXISTS (SELECT 1 FROM shares s WHERE s.case_id = c.id) AS "has_shares!","#,
         "",
         "LEFT JOIN users u ON u.id = c.assignee_id WHERE c.id = $1";
         case.case_id(),
@@ -200,8 +205,10 @@ pub async fn holding_parts(
             amendments: r.amendments.0,
             attachments: r.attachments.0,
             timeline: r.timeline.0,
+            persons: r.persons.0,
         },
         links: r.links.0,
+        has_shares: r.has_shares,
     })
 }
 
