@@ -514,8 +514,9 @@ async fn read_on(
             )
         }
         View::Holding => {
-            // The holding team's reads: the persons, the shares, and the rest of the case in
-            // one statement.
+            // The holding team's reads: the persons and the rest of the case in one
+            // statement; the shares, with their recipients and answers, in a second if there
+            // are any.
             let t = case.clone().triage()?;
             let areas = access::cdao_areas(actor)?;
             let mut held = crate::app::db::triage::holding_parts(&mut *conn, &t, &areas).await?;
