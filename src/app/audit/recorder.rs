@@ -8,19 +8,17 @@
 //! in one statement (`audit_append_many`, the function that appends a batch of submissions'
 //! events), one commit for all, and then answers each page.
 //!
-//! - An event waits for no other: a free writer takes what is there at once.
-//! - A page is answered only after its event has committed, so nothing is shown unrecorded.
-//! - If PostgreSQL refuses a batch's statement (nothing of it was written), each event is
-//!   appended again on its own, for its own answer. If the connection fails, each page is told
-//!   the database did not answer, and nothing is appended twice.
+//! A page is answered only after its event has committed, so nothing is shown unrecorded;
+//! `batches` says what happens when a batch fails.
 
+use futures_util::FutureExt;
+use futures_util::future::BoxFuture;
 use sqlx::{PgConnection, PgPool};
-use tokio::sync::oneshot;
 use uuid::Uuid;
 
 use super::{Appended, append};
-use crate::app::batches::{Batches, Shape};
-use crate::error::{AppError, AppResult};
+use crate::app::batches::{Answers, Batches, Shape, Writer};
+use crate::error::AppResult;
 
 /// One writer: while it waits for a commit the next views gather, so batches grow with the
 /// load. Measured on case pages at 32 clients: one writer served 10-12% more than two or three
@@ -29,79 +27,55 @@ const SHAPE: Shape = Shape {
     writers: 1,
     max_batch: 64,
     queue: 4096,
-    what: "audit events of views",
 };
 
-struct Job {
-    event: Appended,
-    answer: oneshot::Sender<Result<Uuid, sqlx::Error>>,
+/// How views' events are appended: together by `audit_append_many`, alone by `audit_append`.
+pub struct Views;
+
+impl Writer for Views {
+    type Job = Appended;
+    type Out = Uuid;
+    const WHAT: &'static str = "audit events of views";
+
+    fn many<'a>(&'a self, conn: &'a mut PgConnection, events: &'a [Appended]) -> Answers<'a, Uuid> {
+        async move {
+            append_many(conn, events).await?;
+            Ok(events.iter().map(|e| Ok(e.id)).collect())
+        }
+        .boxed()
+    }
+
+    fn one<'a>(
+        &'a self,
+        conn: &'a mut PgConnection,
+        event: &'a Appended,
+    ) -> BoxFuture<'a, Result<Uuid, sqlx::Error>> {
+        append(conn, event).boxed()
+    }
 }
 
 /// The queue of views' audit events (started on first use, by `AppState::recorder`).
 pub struct Recorder {
-    queue: Batches<Job>,
+    queue: Batches<Views>,
 }
 
 impl Recorder {
-    /// Starts the writers on the current runtime; they stop when the recorder is dropped.
+    /// Starts the writer on the current runtime; it stops when the recorder is dropped.
     pub fn start(pool: PgPool) -> Self {
         Self {
-            queue: Batches::start(SHAPE, move |batch| write(pool.clone(), batch)),
+            queue: Batches::start(SHAPE, pool, Views),
         }
     }
 
     /// Appends `event` to the trail in a transaction of its own and returns its id once it
     /// is committed.
     pub async fn record(&self, event: Appended) -> AppResult<Uuid> {
-        let (answer, answered) = oneshot::channel();
-        self.queue.send(Job { event, answer }).await?;
-        let id = answered
-            .await
-            .map_err(|_| AppError::Internal(anyhow::anyhow!("a writer of audit events failed")))?;
-        Ok(id?)
-    }
-}
-
-async fn write(pool: PgPool, batch: Vec<Job>) {
-    let mut conn = match pool.acquire().await {
-        Ok(conn) => conn,
-        Err(e) => {
-            tracing::warn!(error = %e, "no connection for a batch of audit events");
-            for job in batch {
-                let _ = job.answer.send(Err(sqlx::Error::PoolTimedOut));
-            }
-            return;
-        }
-    };
-    if batch.len() > 1 {
-        match append_many(&mut conn, &batch).await {
-            Ok(()) => {
-                for job in batch {
-                    let _ = job.answer.send(Ok(job.event.id));
-                }
-                return;
-            }
-            // Refused, so nothing of the batch was appended: each is tried alone below.
-            Err(sqlx::Error::Database(_)) => {}
-            // Whether it committed is not known: appending again could record a view twice.
-            Err(e) => {
-                tracing::warn!(error = %e, "a batch of audit events lost its connection");
-                for job in batch {
-                    let _ = job.answer.send(Err(sqlx::Error::PoolTimedOut));
-                }
-                return;
-            }
-        }
-    }
-    for job in batch {
-        let r = append(&mut conn, &job.event).await;
-        let _ = job.answer.send(r);
+        self.queue.write(event).await
     }
 }
 
 /// Appends the batch's events to the connection's chain in one statement, committed.
-async fn append_many(conn: &mut PgConnection, batch: &[Job]) -> Result<(), sqlx::Error> {
-    let events: Vec<&Appended> = batch.iter().map(|j| &j.event).collect();
+async fn append_many(conn: &mut PgConnection, events: &[Appended]) -> Result<(), sqlx::Error> {
     let ids: Vec<Uuid> = events.iter().map(|a| a.id).collect();
     let at: Vec<_> = events.iter().map(|a| a.at).collect();
     let actor_ids: Vec<Option<Uuid>> = events.iter().map(|a| a.actor_id).collect();
@@ -128,6 +102,6 @@ async fn append_many(conn: &mut PgConnection, batch: &[Job]) -> Result<(), sqlx:
     )
     .fetch_one(conn)
     .await?;
-    debug_assert_eq!(usize::try_from(appended).ok(), Some(batch.len()));
+    debug_assert_eq!(usize::try_from(appended).ok(), Some(events.len()));
     Ok(())
 }

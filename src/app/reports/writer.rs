@@ -4,25 +4,19 @@
 //! Under load most of PostgreSQL's work for it is per statement, not per row: planning and
 //! executor start-up, the `cases` table's CHECK constraints compiled again, the commit and its
 //! wait for the write-ahead log, and a round trip each way. So submissions go through a queue
-//! (see `batches`): the writer takes the first one waiting and every other one waiting with it
-//! (up to the batch's most), writes them in one statement (`insert_cases`) and answers each.
-//!
-//! - Nobody waits for a batch to fill: a writer that is free takes what is there, so one
-//!   submission alone is written at once, as before, by the one-row statement.
-//! - A submission is answered only after its statement has committed, so a 201 still means the
-//!   case is stored. A batch's statement is all or nothing; if it fails, each of its
-//!   submissions is written again on its own and gets its own answer, so one bad row cannot
-//!   refuse the others.
-//! - Each batch runs on one connection, so its audit events are appended to one chain in turn.
+//! (see `batches`, which says how a batch is answered and what happens when it fails): the
+//! writer takes the first one waiting and every other one waiting with it and writes them in
+//! one statement (`insert_cases`). A 201 still means the case is stored.
 
-use sqlx::PgPool;
-use tokio::sync::oneshot;
+use futures_util::FutureExt;
+use futures_util::future::BoxFuture;
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use crate::app::batches::{Batches, Shape};
+use crate::app::batches::{Answers, Batches, Shape, Writer};
 use crate::app::db::cases::{self as cdb, NewCase, NewCaseRow};
 use crate::audit::Appended;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 
 /// How the queue is read: one writer, up to 128 submissions a statement. While it waits for
 /// a commit the next submissions gather, so batches grow with the load; several writers
@@ -33,26 +27,67 @@ const SHAPE: Shape = Shape {
     writers: 1,
     max_batch: 128,
     queue: 1024,
-    what: "submissions",
 };
 
-struct Job {
+/// A submission to write: the case, its first timeline event's id and its audit event.
+pub struct Job {
     case: NewCase,
     event_id: Uuid,
     audit: Appended,
-    answer: oneshot::Sender<Result<String, sqlx::Error>>,
+}
+
+/// How submissions are written: together by `insert_cases`, alone by `insert_case`.
+pub struct Cases;
+
+impl Writer for Cases {
+    type Job = Job;
+    type Out = String;
+    const WHAT: &'static str = "submissions";
+
+    fn many<'a>(&'a self, conn: &'a mut PgConnection, jobs: &'a [Job]) -> Answers<'a, String> {
+        async move {
+            let rows: Vec<NewCaseRow<'_>> = jobs
+                .iter()
+                .map(|j| NewCaseRow {
+                    case: &j.case,
+                    event_id: j.event_id,
+                    audit: &j.audit,
+                })
+                .collect();
+            let written = cdb::insert_cases(conn, &rows).await?;
+            Ok(jobs
+                .iter()
+                .map(|j| {
+                    written
+                        .iter()
+                        .find(|(id, _)| *id == j.case.id)
+                        .map(|(_, reference)| reference.clone())
+                        .ok_or(sqlx::Error::RowNotFound)
+                })
+                .collect())
+        }
+        .boxed()
+    }
+
+    fn one<'a>(
+        &'a self,
+        conn: &'a mut PgConnection,
+        j: &'a Job,
+    ) -> BoxFuture<'a, Result<String, sqlx::Error>> {
+        cdb::insert_case(conn, &j.case, j.event_id, &j.audit).boxed()
+    }
 }
 
 /// The queue of submissions to write (started on first use, by `AppState::case_writer`).
 pub struct CaseWriter {
-    queue: Batches<Job>,
+    queue: Batches<Cases>,
 }
 
 impl CaseWriter {
-    /// Starts the writers on the current runtime; they stop when the writer is dropped.
+    /// Starts the writer on the current runtime; it stops when the queue is dropped.
     pub fn start(pool: PgPool) -> Self {
         Self {
-            queue: Batches::start(SHAPE, move |batch| write(pool.clone(), batch)),
+            queue: Batches::start(SHAPE, pool, Cases),
         }
     }
 
@@ -64,74 +99,12 @@ impl CaseWriter {
         event_id: Uuid,
         audit: Appended,
     ) -> AppResult<String> {
-        let (answer, answered) = oneshot::channel();
         self.queue
-            .send(Job {
+            .write(Job {
                 case,
                 event_id,
                 audit,
-                answer,
             })
-            .await?;
-        // No answer means the writer dropped it: a bug (see `batches`), not an outage.
-        let written = answered
             .await
-            .map_err(|_| AppError::Internal(anyhow::anyhow!("a writer of submissions failed")))?;
-        Ok(written?)
-    }
-}
-
-async fn write(pool: PgPool, batch: Vec<Job>) {
-    let mut conn = match pool.acquire().await {
-        Ok(conn) => conn,
-        Err(e) => {
-            // No connection (sqlx's errors cannot be cloned): each is told the database did
-            // not answer, as a request that could not take a connection itself is.
-            tracing::warn!(error = %e, "no connection for a batch of submissions");
-            for job in batch {
-                let _ = job.answer.send(Err(sqlx::Error::PoolTimedOut));
-            }
-            return;
-        }
-    };
-    if batch.len() > 1 {
-        let rows: Vec<NewCaseRow<'_>> = batch
-            .iter()
-            .map(|j| NewCaseRow {
-                case: &j.case,
-                event_id: j.event_id,
-                audit: &j.audit,
-            })
-            .collect();
-        match cdb::insert_cases(&mut conn, &rows).await {
-            Ok(written) => {
-                for job in batch {
-                    let reference = written
-                        .iter()
-                        .find(|(id, _)| *id == job.case.id)
-                        .map(|(_, r)| r.clone())
-                        .ok_or(sqlx::Error::RowNotFound);
-                    let _ = job.answer.send(reference);
-                }
-                return;
-            }
-            // PostgreSQL refused the statement, so nothing of the batch was written: each is
-            // tried alone below, for its own answer.
-            Err(sqlx::Error::Database(_)) => {}
-            // The connection failed: whether the statement committed is not known, and
-            // writing the cases again could store them twice. Each is told the database did
-            // not answer.
-            Err(e) => {
-                tracing::warn!(error = %e, "a batch of submissions lost its connection");
-                for job in batch {
-                    let _ = job.answer.send(Err(sqlx::Error::PoolTimedOut));
-                }
-                return;
-            }
-        }
-    }
-    for job in batch {
-        let r = cdb::insert_case(&mut conn, &job.case, job.event_id, &job.audit).await;
-        let _ = job.answer.send(r);
     }
 }
