@@ -539,28 +539,13 @@ pub async fn case_of_share(state: &AppState, actor: &Actor, id: Uuid) -> AppResu
     Ok(share.case_id())
 }
 
-/// A share with its recipients and their responses, for the CDAO's case page.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct ShareDetail {
-    #[serde(flatten)]
-    pub share: sdb::ShareSummary,
-    pub recipients: Vec<sdb::Recipient>,
-    pub responses: Vec<sdb::Response>,
-}
+pub use sdb::ShareDetail;
 
 pub async fn shares_of_case(
     conn: &mut PgConnection,
     case: &TriageCase,
 ) -> AppResult<Vec<ShareDetail>> {
-    Ok(sdb::shares_for_case(conn, case)
-        .await?
-        .into_iter()
-        .map(|s| ShareDetail {
-            share: s.share,
-            recipients: s.recipients,
-            responses: s.responses,
-        })
-        .collect())
+    Ok(sdb::shares_for_case(conn, case).await?)
 }
 
 /// A case's shares: its holding team.

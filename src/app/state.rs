@@ -123,8 +123,8 @@ impl AppState {
             .unwrap_or(&self.primary_reads)
     }
 
-    /// The pool for the page of one case or of one alert (its reads, and the view's audit
-    /// event): the primary's pool with generic plans (every statement of such a page finds
+    /// The pool for the reads of the page of one case or of one alert (the view's audit event
+    /// is recorded by `recorder`, on the main pool): the primary's pool with generic plans (every statement of such a page finds
     /// its rows by id, so a plan made once suits every value), whose connections are a
     /// quarter of the main pool's. Fewer pages at once in PostgreSQL serve more of them: on
     /// two cores, 32 case pages at once cost PostgreSQL 12% more CPU each than 8 (queueing

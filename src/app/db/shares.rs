@@ -297,9 +297,11 @@ pub struct ShareSummary {
     pub attachment_ids: Vec<Uuid>,
 }
 
-/// A share of a case with its recipients (its alerts, by organisation name) and their
-/// answers (oldest first).
-pub struct ShareWithAnswers {
+/// A share with its recipients (its alerts, by organisation name) and their responses (oldest
+/// first), for the CDAO's case page.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ShareDetail {
+    #[serde(flatten)]
     pub share: ShareSummary,
     pub recipients: Vec<Recipient>,
     pub responses: Vec<Response>,
@@ -310,7 +312,7 @@ pub struct ShareWithAnswers {
 pub async fn shares_for_case(
     db: impl sqlx::PgExecutor<'_>,
     case: &TriageCase,
-) -> Result<Vec<ShareWithAnswers>, sqlx::Error> {
+) -> Result<Vec<ShareDetail>, sqlx::Error> {
     let rows = sqlx::query!(
         r#"SELECT s.id, s.created_by, u.name AS created_by_name, s.disclosure, s.include_patient_data, s.patient_data_reason,
                   s.include_organisation_name, s.lawful_basis, s.purpose, s.summary, s.action_required, s.respond_by,
@@ -337,7 +339,7 @@ pub async fn shares_for_case(
     .await?;
     Ok(rows
         .into_iter()
-        .map(|r| ShareWithAnswers {
+        .map(|r| ShareDetail {
             share: ShareSummary {
                 id: r.id,
                 created_by: r.created_by,
