@@ -10,6 +10,9 @@ use tokio::net::TcpListener;
 use cdconcerns::config::Config;
 use cdconcerns::{audit, demo, directory, startup, telemetry};
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "cdconcerns",

@@ -21,8 +21,10 @@ use crate::state::AppState;
 pub use crate::domain::catalogue::Catalogue;
 
 mod list;
+mod totals;
 mod writer;
 pub use list::{CaseTotal, TOTAL_CAP, export_cases, list_cases, list_with_total, neighbours};
+pub use totals::LargeTotals;
 pub(crate) use writer::CaseWriter;
 
 pub async fn catalogue(state: &AppState) -> AppResult<Arc<Catalogue>> {

@@ -67,6 +67,8 @@ pub struct Inner {
     pub tokens: crate::authcache::TokenCache,
     /// The drug catalogue, loaded on first use.
     pub catalogue: tokio::sync::OnceCell<std::sync::Arc<crate::domain::catalogue::Catalogue>>,
+    /// Case lists counted past 1,000 lately (see `reports::totals`).
+    pub large_totals: crate::app::reports::LargeTotals,
     /// Writes submissions that arrive together in one statement (started on first use).
     case_writer: std::sync::OnceLock<crate::app::reports::CaseWriter>,
     /// Records views' audit events that arrive together in one statement (started on first
@@ -102,6 +104,7 @@ impl AppState {
             replica: std::sync::OnceLock::new(),
             tokens: crate::authcache::TokenCache::default(),
             catalogue: tokio::sync::OnceCell::new(),
+            large_totals: Default::default(),
             case_writer: std::sync::OnceLock::new(),
             recorder: std::sync::OnceLock::new(),
             config,

@@ -120,7 +120,8 @@ pub const TOTAL_CAP: i64 = 1000;
 pub enum CaseTotal {
     /// The exact number, 1,000 or fewer.
     Exact(i64),
-    /// More than 1,000: always the string "1000+".
+    /// More than 1,000: always the string "1000+". A list counted past 1,000 is taken as
+    /// still past it, without counting, for 5 seconds (see `totals`).
     #[schema(value_type = String, example = "1000+")]
     More(&'static str),
 }
@@ -148,19 +149,28 @@ pub async fn list_with_total(
     f: &cdb::CaseFilter,
 ) -> AppResult<(Vec<cdb::CaseSummary>, bool, CaseTotal)> {
     let (scope, probe) = probe(state, actor, f)?;
-    let total = cdb::Total {
+    let now = state.now();
+    // A list counted past 1,000 a moment ago is not counted again (see `totals`).
+    let large = state.large_totals.is_large(&scope, &probe, now);
+    let total = (!large).then(|| cdb::Total {
         cap: TOTAL_CAP,
         beyond: match f.before {
             Some(_) => None,
             None => Some(usize::try_from(f.limit).unwrap_or(0)),
         },
-    };
+    });
     // From where the list is read (a replica, when there is one), so the two agree.
-    let (items, n) =
-        cdb::list_and_count(state.read_pools(actor), &scope, &probe, Some(total)).await?;
+    let (items, n) = cdb::list_and_count(state.read_pools(actor), &scope, &probe, total).await?;
     let (items, more) = shown(&scope, items, f.limit);
+    let whole = f.before.is_none() && !more;
     let total = match n {
-        Some(n) if n > TOTAL_CAP => CaseTotal::More("1000+"),
+        // A first page that holds the whole list is its own total.
+        _ if large && whole => CaseTotal::Exact(items.len() as i64),
+        _ if large => CaseTotal::More("1000+"),
+        Some(n) if n > TOTAL_CAP => {
+            state.large_totals.counted_large(&scope, &probe, now);
+            CaseTotal::More("1000+")
+        }
         Some(n) => CaseTotal::Exact(n),
         None => CaseTotal::Exact(items.len() as i64),
     };
