@@ -228,6 +228,122 @@ async fn submissions_sent_together_are_each_filed_once_with_their_own_reference(
     assert!(v.ok, "{v:?}");
 }
 
+/// A case written in a batch (`insert_cases`, its columns sent as arrays) is the case the
+/// one-case statement (`insert_case`) writes from the same report: the same categories,
+/// schedules, drugs, harm, dates, sector, suggested priority and triage target, the same sealed
+/// registration of an online supply, found by the same search words.
+#[tokio::test]
+async fn a_case_written_with_others_is_the_case_written_alone() {
+    let app = TestApp::new().await;
+    let u = app.world.user("reporter").clone();
+    let oxycodone = app
+        .get("/api/v1/drugs?q=oxycodone")
+        .token(&u)
+        .send()
+        .await
+        .json()["items"][0]["id"]
+        .clone();
+    // Two reports: an incident with a listed drug, high dose and harm; an online supply.
+    let mut opioid = incident();
+    opioid["harm"] = json!("severe");
+    opioid["drugs"] =
+        json!([{"drug_id": oxycodone, "quantity": 56, "unit": "capsule", "daily_dose_mg": 120}]);
+    let online = crate::oversight::online_incident("Meds-Express.co.in", "in");
+    let body = |i: usize| {
+        if i.is_multiple_of(2) {
+            &opioid
+        } else {
+            &online
+        }
+    };
+    let sent = (0..16).map(|i| {
+        let (app, u) = (&app, &u);
+        async move {
+            app.post("/api/v1/incidents")
+                .token(u)
+                .json(body(i))
+                .send()
+                .await
+        }
+    });
+    let together: Vec<String> = futures_util::future::join_all(sent)
+        .await
+        .into_iter()
+        .map(|r| {
+            r.assert_status(StatusCode::CREATED);
+            r.json()["id"].as_str().unwrap().to_string()
+        })
+        .collect();
+    let mut alone = Vec::new();
+    for i in 0..2 {
+        alone.push(
+            submit(&app, &u, "/api/v1/incidents", body(i)).await["id"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    let batches: i64 = sqlx::query_scalar(
+        "SELECT count(DISTINCT xmin::text) FROM cases WHERE id = ANY($1::uuid[])",
+    )
+    .bind(&together)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert!(batches < 16, "some went together ({batches} transactions)");
+    let written = |id: String| {
+        let app = &app;
+        async move {
+            let row: (String,) = sqlx::query_as(
+                "SELECT row(kind, categories, schedules, drug_ids, high_dose, harm, occurred_on, sector,
+                            priority_suggested, triage_due_at - submitted_at, report,
+                            search_text, online_registration_key_id,
+                            online_registration_digest, online_registration_enc IS NULL)::text
+                 FROM cases WHERE id = $1::uuid",
+            )
+            .bind(&id)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+            row.0
+        }
+    };
+    let (opioid_alone, online_alone) = (
+        written(alone[0].clone()).await,
+        written(alone[1].clone()).await,
+    );
+    assert!(
+        opioid_alone.contains("oxycodone") || opioid_alone.contains(oxycodone.as_str().unwrap())
+    );
+    assert_ne!(opioid_alone, online_alone);
+    for (i, id) in together.iter().enumerate() {
+        let expected = if i % 2 == 0 {
+            &opioid_alone
+        } else {
+            &online_alone
+        };
+        assert_eq!(&written(id.clone()).await, expected, "case {i}");
+    }
+    // The sealed registration opens, and the search words find every one.
+    let c = app
+        .get(&format!("/api/v1/cases/{}", together[1]))
+        .token(app.world.user("cdao"))
+        .send()
+        .await
+        .json();
+    assert_eq!(
+        c["report"]["online_supply"]["prescriber_registration"],
+        "NMC-IN 778812"
+    );
+    let found = app
+        .get("/api/v1/cases?q=morphine&limit=50")
+        .token(app.world.user("cdao"))
+        .send()
+        .await
+        .json();
+    assert_eq!(found["total"], 18, "{found}");
+}
+
 /// A year's numbering goes past 999,999 without two cases sharing a reference (each number
 /// was cut to six characters, so every case after the 999,999th of a year was refused as a
 /// duplicate): the millionth case of 2026 is CD-2026-1000000, sent with others or alone, and
