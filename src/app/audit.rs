@@ -227,6 +227,41 @@ impl Appended {
     }
 }
 
+/// Several events as `audit_append_many` takes them: one array per column, in the order the
+/// events join the chain.
+pub(crate) struct Columns<'a> {
+    pub ids: Vec<Uuid>,
+    pub at: Vec<DateTime<Utc>>,
+    pub actor_ids: Vec<Option<Uuid>>,
+    pub actions: Vec<&'a str>,
+    pub subject_types: Vec<&'a str>,
+    pub subject_ids: Vec<Option<Uuid>>,
+    pub case_ids: Vec<Option<Uuid>>,
+    pub details: Vec<sqlx::types::Json<&'a Value>>,
+    pub prefixes: Vec<&'a str>,
+    pub middles: Vec<&'a str>,
+}
+
+impl<'a> Columns<'a> {
+    pub fn of(events: impl Iterator<Item = &'a Appended> + Clone) -> Self {
+        Self {
+            ids: events.clone().map(|a| a.id).collect(),
+            at: events.clone().map(|a| a.at).collect(),
+            actor_ids: events.clone().map(|a| a.actor_id).collect(),
+            actions: events.clone().map(|a| a.action).collect(),
+            subject_types: events.clone().map(|a| a.subject_type).collect(),
+            subject_ids: events.clone().map(|a| a.subject_id).collect(),
+            case_ids: events.clone().map(|a| a.case_id).collect(),
+            details: events
+                .clone()
+                .map(|a| sqlx::types::Json(&a.details))
+                .collect(),
+            prefixes: events.clone().map(|a| a.prefix.as_str()).collect(),
+            middles: events.map(|a| a.middle.as_str()).collect(),
+        }
+    }
+}
+
 /// Appends `event` to the audit trail within the caller's transaction, in one round trip:
 /// `audit_append` locks the head of the connection's chain, hashes, inserts and moves the head.
 pub async fn record(

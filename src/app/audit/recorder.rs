@@ -13,6 +13,8 @@
 
 use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
+use serde_json::Value;
+use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
@@ -76,29 +78,20 @@ impl Recorder {
 
 /// Appends the batch's events to the connection's chain in one statement, committed.
 async fn append_many(conn: &mut PgConnection, events: &[Appended]) -> Result<(), sqlx::Error> {
-    let ids: Vec<Uuid> = events.iter().map(|a| a.id).collect();
-    let at: Vec<_> = events.iter().map(|a| a.at).collect();
-    let actor_ids: Vec<Option<Uuid>> = events.iter().map(|a| a.actor_id).collect();
-    let actions: Vec<&str> = events.iter().map(|a| a.action).collect();
-    let subject_types: Vec<&str> = events.iter().map(|a| a.subject_type).collect();
-    let subject_ids: Vec<Option<Uuid>> = events.iter().map(|a| a.subject_id).collect();
-    let case_ids: Vec<Option<Uuid>> = events.iter().map(|a| a.case_id).collect();
-    let details: Vec<serde_json::Value> = events.iter().map(|a| a.details.clone()).collect();
-    let prefixes: Vec<&str> = events.iter().map(|a| a.prefix.as_str()).collect();
-    let middles: Vec<&str> = events.iter().map(|a| a.middle.as_str()).collect();
+    let c = super::Columns::of(events.iter());
     let appended = sqlx::query_scalar!(
         r#"SELECT audit_append_many($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) AS "n!""#,
         super::STRIPES,
-        &ids,
-        &at,
-        &actor_ids as &[Option<Uuid>],
-        &actions as &[&str],
-        &subject_types as &[&str],
-        &subject_ids as &[Option<Uuid>],
-        &case_ids as &[Option<Uuid>],
-        &details,
-        &prefixes as &[&str],
-        &middles as &[&str],
+        &c.ids,
+        &c.at,
+        &c.actor_ids as &[Option<Uuid>],
+        &c.actions as &[&str],
+        &c.subject_types as &[&str],
+        &c.subject_ids as &[Option<Uuid>],
+        &c.case_ids as &[Option<Uuid>],
+        &c.details as &[Json<&Value>],
+        &c.prefixes as &[&str],
+        &c.middles as &[&str],
     )
     .fetch_one(conn)
     .await?;

@@ -65,16 +65,7 @@ pub async fn insert_cases(
     let reg_key_ids = column(rows, |r| reg(r).map(|s| s.key_id));
     let reg_encs = column(rows, |r| reg(r).map(|s| s.enc.as_slice()));
     let reg_digests = column(rows, |r| reg(r).map(|s| s.digest.as_slice()));
-    let audit_ids = column(rows, |r| r.audit.id);
-    let audit_at = column(rows, |r| r.audit.at);
-    let actor_ids = column(rows, |r| r.audit.actor_id);
-    let actions = column(rows, |r| r.audit.action);
-    let subject_types = column(rows, |r| r.audit.subject_type);
-    let subject_ids = column(rows, |r| r.audit.subject_id);
-    let audit_case_ids = column(rows, |r| r.audit.case_id);
-    let details = column(rows, |r| Json(&r.audit.details));
-    let prefixes = column(rows, |r| r.audit.prefix.as_str());
-    let middles = column(rows, |r| r.audit.middle.as_str());
+    let audit = crate::audit::Columns::of(rows.iter().map(|r| r.audit));
     let stripes = rows
         .first()
         .map_or(crate::audit::STRIPES, |r| r.audit.stripes);
@@ -133,16 +124,16 @@ pub async fn insert_cases(
         &reg_encs as &[Option<&[u8]>],
         &reg_digests as &[Option<&[u8]>],
         stripes,
-        &audit_ids,
-        &audit_at,
-        &actor_ids as &[Option<Uuid>],
-        &actions as &[&str],
-        &subject_types as &[&str],
-        &subject_ids as &[Option<Uuid>],
-        &audit_case_ids as &[Option<Uuid>],
-        &details as &[Json<&Value>],
-        &prefixes as &[&str],
-        &middles as &[&str],
+        &audit.ids,
+        &audit.at,
+        &audit.actor_ids as &[Option<Uuid>],
+        &audit.actions as &[&str],
+        &audit.subject_types as &[&str],
+        &audit.subject_ids as &[Option<Uuid>],
+        &audit.case_ids as &[Option<Uuid>],
+        &audit.details as &[Json<&Value>],
+        &audit.prefixes as &[&str],
+        &audit.middles as &[&str],
     )
     .fetch_all(conn)
     .await?;
