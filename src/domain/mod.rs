@@ -9,6 +9,7 @@ pub mod ome;
 pub mod oversight;
 pub mod report;
 pub mod retention;
+pub mod rfc3339;
 pub mod search;
 pub mod share;
 pub mod spc;

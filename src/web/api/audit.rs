@@ -1,6 +1,6 @@
 //! The audit trail, for auditors (SPEC §7.1).
 
-use axum::Json;
+use crate::web::api::json::Json;
 use axum::extract::State;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;

@@ -1,7 +1,7 @@
 //! Reports and cases (SPEC §7, §7.1): the drug catalogue, submitting incidents and persons of
 //! concern, reading cases in scope, amendments and evidence, quarterly occurrence returns.
 
-use axum::Json;
+use crate::web::api::json::Json;
 use axum::body::Bytes;
 use axum::extract::{Multipart, Path, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
@@ -260,6 +260,7 @@ pub fn parse_case_filter(params: &Params) -> AppResult<CaseFilter> {
         q_identifiers: Vec::new(),
         before,
         limit,
+        fields_only: false,
     })
 }
 
@@ -301,7 +302,10 @@ pub async fn list(
     actor: Actor,
     params: Params,
 ) -> AppResult<Json<CaseList>> {
-    let f = parse_case_filter(&params)?;
+    let f = CaseFilter {
+        fields_only: true,
+        ..parse_case_filter(&params)?
+    };
     let (items, next_cursor, total) = case_page_with_total(&state, &actor, &f).await?;
     Ok(Json(CaseList {
         items,

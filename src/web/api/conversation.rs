@@ -1,6 +1,6 @@
 //! The conversation on an alert between a member organisation and the CDAO team (issue 11).
 
-use axum::Json;
+use crate::web::api::json::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 

@@ -1,6 +1,6 @@
 //! Areas, organisations and users (SPEC §7, §7.1).
 
-use axum::Json;
+use crate::web::api::json::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Serialize;

@@ -1,6 +1,6 @@
 //! The caller and their own API tokens.
 
-use axum::Json;
+use crate::web::api::json::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Serialize;

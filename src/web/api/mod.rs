@@ -6,6 +6,7 @@ pub mod conversation;
 pub mod cursor;
 pub mod directory;
 pub mod docs;
+pub mod json;
 pub mod me;
 pub mod oversight;
 pub mod params;

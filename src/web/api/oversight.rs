@@ -1,7 +1,7 @@
 //! Oversight operations beyond the figures: improvement initiatives on the opioid outcome
 //! charts, and the prescriber view (issue 12).
 
-use axum::Json;
+use crate::web::api::json::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};

@@ -1,7 +1,7 @@
 //! The person's rights (SPEC §7.2): subject access exports and the removal of a person
 //! record entered in error.
 
-use axum::Json;
+use crate::web::api::json::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;

@@ -1,7 +1,7 @@
 //! Shares and alerts (SPEC §7, §7.1): the CDAO routes a case; members read, acknowledge and
 //! respond.
 
-use axum::Json;
+use crate::web::api::json::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;

@@ -1,6 +1,6 @@
 //! Statistics (SPEC §7.1 "Stats") and the CSV export of the case list.
 
-use axum::Json;
+use crate::web::api::json::Json;
 use axum::extract::State;
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};

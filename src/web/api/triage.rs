@@ -1,7 +1,7 @@
 //! The CDAO team's API (SPEC §7, §7.1): triage, messages, links, close and reopen,
 //! correlation matches, access requests, the access log.
 
-use axum::Json;
+use crate::web::api::json::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Serialize;
