@@ -73,3 +73,4 @@ pub mod subject_access;
 pub mod summaries;
 pub mod triage;
 pub mod waiting;
+pub mod warm;

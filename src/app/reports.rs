@@ -436,7 +436,9 @@ pub async fn view_case(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<C
     let (view, viewed) = {
         let mut conn = state.pages().acquire().await?;
         let case = access::case_on(actor, &mut conn, id, state.now()).await?;
-        read_on(state, &mut conn, actor, case).await?
+        let read = read_on(state, &mut conn, actor, case).await?;
+        conn.keep();
+        read
     };
     recorded(state, view, viewed).await
 }

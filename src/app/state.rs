@@ -133,8 +133,8 @@ impl AppState {
     /// two cores, 32 case pages at once cost PostgreSQL 12% more CPU each than 8 (queueing
     /// for the CPU and for the audit chains' heads). Measured at 32 clients, alternating:
     /// 1,589-1,628 pages a second with p99 36-38 ms on the main pool, 1,722-1,766 with p99
-    /// 26 ms on this one.
-    pub(crate) fn pages(&self) -> &PgPool {
+    /// 26 ms on this one. Its connections are kept warm between reads (see `warm`).
+    pub(crate) fn pages(&self) -> &crate::app::warm::Warm {
         &self.primary_reads.generic
     }
 

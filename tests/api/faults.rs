@@ -77,12 +77,27 @@ async fn while_postgresql_is_down_requests_fail_within_a_second_and_the_service_
     let watchers = cdconcerns::startup::spawn_watchers(&app.state);
     let reporter = app.world.user("reporter").clone();
     let cdao = app.world.user("cdao").clone();
-    app.post("/api/v1/incidents")
+    let created = app
+        .post("/api/v1/incidents")
         .token(&reporter)
         .json(&incident())
         .send()
-        .await
-        .assert_status(StatusCode::CREATED);
+        .await;
+    created.assert_status(StatusCode::CREATED);
+    let id = created.json()["id"].as_str().unwrap().to_string();
+    // The reads whose connections are kept warm between reads (`db::warm`): the case list
+    // and the case page. Their connections are cut off with the server below.
+    let reads = [
+        "/api/v1/cases?status=new".to_string(),
+        format!("/api/v1/cases/{id}"),
+    ];
+    for path in &reads {
+        app.get(path)
+            .token(&cdao)
+            .send()
+            .await
+            .assert_status(StatusCode::OK);
+    }
 
     cluster.stop().await.unwrap();
     // Every kind of request that needs the database: readiness, a write, a read, a page.
@@ -131,6 +146,26 @@ async fn while_postgresql_is_down_requests_fail_within_a_second_and_the_service_
     })
     .await;
     eprintln!("ready {took:?} after PostgreSQL answered again");
+    // A connection kept warm before the outage was cut off with the server; unless the
+    // watcher saw the outage (this one was too short), the first read on it learns so and
+    // answers 503 with Retry-After (never a 500), and the connection is not kept. The next
+    // read is answered on a new one.
+    for path in &reads {
+        let r = app.get(path).token(&cdao).send().await;
+        if r.status != StatusCode::OK {
+            assert_eq!(
+                r.status,
+                StatusCode::SERVICE_UNAVAILABLE,
+                "{path} after the outage"
+            );
+            assert!(r.header("retry-after").is_some(), "{path}: no Retry-After");
+            app.get(path)
+                .token(&cdao)
+                .send()
+                .await
+                .assert_status(StatusCode::OK);
+        }
+    }
     app.post("/api/v1/incidents")
         .token(&reporter)
         .json(&incident())
@@ -277,4 +312,66 @@ async fn the_case_list_reads_from_a_real_replica_until_it_lags_or_goes_and_write
     for w in watchers {
         w.abort();
     }
+}
+
+#[tokio::test]
+async fn a_warm_connection_is_kept_only_after_a_read_that_completed() {
+    use cdconcerns::app::warm::Warm;
+    let app = TestApp::new().await;
+    // One connection, so that every read below is on the same one when it is kept.
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect_with((*app.pool.connect_options()).clone())
+        .await
+        .unwrap();
+    let warm = Warm::over(pool);
+    let pid = async |c: &mut sqlx::PgConnection| -> i32 {
+        sqlx::query_scalar("SELECT pg_backend_pid()")
+            .fetch_one(c)
+            .await
+            .unwrap()
+    };
+
+    // A read that completed keeps its connection: the same server process answers the next.
+    let mut c = warm.acquire().await.unwrap();
+    let first = pid(&mut c).await;
+    c.keep();
+    let mut c = warm.acquire().await.unwrap();
+    assert_eq!(pid(&mut c).await, first);
+
+    // A read dropped midway (its request gone) is not kept: its connection goes back to the
+    // pool, which waits for what was pending. The next read gets its own answer, not the
+    // dropped one's.
+    let dropped = tokio::time::timeout(
+        Duration::from_millis(100),
+        sqlx::query_scalar::<_, i32>("SELECT 7 FROM pg_sleep(0.5)").fetch_one(&mut *c),
+    )
+    .await;
+    assert!(dropped.is_err(), "the read was meant to be cut short");
+    drop(c);
+    let mut c = warm.acquire().await.unwrap();
+    let answer: i32 = sqlx::query_scalar("SELECT 42")
+        .fetch_one(&mut *c)
+        .await
+        .unwrap();
+    assert_eq!(answer, 42);
+
+    // All in use: the next reader waits in line, and gets the connection once it is kept.
+    let other = warm.clone();
+    let waiting = tokio::spawn(async move {
+        let mut c = other.acquire().await.unwrap();
+        let n: i32 = sqlx::query_scalar("SELECT 1")
+            .fetch_one(&mut *c)
+            .await
+            .unwrap();
+        c.keep();
+        n
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(
+        !waiting.is_finished(),
+        "a second reader took a connection in use"
+    );
+    c.keep();
+    assert_eq!(waiting.await.unwrap(), 1);
 }

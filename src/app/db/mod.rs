@@ -74,8 +74,9 @@ pub struct ReadPools {
     /// For statements whose best plan does not depend on their values: its connections plan
     /// each statement once, for any values (`plan_cache_mode = force_generic_plan`), and run
     /// it on that plan from then on. Being a quarter of `any`'s size, it also bounds how many
-    /// such reads PostgreSQL runs at once (see `AppState::pages`).
-    pub generic: PgPool,
+    /// such reads PostgreSQL runs at once (see `AppState::pages`). Its connections are kept
+    /// warm between reads (see `app::warm`).
+    pub generic: crate::app::warm::Warm,
 }
 
 impl ReadPools {
@@ -89,7 +90,10 @@ impl ReadPools {
         let generic = pool_options(size)
             .min_connections(0)
             .connect_lazy_with(opts);
-        Self { any: pool, generic }
+        Self {
+            any: pool,
+            generic: crate::app::warm::Warm::over(generic),
+        }
     }
 }
 

@@ -169,7 +169,7 @@ pub async fn view_alert(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<
     if r.read_at.is_some() {
         // Read before (a read receipt is never taken back): the view's audit event is the
         // only write, committed with the views of others waiting at the same moment.
-        drop(conn);
+        conn.keep();
         audit::record_view(state, now, event(false)).await?;
     } else {
         // The first view is the read receipt: it and its audit event commit together.
@@ -177,6 +177,7 @@ pub async fn view_alert(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<
         let first_read = sdb::mark_read(&mut tx, &alert, actor.user_id, now).await?;
         audit::record(&mut tx, now, event(first_read)).await?;
         tx.commit().await?;
+        conn.keep();
     }
     Ok(AlertView {
         id: Some(r.id),

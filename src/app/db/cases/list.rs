@@ -347,23 +347,18 @@ pub struct Total {
 /// 0.8-1.1 ms for the page and 0.5-0.7 ms for the total, more than running them, and the list
 /// served half as many pages. So, unless the best plan depends on a filter's values
 /// ([`CaseFilter::plan_depends_on_values`]), the statement runs on the pool whose
-/// connections always use generic plans.
+/// connections always use generic plans (and are kept warm between reads, see `app::warm`).
 pub async fn list_and_count(
     pools: &ReadPools,
     scope: &CaseScope,
     f: &CaseFilter,
     total: Option<Total>,
 ) -> Result<(Vec<CaseSummary>, Option<i64>), sqlx::Error> {
-    let pool = if f.plan_depends_on_values() {
-        &pools.any
-    } else {
-        &pools.generic
-    };
+    let generic = !f.plan_depends_on_values();
     let Some(total) = total else {
         let mut qb = QueryBuilder::new("");
         push_list(&mut qb, scope, f);
-        let rows = qb.build_query_as::<CaseSummary>().fetch_all(pool).await?;
-        return Ok((rows, None));
+        return Ok((fetch_all(pools, generic, qb).await?, None));
     };
     // One row per case of the page, each with the total; a row of nulls with the total when
     // the page is empty.
@@ -384,9 +379,28 @@ pub async fn list_and_count(
     }
     qb.push(" AS total) t LEFT JOIN page ON true ORDER BY ")
         .push(order(f, "page."));
-    let rows = qb.build_query_as::<PageRow>().fetch_all(pool).await?;
+    let rows: Vec<PageRow> = fetch_all(pools, generic, qb).await?;
     let n = rows.first().and_then(|r| r.total);
     Ok((rows.into_iter().filter_map(|r| r.case).collect(), n))
+}
+
+/// The rows of the statement `qb` built, read on a warm connection of the generic plans'
+/// pool, or else on the pool for any statement.
+async fn fetch_all<T>(
+    pools: &ReadPools,
+    generic: bool,
+    mut qb: QueryBuilder<Postgres>,
+) -> Result<Vec<T>, sqlx::Error>
+where
+    T: for<'r> sqlx::FromRow<'r, PgRow> + Send + Unpin,
+{
+    if !generic {
+        return qb.build_query_as::<T>().fetch_all(&pools.any).await;
+    }
+    let mut conn = pools.generic.acquire().await?;
+    let rows = qb.build_query_as::<T>().fetch_all(&mut *conn).await?;
+    conn.keep();
+    Ok(rows)
 }
 
 /// A row of [`list_and_count`]'s statement.
