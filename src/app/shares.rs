@@ -422,6 +422,8 @@ pub async fn approve(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<Cre
     )
     .await?;
     tx.commit().await?;
+    // A share to another area's team is in force from now (see `reports::SharesIn`).
+    state.shares_in.forget();
     Ok(Created {
         id,
         approval: "approved".into(),

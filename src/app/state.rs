@@ -69,6 +69,8 @@ pub struct Inner {
     pub catalogue: tokio::sync::OnceCell<std::sync::Arc<crate::domain::catalogue::Catalogue>>,
     /// Case lists counted past 1,000 lately (see `reports::totals`).
     pub large_totals: crate::app::reports::LargeTotals,
+    /// The areas whose teams have a share in force from another area, as known a second ago.
+    pub shares_in: crate::app::reports::SharesIn,
     /// Writes submissions that arrive together in one statement (started on first use).
     case_writer: std::sync::OnceLock<crate::app::reports::CaseWriter>,
     /// Records views' audit events that arrive together in one statement (started on first
@@ -105,6 +107,7 @@ impl AppState {
             tokens: crate::authcache::TokenCache::default(),
             catalogue: tokio::sync::OnceCell::new(),
             large_totals: Default::default(),
+            shares_in: Default::default(),
             case_writer: std::sync::OnceLock::new(),
             recorder: std::sync::OnceLock::new(),
             config,

@@ -134,6 +134,17 @@ async fn an_approved_access_request_is_a_share_that_can_be_revoked_and_expires()
             vec![w.london],
         )
         .await;
+    // Before the share is approved, the requesting team's list does not hold the case (and
+    // the service learns that the team has no share in force).
+    let before = app.get("/api/v1/cases").token(&gm_cdao).send().await.json();
+    assert_eq!(before["total"], 1, "{before}");
+    assert!(
+        before["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["id"] != london.as_str())
+    );
     app.post(&format!("/api/v1/shares/{share}/approve"))
         .token(&second)
         .send()
@@ -205,6 +216,15 @@ async fn a_share_to_another_team_ends_when_it_expires() {
         .await
         .unwrap();
     let (_, london, request) = requested(&app).await;
+    let listed = async |user: &crate::harness::TestUser| -> bool {
+        let page = app.get("/api/v1/cases").token(user).send().await.json();
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["id"] == london.as_str())
+    };
+    assert!(!listed(w.user("cdao")).await, "listed before the decision");
     app.post(&format!("/api/v1/access-requests/{request}/decide"))
         .token(w.user("cdao_london"))
         .json(&json!({"decision": "approve"}))
@@ -216,6 +236,7 @@ async fn a_share_to_another_team_ends_when_it_expires() {
         .send()
         .await
         .assert_status(StatusCode::OK);
+    assert!(listed(w.user("cdao")).await, "not listed once shared");
     app.clock
         .advance(TimeDelta::days(90) + TimeDelta::seconds(1));
     // (The test users' own tokens have expired by now: a colleague signs in afresh.)
@@ -225,6 +246,7 @@ async fn a_share_to_another_team_ends_when_it_expires() {
         .send()
         .await
         .assert_status(StatusCode::NOT_FOUND);
+    assert!(!listed(&later).await, "still listed once the share expired");
 }
 
 /// Finding 2: members see and download only the evidence a share names, while it is live;

@@ -56,7 +56,7 @@ impl CaseScope {
     }
 
     /// The areas whose teams' shares count (a CDAO's); empty for the reporting side.
-    pub(super) fn team_areas(&self) -> &[Uuid] {
+    pub(crate) fn team_areas(&self) -> &[Uuid] {
         match &self.0 {
             Scope::Areas(a) => a,
             _ => &[],

@@ -177,6 +177,22 @@ pub async fn approve(
     Ok(())
 }
 
+/// The areas whose teams have a share in force from another area at `now` (approved, not
+/// revoked, not expired).
+pub async fn areas_with_shares_in(
+    pool: &PgPool,
+    now: DateTime<Utc>,
+) -> Result<Vec<Uuid>, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"SELECT DISTINCT recipient_area_id AS "area_id!" FROM shares
+           WHERE recipient_area_id IS NOT NULL AND approval = 'approved'
+             AND revoked_at IS NULL AND expires_at > $1"#,
+        now
+    )
+    .fetch_all(pool)
+    .await
+}
+
 pub async fn revoke(
     conn: &mut PgConnection,
     share: &ManagedShare,

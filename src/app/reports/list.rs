@@ -22,25 +22,30 @@ pub async fn list_cases(
     actor: &Actor,
     f: &cdb::CaseFilter,
 ) -> AppResult<(Vec<cdb::CaseSummary>, bool)> {
-    let (scope, probe) = probe(state, actor, f)?;
+    let (scope, probe) = probe(state, actor, f).await?;
     let items = cdb::list_cases(state.read_pools(actor), &scope, &probe).await?;
     Ok(shown(&scope, items, f.limit))
 }
 
 /// The caller's scope, and the filter as the database reads it: checked against the scope,
-/// one row more than the page (to learn whether more follow), the time now and the blind
-/// indexes of the search words.
-fn probe(
+/// one row more than the page (to learn whether more follow), the time now, the blind
+/// indexes of the search words, and whether the team has no share from another area to
+/// look for (see `SharesIn`).
+async fn probe(
     state: &AppState,
     actor: &Actor,
     f: &cdb::CaseFilter,
 ) -> AppResult<(access::CaseScope, cdb::CaseFilter)> {
     let scope = access::case_scope(actor)?;
     access::check_case_filters(actor, f)?;
+    let now = state.now();
     let mut probe = f.clone();
     probe.limit = f.limit + 1;
-    probe.now = Some(state.now());
+    probe.now = Some(now);
     probe.q_identifiers = query_identifiers(state, actor, f);
+    let areas = scope.team_areas();
+    probe.without_shared =
+        !areas.is_empty() && state.shares_in.none_for(&state.db, areas, now).await;
     Ok((scope, probe))
 }
 
@@ -148,7 +153,7 @@ pub async fn list_with_total(
     actor: &Actor,
     f: &cdb::CaseFilter,
 ) -> AppResult<(Vec<cdb::CaseSummary>, bool, CaseTotal)> {
-    let (scope, probe) = probe(state, actor, f)?;
+    let (scope, probe) = probe(state, actor, f).await?;
     let now = state.now();
     // A list counted past 1,000 a moment ago is not counted again (see `totals`).
     let large = state.large_totals.is_large(&scope, &probe, now);

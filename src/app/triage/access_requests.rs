@@ -301,6 +301,8 @@ pub async fn decide_access(
     )
     .await?;
     tx.commit().await?;
+    // A share it made may already be in force (see `reports::SharesIn`).
+    state.shares_in.forget();
     let request = access::access_request(actor, &state.db, id)
         .await?
         .row()

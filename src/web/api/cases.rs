@@ -261,6 +261,7 @@ pub fn parse_case_filter(params: &Params) -> AppResult<CaseFilter> {
         before,
         limit,
         fields_only: false,
+        without_shared: false,
     })
 }
 

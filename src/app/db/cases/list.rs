@@ -43,6 +43,9 @@ pub struct CaseFilter {
     /// also need (each case's drug ids, and the subject types of a person of concern's
     /// persons). The API sets it; pages leave it off.
     pub fields_only: bool,
+    /// Leave out the cases other areas shared with the team. The service sets it when the
+    /// team is known to have no share in force (`reports::SharesIn`); it never widens a list.
+    pub without_shared: bool,
 }
 
 impl CaseFilter {
@@ -434,7 +437,7 @@ fn push_list(qb: &mut QueryBuilder<Postgres>, scope: &CaseScope, f: &CaseFilter)
     // every call (measured: 1.5 ms of planning for a 0.4 ms read). An integer cannot inject.
     let limit = format!(" LIMIT {}", f.limit);
     qb.push("SELECT * FROM (");
-    for (i, b) in branches.iter().enumerate() {
+    for (i, b) in branches.iter().filter(|b| reads_branch(b, f)).enumerate() {
         if i > 0 {
             qb.push(" UNION ALL ");
         }
@@ -468,7 +471,12 @@ fn push_count(qb: &mut QueryBuilder<Postgres>, scope: &CaseScope, f: &CaseFilter
     // given in `push_list`.
     let stop = cap + 1;
     qb.push(format!("SELECT LEAST({stop}, "));
-    for (i, b) in scope.branches().iter().enumerate() {
+    for (i, b) in scope
+        .branches()
+        .iter()
+        .filter(|b| reads_branch(b, &f))
+        .enumerate()
+    {
         if i > 0 {
             qb.push(" + ");
         }
@@ -478,6 +486,11 @@ fn push_count(qb: &mut QueryBuilder<Postgres>, scope: &CaseScope, f: &CaseFilter
         qb.push(format!(" LIMIT {stop}) b)"));
     }
     qb.push(")");
+}
+
+/// Whether the branch `b` of a scope is read for the filter `f`.
+fn reads_branch(b: &Branch, f: &CaseFilter) -> bool {
+    !(f.without_shared && matches!(b, Branch::SharedWith(_)))
 }
 
 /// The rows of one branch of a scope.
