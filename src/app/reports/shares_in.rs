@@ -57,9 +57,11 @@ impl SharesIn {
                 }
             }
         };
+        // Whatever becomes of this request (answered, failed, or dropped mid-read), the
+        // read is over when `_reading` goes.
+        let _reading = Reading(self);
         let read = crate::app::db::shares::areas_with_shares_in(pool, now).await;
         let mut s = self.lock();
-        s.reading = false;
         match read {
             Ok(found) if s.forgotten == began => {
                 let set: HashSet<Uuid> = found.into_iter().collect();
@@ -80,5 +82,75 @@ impl SharesIn {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// A read of the set under way; over when dropped.
+struct Reading<'a>(&'a SharesIn);
+
+impl Drop for Reading<'_> {
+    fn drop(&mut self) {
+        self.0.lock().reading = false;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use sqlx::postgres::PgPoolOptions;
+
+    use super::*;
+
+    /// A pool whose every connection waits for a server that never answers (a listener that
+    /// is never accepted from), for at most `wait`.
+    fn silent_pool(listener: &std::net::TcpListener, wait: Duration) -> PgPool {
+        let port = listener.local_addr().unwrap().port();
+        PgPoolOptions::new()
+            .acquire_timeout(wait)
+            .connect_lazy(&format!("postgres://nobody@127.0.0.1:{port}/none"))
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_branch_is_left_out_only_for_teams_known_to_have_no_share() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let pool = silent_pool(&listener, Duration::from_millis(200));
+        let (with, without) = (Uuid::now_v7(), Uuid::now_v7());
+        let shares = SharesIn::default();
+        shares.lock().known = Some((Instant::now(), HashSet::from([with])));
+        // Known: the set decides, without reading.
+        assert!(shares.none_for(&pool, &[without], Utc::now()).await);
+        assert!(!shares.none_for(&pool, &[with], Utc::now()).await);
+        assert!(!shares.none_for(&pool, &[without, with], Utc::now()).await);
+        // Forgotten (an approval): not known until read again, and a read that fails leaves
+        // it unknown, so the branch is read.
+        shares.forget();
+        assert!(!shares.none_for(&pool, &[without], Utc::now()).await);
+        assert!(shares.lock().known.is_none());
+        assert!(!shares.lock().reading, "a failed read is over");
+        // Out of date after a second: read again (here, it fails: the branch is read).
+        shares.lock().known = Some((Instant::now() - FOR, HashSet::new()));
+        assert!(!shares.none_for(&pool, &[without], Utc::now()).await);
+    }
+
+    #[tokio::test]
+    async fn a_read_dropped_midway_is_over_and_others_meanwhile_read_the_branch() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let pool = silent_pool(&listener, Duration::from_secs(30));
+        let area = [Uuid::now_v7()];
+        let shares = SharesIn::default();
+        let mut reading = Box::pin(shares.none_for(&pool, &area, Utc::now()));
+        // The read waits for the silent server; meanwhile another request reads the branch.
+        assert!(
+            tokio::time::timeout(Duration::from_millis(100), &mut reading)
+                .await
+                .is_err()
+        );
+        assert!(shares.lock().reading);
+        assert!(!shares.none_for(&pool, &area, Utc::now()).await);
+        // Its request goes away: the read is over, and the next request may read again.
+        drop(reading);
+        assert!(!shares.lock().reading);
     }
 }
