@@ -43,14 +43,18 @@ impl From<sqlx::Error> for AppError {
             AppError::Unavailable("the database is not answering".into())
         };
         match &e {
-            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => unavailable(&e),
+            // The connection was cut off; or the server is shutting down, starting or in
+            // recovery; or the connection failed. The others may be cut off too.
+            sqlx::Error::Io(_) => {
+                crate::app::health::connection_lost();
                 unavailable(&e)
             }
-            // The server is shutting down, starting or in recovery; or the connection failed.
             sqlx::Error::Database(d)
                 if d.code()
                     .is_some_and(|c| c.starts_with("57P") || c.starts_with("08")) =>
             {
+                crate::app::health::connection_lost();
                 unavailable(&e)
             }
             _ => AppError::Internal(e.into()),

@@ -17,14 +17,23 @@ pub const PROBE_EVERY: Duration = Duration::from_millis(250);
 /// How long a ping (or a new connection) may take before it counts as no answer.
 pub const PROBE_TIMEOUT: Duration = Duration::from_millis(400);
 
-/// When any watcher of this process last saw the database go down or come back.
+/// When any watcher of this process last saw the database go down or come back, or a
+/// request last found its connection cut off.
 static LAST_CHANGE: Mutex<Option<Instant>> = Mutex::new(None);
 
-/// Whether the database went down or came back in the last `within` (so a pooled connection
-/// idle that long may have been cut off).
+/// Whether the database went down or came back in the last `within`, or a request found its
+/// connection cut off then (so a pooled connection idle that long may have been cut off too).
 pub fn changed_within(within: Duration) -> bool {
     let last = *LAST_CHANGE.lock().unwrap_or_else(|e| e.into_inner());
     last.is_some_and(|at| at.elapsed() <= within)
+}
+
+/// A request found its connection cut off (`AppError::from(sqlx::Error)`). An outage shorter
+/// than the watcher's probe can end unseen by it; the connections idle since may then be cut
+/// off too, and each is checked before it is next used, instead of failing a request of its
+/// own (measured in `tests/api/faults.rs`: two reads refused after such an outage, one now).
+pub fn connection_lost() {
+    *LAST_CHANGE.lock().unwrap_or_else(|e| e.into_inner()) = Some(Instant::now());
 }
 
 /// Up or down, shared by the watcher and the requests. Up until the watcher says otherwise
