@@ -28,6 +28,17 @@ pub fn changed_within(within: Duration) -> bool {
     last.is_some_and(|at| at.elapsed() <= within)
 }
 
+/// A connection idle longer than this is pinged before it is used.
+const CHECK_IDLE_AFTER: Duration = Duration::from_secs(1);
+
+/// Whether a connection idle for `idle` should be pinged before it is used: idle a second or
+/// more, or idle since the database went down or came back, or since a request found its
+/// connection cut off. The others answered a moment ago. (The pool's connections and those
+/// kept warm between reads, `app::warm`.)
+pub fn worth_checking(idle: Duration) -> bool {
+    idle >= CHECK_IDLE_AFTER || changed_within(idle)
+}
+
 /// A request found its connection cut off (`AppError::from(sqlx::Error)`). An outage shorter
 /// than the watcher's probe can end unseen by it; the connections idle since may then be cut
 /// off too, and each is checked before it is next used, instead of failing a request of its

@@ -19,14 +19,11 @@
 //! alert pages 4,546-4,603 against 4,352-4,433.
 
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use sqlx::pool::PoolConnection;
 use sqlx::{Connection, PgConnection, PgPool, Postgres};
 use tokio::sync::{Semaphore, SemaphorePermit};
-
-/// A connection idle longer than this is pinged before it is used (as the pool does).
-const CHECK_IDLE_AFTER: Duration = Duration::from_secs(1);
 
 /// Connections of one pool, at most as many at once as the pool holds, kept between reads.
 #[derive(Clone)]
@@ -72,12 +69,10 @@ impl Warm {
                 .get_max_lifetime()
                 .is_none_or(|life| k.taken.elapsed() < life)
         };
-        let fresh = |k: &Kept| {
-            k.used.elapsed() < CHECK_IDLE_AFTER
-                && !crate::app::health::changed_within(k.used.elapsed())
-        };
         let kept = match kept {
-            Some(k) if young(&k) && fresh(&k) => Some(k),
+            Some(k) if young(&k) && !crate::app::health::worth_checking(k.used.elapsed()) => {
+                Some(k)
+            }
             // Idle a while (or the database went down or came back meanwhile): kept if it
             // still answers; else back to the pool, which closes it.
             Some(mut k) if young(&k) => k.conn.ping().await.is_ok().then_some(k),

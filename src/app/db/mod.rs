@@ -111,9 +111,6 @@ pub async fn replica_lag_ms(pool: &PgPool) -> Result<f64, sqlx::Error> {
     .await
 }
 
-/// A pooled connection idle longer than this is pinged before it is handed out.
-const CHECK_IDLE_AFTER: Duration = Duration::from_secs(1);
-
 fn pool_options(max_connections: u32) -> PgPoolOptions {
     PgPoolOptions::new()
         .max_connections(max_connections)
@@ -127,9 +124,7 @@ fn pool_options(max_connections: u32) -> PgPoolOptions {
         .test_before_acquire(false)
         .before_acquire(|conn, meta| {
             Box::pin(async move {
-                if meta.idle_for >= CHECK_IDLE_AFTER
-                    || crate::app::health::changed_within(meta.idle_for)
-                {
+                if crate::app::health::worth_checking(meta.idle_for) {
                     conn.ping().await?;
                 }
                 Ok(true)

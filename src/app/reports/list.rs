@@ -154,7 +154,7 @@ pub async fn list_with_total(
     f: &cdb::CaseFilter,
 ) -> AppResult<(Vec<cdb::CaseSummary>, bool, CaseTotal)> {
     let (scope, probe) = probe(state, actor, f).await?;
-    let now = state.now();
+    let now = probe.now.unwrap_or_else(|| state.now());
     // A list counted past 1,000 a moment ago is not counted again (see `totals`).
     let large = state.large_totals.is_large(&scope, &probe, now);
     let total = (!large).then(|| cdb::Total {

@@ -47,9 +47,7 @@ impl SharesIn {
         let began = {
             let mut s = self.lock();
             match &s.known {
-                Some((at, set)) if at.elapsed() < FOR => {
-                    return !areas.iter().any(|a| set.contains(a));
-                }
+                Some((at, set)) if at.elapsed() < FOR => return none_in(set, areas),
                 _ if s.reading => return false,
                 _ => {
                     s.reading = true;
@@ -65,7 +63,7 @@ impl SharesIn {
         match read {
             Ok(found) if s.forgotten == began => {
                 let set: HashSet<Uuid> = found.into_iter().collect();
-                let none = !areas.iter().any(|a| set.contains(a));
+                let none = none_in(&set, areas);
                 s.known = Some((Instant::now(), set));
                 none
             }
@@ -83,6 +81,11 @@ impl SharesIn {
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
+}
+
+/// Whether none of `areas` is in `set`.
+fn none_in(set: &HashSet<Uuid>, areas: &[Uuid]) -> bool {
+    !areas.iter().any(|a| set.contains(a))
 }
 
 /// A read of the set under way; over when dropped.
