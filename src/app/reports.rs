@@ -21,10 +21,12 @@ use crate::state::AppState;
 pub use crate::domain::catalogue::Catalogue;
 
 mod list;
+mod org_names;
 mod shares_in;
 mod totals;
 mod writer;
 pub use list::{CaseTotal, TOTAL_CAP, export_cases, list_cases, list_with_total, neighbours};
+pub use org_names::OrgNames;
 pub use shares_in::SharesIn;
 pub use totals::LargeTotals;
 pub(crate) use writer::CaseWriter;

@@ -71,6 +71,8 @@ pub struct Inner {
     pub large_totals: crate::app::reports::LargeTotals,
     /// The areas whose teams have a share in force from another area, as known a second ago.
     pub shares_in: crate::app::reports::SharesIn,
+    /// The names of the organisations the case list shows (see `reports::OrgNames`).
+    pub org_names: crate::app::reports::OrgNames,
     /// Writes submissions that arrive together in one statement (started on first use).
     case_writer: std::sync::OnceLock<crate::app::reports::CaseWriter>,
     /// Records views' audit events that arrive together in one statement (started on first
@@ -97,6 +99,7 @@ impl AppState {
         let api_limiter = RateLimiter::per_minute(config.api_rate_limit);
         Self(Arc::new(Inner {
             primary_reads: crate::app::db::ReadPools::over(db.clone()),
+            org_names: crate::app::reports::OrgNames::new(db.clone()),
             db,
             sealer: Sealer::new(identity_key),
             index_key,

@@ -1,6 +1,7 @@
 //! The token cache (src/authcache.rs) never lets a credential outlive its revocation, a role
 //! change or a disabling (SPEC §3, issue 8 item 5: credentials die together), whether the
-//! change is made through this instance or behind its back (another instance, psql).
+//! change is made through this instance or behind its back (another instance, psql); nor,
+//! through the same notification, does the case list show an organisation's old name.
 
 use std::time::{Duration, Instant};
 
@@ -160,4 +161,119 @@ async fn a_change_behind_the_services_back_reaches_the_cache_by_notification() {
     for w in watchers {
         w.abort();
     }
+}
+
+/// The organisation's name in the case list of `cdao`, for the one case.
+async fn listed_name(app: &TestApp, cdao: &TestUser) -> String {
+    let r = app.get("/api/v1/cases").token(cdao).send().await;
+    r.assert_status(StatusCode::OK);
+    r.json()["items"][0]["organisation_name"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test]
+async fn an_organisations_new_name_is_listed_at_once_however_it_was_changed() {
+    let (app, watchers) = live_cache().await;
+    let reporter = app.world.user("reporter").clone();
+    let cdao = app.world.user("cdao").clone();
+    let admin = app.world.user("admin").clone();
+    crate::reports::submit(
+        &app,
+        &reporter,
+        "/api/v1/incidents",
+        &crate::reports::incident(),
+    )
+    .await;
+    let org = app.world.pharmacy_gm;
+    let first = listed_name(&app, &cdao).await;
+    assert_eq!(listed_name(&app, &cdao).await, first, "named from memory");
+
+    // Through this instance.
+    app.patch(&format!("/api/v1/organisations/{org}"))
+        .token(&admin)
+        .json(&json!({"name": "Renamed Pharmacy"}))
+        .send()
+        .await
+        .assert_status(StatusCode::OK);
+    assert_eq!(listed_name(&app, &cdao).await, "Renamed Pharmacy");
+
+    // Behind the service's back, as another instance (or an operator) would.
+    let mut db = app.superuser().await;
+    sqlx::query("UPDATE organisations SET name = 'Elsewhere Pharmacy' WHERE id = $1")
+        .bind(org)
+        .execute(&mut db)
+        .await
+        .unwrap();
+    let started = Instant::now();
+    while listed_name(&app, &cdao).await != "Elsewhere Pharmacy" {
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "the old name is still listed"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+
+    // The names are kept (else the above proves nothing): a change hidden from the service
+    // (the trigger off, for this test only) is not seen. Other tests in this process start
+    // new generations as they change what tokens mean, which drops every kept name: tried
+    // until one listing falls between two of theirs.
+    let mut kept = false;
+    for attempt in 0..20 {
+        let before = listed_name(&app, &cdao).await;
+        sqlx::query("ALTER TABLE organisations DISABLE TRIGGER organisations_auth_changed")
+            .execute(&mut db)
+            .await
+            .unwrap();
+        sqlx::query("UPDATE organisations SET name = $2 WHERE id = $1")
+            .bind(org)
+            .bind(format!("Hidden Pharmacy {attempt}"))
+            .execute(&mut db)
+            .await
+            .unwrap();
+        sqlx::query("ALTER TABLE organisations ENABLE TRIGGER organisations_auth_changed")
+            .execute(&mut db)
+            .await
+            .unwrap();
+        if listed_name(&app, &cdao).await == before {
+            kept = true;
+            break;
+        }
+    }
+    assert!(kept, "the names were read afresh every time");
+    for w in watchers {
+        w.abort();
+    }
+}
+
+#[tokio::test]
+async fn without_the_listener_each_list_reads_the_organisations_names() {
+    let app = TestApp::new().await;
+    assert!(!app.state.tokens.is_live());
+    let reporter = app.world.user("reporter").clone();
+    let cdao = app.world.user("cdao").clone();
+    crate::reports::submit(
+        &app,
+        &reporter,
+        "/api/v1/incidents",
+        &crate::reports::incident(),
+    )
+    .await;
+    listed_name(&app, &cdao).await;
+    let mut db = app.superuser().await;
+    sqlx::query("ALTER TABLE organisations DISABLE TRIGGER organisations_auth_changed")
+        .execute(&mut db)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE organisations SET name = 'Unseen Pharmacy' WHERE id = $1")
+        .bind(app.world.pharmacy_gm)
+        .execute(&mut db)
+        .await
+        .unwrap();
+    sqlx::query("ALTER TABLE organisations ENABLE TRIGGER organisations_auth_changed")
+        .execute(&mut db)
+        .await
+        .unwrap();
+    assert_eq!(listed_name(&app, &cdao).await, "Unseen Pharmacy");
 }

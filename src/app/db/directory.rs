@@ -27,6 +27,21 @@ pub async fn list_areas(pool: &PgPool) -> Result<Vec<Area>, sqlx::Error> {
     .await
 }
 
+/// The names of the organisations `ids` (those that exist).
+pub async fn organisation_names(
+    pool: &PgPool,
+    ids: &[Uuid],
+) -> Result<Vec<(Uuid, String)>, sqlx::Error> {
+    Ok(
+        sqlx::query!("SELECT id, name FROM organisations WHERE id = ANY($1)", ids)
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .map(|r| (r.id, r.name))
+            .collect(),
+    )
+}
+
 pub async fn get_area(pool: &PgPool, id: Uuid) -> Result<Option<Area>, sqlx::Error> {
     sqlx::query_as!(
         Area,

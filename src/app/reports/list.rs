@@ -24,6 +24,7 @@ pub async fn list_cases(
 ) -> AppResult<(Vec<cdb::CaseSummary>, bool)> {
     let (scope, probe) = probe(state, actor, f).await?;
     let items = cdb::list_cases(state.read_pools(actor), &scope, &probe).await?;
+    let items = state.org_names.name(items, state.tokens.is_live()).await?;
     Ok(shown(&scope, items, f.limit))
 }
 
@@ -166,6 +167,7 @@ pub async fn list_with_total(
     });
     // From where the list is read (a replica, when there is one), so the two agree.
     let (items, n) = cdb::list_and_count(state.read_pools(actor), &scope, &probe, total).await?;
+    let items = state.org_names.name(items, state.tokens.is_live()).await?;
     let (items, more) = shown(&scope, items, f.limit);
     let whole = f.before.is_none() && !more;
     let total = match n {

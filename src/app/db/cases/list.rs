@@ -69,6 +69,7 @@ pub struct CaseSummary {
     pub kind: String,
     pub status: String,
     pub organisation_id: Uuid,
+    /// Not read with the case: the service names the organisation (see [`Unnamed`]).
     pub organisation_name: String,
     pub area_id: Uuid,
     #[serde(serialize_with = "rfc3339::time")]
@@ -101,7 +102,7 @@ pub struct CaseSummary {
 
 /// The columns of a list's row, in the order [`CaseSummary::read`] reads them; then, unless
 /// the filter asks for the fields only, [`LINES`].
-const COLUMNS: &str = "c.id, c.reference, c.kind, c.status, c.organisation_id, o.name AS organisation_name, c.area_id,
+const COLUMNS: &str = "c.id, c.reference, c.kind, c.status, c.organisation_id, c.area_id,
      c.submitted_at, c.occurred_on, c.harm, c.categories, c.schedules, c.high_dose, c.priority,
      c.priority_suggested AS suggested_priority, c.assignee_id, c.sector, c.triage_due_at";
 
@@ -113,13 +114,12 @@ const LINES: &str = ", c.drug_ids,
 
 /// The names of a row's columns from [`COLUMNS`] on, checked in debug builds (tests).
 #[cfg(debug_assertions)]
-const NAMES: [&str; 21] = [
+const NAMES: [&str; 20] = [
     "id",
     "reference",
     "kind",
     "status",
     "organisation_id",
-    "organisation_name",
     "area_id",
     "submitted_at",
     "occurred_on",
@@ -151,40 +151,44 @@ impl CaseSummary {
                 "column {i} of the list"
             );
         }
-        let lines = row.len() > at + 19;
+        let lines = row.len() > at + 18;
         Ok(Self {
             id: get(row, at)?,
             reference: get(row, at + 1)?,
             kind: get(row, at + 2)?,
             status: get(row, at + 3)?,
             organisation_id: get(row, at + 4)?,
-            organisation_name: get(row, at + 5)?,
-            area_id: get(row, at + 6)?,
-            submitted_at: get(row, at + 7)?,
-            occurred_on: get(row, at + 8)?,
-            harm: get(row, at + 9)?,
-            categories: get(row, at + 10)?,
-            schedules: get(row, at + 11)?,
-            high_dose: get(row, at + 12)?,
-            priority: get(row, at + 13)?,
-            suggested_priority: get(row, at + 14)?,
-            assignee_id: get(row, at + 15)?,
-            sector: get(row, at + 16)?,
-            triage_due_at: get(row, at + 17)?,
-            holding: get(row, at + 18)?,
+            organisation_name: String::new(),
+            area_id: get(row, at + 5)?,
+            submitted_at: get(row, at + 6)?,
+            occurred_on: get(row, at + 7)?,
+            harm: get(row, at + 8)?,
+            categories: get(row, at + 9)?,
+            schedules: get(row, at + 10)?,
+            high_dose: get(row, at + 11)?,
+            priority: get(row, at + 12)?,
+            suggested_priority: get(row, at + 13)?,
+            assignee_id: get(row, at + 14)?,
+            sector: get(row, at + 15)?,
+            triage_due_at: get(row, at + 16)?,
+            holding: get(row, at + 17)?,
             drug_ids: if lines {
-                get(row, at + 19)?
+                get(row, at + 18)?
             } else {
                 Vec::new()
             },
             subject_types: if lines {
-                get(row, at + 20)?
+                get(row, at + 19)?
             } else {
                 Vec::new()
             },
         })
     }
 }
+
+/// Cases as the list reads them: without their organisations' names, which the service
+/// keeps (`reports::OrgNames` gives them, and is the only way to the cases).
+pub struct Unnamed(pub(crate) Vec<CaseSummary>);
 
 /// Column `i` of `row`. Release builds decode without first checking that the column's
 /// type is the one asked for: the statement is ours ([`COLUMNS`], [`LINES`]), and debug
@@ -326,7 +330,7 @@ pub async fn list_cases(
     pools: &ReadPools,
     scope: &CaseScope,
     f: &CaseFilter,
-) -> Result<Vec<CaseSummary>, sqlx::Error> {
+) -> Result<Unnamed, sqlx::Error> {
     Ok(list_and_count(pools, scope, f, None).await?.0)
 }
 
@@ -356,12 +360,12 @@ pub async fn list_and_count(
     scope: &CaseScope,
     f: &CaseFilter,
     total: Option<Total>,
-) -> Result<(Vec<CaseSummary>, Option<i64>), sqlx::Error> {
+) -> Result<(Unnamed, Option<i64>), sqlx::Error> {
     let generic = !f.plan_depends_on_values();
     let Some(total) = total else {
         let mut qb = QueryBuilder::new("");
         push_list(&mut qb, scope, f);
-        return Ok((fetch_all(pools, generic, qb).await?, None));
+        return Ok((Unnamed(fetch_all(pools, generic, qb).await?), None));
     };
     // One row per case of the page, each with the total; a row of nulls with the total when
     // the page is empty.
@@ -384,7 +388,10 @@ pub async fn list_and_count(
         .push(order(f, "page."));
     let rows: Vec<PageRow> = fetch_all(pools, generic, qb).await?;
     let n = rows.first().and_then(|r| r.total);
-    Ok((rows.into_iter().filter_map(|r| r.case).collect(), n))
+    Ok((
+        Unnamed(rows.into_iter().filter_map(|r| r.case).collect()),
+        n,
+    ))
 }
 
 /// The rows of the statement `qb` built, read on a warm connection of the generic plans'
@@ -450,7 +457,7 @@ fn push_list(qb: &mut QueryBuilder<Postgres>, scope: &CaseScope, f: &CaseFilter)
         if !f.fields_only {
             qb.push(LINES);
         }
-        qb.push(" FROM cases c JOIN organisations o ON o.id = c.organisation_id WHERE ");
+        qb.push(" FROM cases c WHERE ");
         push_branch(qb, b, now);
         push_filters(qb, f, holding);
         qb.push(" ORDER BY ")
