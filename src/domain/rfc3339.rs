@@ -39,7 +39,7 @@ pub fn date_opt<S: Serializer>(d: &Option<NaiveDate>, s: S) -> Result<S::Ok, S::
 }
 
 /// `YYYY-MM-DD` into `buf`, its length; `None` outside years 0 to 9999.
-fn write_date(d: &NaiveDate, buf: &mut [u8; 10]) -> Option<usize> {
+pub(crate) fn write_date(d: &NaiveDate, buf: &mut [u8; 10]) -> Option<usize> {
     let year = u32::try_from(d.year()).ok().filter(|y| *y <= 9999)?;
     digits(&mut buf[0..4], year);
     buf[4] = b'-';
@@ -51,7 +51,7 @@ fn write_date(d: &NaiveDate, buf: &mut [u8; 10]) -> Option<usize> {
 
 /// `YYYY-MM-DDTHH:MM:SS[.fff|.ffffff|.fffffffff]Z` into `buf`, its length; `None` outside
 /// years 0 to 9999 and for a leap second.
-fn write_time(t: &DateTime<Utc>, buf: &mut [u8; 30]) -> Option<usize> {
+pub(crate) fn write_time(t: &DateTime<Utc>, buf: &mut [u8; 30]) -> Option<usize> {
     let nanos = t.nanosecond();
     if nanos >= 1_000_000_000 {
         return None;

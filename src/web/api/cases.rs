@@ -302,13 +302,13 @@ pub async fn list(
     State(state): State<AppState>,
     actor: Actor,
     params: Params,
-) -> AppResult<Json<CaseList>> {
+) -> AppResult<super::case_list::CaseListBody> {
     let f = CaseFilter {
         fields_only: true,
         ..parse_case_filter(&params)?
     };
     let (items, next_cursor, total) = case_page_with_total(&state, &actor, &f).await?;
-    Ok(Json(CaseList {
+    Ok(super::case_list::CaseListBody(CaseList {
         items,
         next_cursor,
         total,

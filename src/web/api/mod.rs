@@ -1,6 +1,7 @@
 //! The JSON API (SPEC §7), with its OpenAPI 3.1 document generated from these handlers.
 
 pub mod audit;
+pub mod case_list;
 pub mod cases;
 pub mod conversation;
 pub mod cursor;
