@@ -173,6 +173,31 @@ async fn listed_name(app: &TestApp, cdao: &TestUser) -> String {
         .to_string()
 }
 
+/// Renames the organisation without the notification (its trigger off, for this test only).
+async fn rename_unseen(db: &mut sqlx::PgConnection, org: uuid::Uuid, name: &str) {
+    for (sql, args) in [
+        (
+            "ALTER TABLE organisations DISABLE TRIGGER organisations_auth_changed",
+            None,
+        ),
+        (
+            "UPDATE organisations SET name = $2 WHERE id = $1",
+            Some(name),
+        ),
+        (
+            "ALTER TABLE organisations ENABLE TRIGGER organisations_auth_changed",
+            None,
+        ),
+    ] {
+        let q = sqlx::query(sql);
+        let q = match args {
+            Some(name) => q.bind(org).bind(name),
+            None => q,
+        };
+        q.execute(&mut *db).await.unwrap();
+    }
+}
+
 #[tokio::test]
 async fn an_organisations_new_name_is_listed_at_once_however_it_was_changed() {
     let (app, watchers) = live_cache().await;
@@ -222,20 +247,7 @@ async fn an_organisations_new_name_is_listed_at_once_however_it_was_changed() {
     let mut kept = false;
     for attempt in 0..20 {
         let before = listed_name(&app, &cdao).await;
-        sqlx::query("ALTER TABLE organisations DISABLE TRIGGER organisations_auth_changed")
-            .execute(&mut db)
-            .await
-            .unwrap();
-        sqlx::query("UPDATE organisations SET name = $2 WHERE id = $1")
-            .bind(org)
-            .bind(format!("Hidden Pharmacy {attempt}"))
-            .execute(&mut db)
-            .await
-            .unwrap();
-        sqlx::query("ALTER TABLE organisations ENABLE TRIGGER organisations_auth_changed")
-            .execute(&mut db)
-            .await
-            .unwrap();
+        rename_unseen(&mut db, org, &format!("Hidden Pharmacy {attempt}")).await;
         if listed_name(&app, &cdao).await == before {
             kept = true;
             break;
@@ -262,18 +274,6 @@ async fn without_the_listener_each_list_reads_the_organisations_names() {
     .await;
     listed_name(&app, &cdao).await;
     let mut db = app.superuser().await;
-    sqlx::query("ALTER TABLE organisations DISABLE TRIGGER organisations_auth_changed")
-        .execute(&mut db)
-        .await
-        .unwrap();
-    sqlx::query("UPDATE organisations SET name = 'Unseen Pharmacy' WHERE id = $1")
-        .bind(app.world.pharmacy_gm)
-        .execute(&mut db)
-        .await
-        .unwrap();
-    sqlx::query("ALTER TABLE organisations ENABLE TRIGGER organisations_auth_changed")
-        .execute(&mut db)
-        .await
-        .unwrap();
+    rename_unseen(&mut db, app.world.pharmacy_gm, "Unseen Pharmacy").await;
     assert_eq!(listed_name(&app, &cdao).await, "Unseen Pharmacy");
 }

@@ -122,10 +122,7 @@ fn opt<T: ?Sized>(
 /// control character), else as serde_json writes it.
 fn text(out: &mut Out, s: &str) -> serde_json::Result<()> {
     if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
-        out.push(b'"');
-        out.extend_from_slice(s.as_bytes());
-        out.push(b'"');
-        Ok(())
+        quoted(out, s.as_bytes())
     } else {
         serde_json::to_writer(&mut *out, s)
     }
@@ -143,26 +140,27 @@ fn texts(out: &mut Out, items: &[String]) -> serde_json::Result<()> {
     Ok(())
 }
 
-fn id(out: &mut Out, u: &Uuid) -> serde_json::Result<()> {
+/// Text that needs no escaping, in quotes.
+fn quoted(out: &mut Out, bytes: &[u8]) -> serde_json::Result<()> {
     out.push(b'"');
-    out.extend_from_slice(
+    out.extend_from_slice(bytes);
+    out.push(b'"');
+    Ok(())
+}
+
+fn id(out: &mut Out, u: &Uuid) -> serde_json::Result<()> {
+    quoted(
+        out,
         u.hyphenated()
             .encode_lower(&mut Uuid::encode_buffer())
             .as_bytes(),
-    );
-    out.push(b'"');
-    Ok(())
+    )
 }
 
 fn time(out: &mut Out, t: &DateTime<Utc>) -> serde_json::Result<()> {
     let mut buf = [0u8; 30];
     match rfc3339::write_time(t, &mut buf) {
-        Some(n) => {
-            out.push(b'"');
-            out.extend_from_slice(&buf[..n]);
-            out.push(b'"');
-            Ok(())
-        }
+        Some(n) => quoted(out, &buf[..n]),
         None => serde_json::to_writer(&mut *out, t),
     }
 }
@@ -170,12 +168,7 @@ fn time(out: &mut Out, t: &DateTime<Utc>) -> serde_json::Result<()> {
 fn date(out: &mut Out, d: &NaiveDate) -> serde_json::Result<()> {
     let mut buf = [0u8; 10];
     match rfc3339::write_date(d, &mut buf) {
-        Some(n) => {
-            out.push(b'"');
-            out.extend_from_slice(&buf[..n]);
-            out.push(b'"');
-            Ok(())
-        }
+        Some(n) => quoted(out, &buf[..n]),
         None => serde_json::to_writer(&mut *out, d),
     }
 }
