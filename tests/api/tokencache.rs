@@ -190,6 +190,18 @@ async fn change_unseen(
         .unwrap();
 }
 
+/// A report by the reporter of the pharmacy in Greater Manchester.
+async fn report_one_case(app: &TestApp) {
+    let reporter = app.world.user("reporter").clone();
+    crate::reports::submit(
+        app,
+        &reporter,
+        "/api/v1/incidents",
+        &crate::reports::incident(),
+    )
+    .await;
+}
+
 /// The organisation's name in the case list of `cdao`, for the one case.
 async fn listed_name(app: &TestApp, cdao: &TestUser) -> String {
     let r = app.get("/api/v1/cases").token(cdao).send().await;
@@ -203,16 +215,9 @@ async fn listed_name(app: &TestApp, cdao: &TestUser) -> String {
 #[tokio::test]
 async fn an_organisations_new_name_is_listed_at_once_however_it_was_changed() {
     let (app, watchers) = live_cache().await;
-    let reporter = app.world.user("reporter").clone();
     let cdao = app.world.user("cdao").clone();
     let admin = app.world.user("admin").clone();
-    crate::reports::submit(
-        &app,
-        &reporter,
-        "/api/v1/incidents",
-        &crate::reports::incident(),
-    )
-    .await;
+    report_one_case(&app).await;
     let org = app.world.pharmacy_gm;
     let first = listed_name(&app, &cdao).await;
     assert_eq!(listed_name(&app, &cdao).await, first, "named from memory");
@@ -272,15 +277,8 @@ async fn an_organisations_new_name_is_listed_at_once_however_it_was_changed() {
 async fn without_the_listener_each_list_reads_the_organisations_names() {
     let app = TestApp::new().await;
     assert!(!app.state.tokens.is_live());
-    let reporter = app.world.user("reporter").clone();
     let cdao = app.world.user("cdao").clone();
-    crate::reports::submit(
-        &app,
-        &reporter,
-        "/api/v1/incidents",
-        &crate::reports::incident(),
-    )
-    .await;
+    report_one_case(&app).await;
     listed_name(&app, &cdao).await;
     let mut db = app.superuser().await;
     change_unseen(
