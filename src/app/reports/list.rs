@@ -23,8 +23,11 @@ pub async fn list_cases(
     f: &cdb::CaseFilter,
 ) -> AppResult<(Vec<cdb::CaseSummary>, bool)> {
     let (scope, probe) = probe(state, actor, f).await?;
-    let items = cdb::list_cases(state.read_pools(actor), &scope, &probe).await?;
-    let items = state.org_names.name(items, state.tokens.is_live()).await?;
+    let items = named(
+        state,
+        cdb::list_cases(state.read_pools(actor), &scope, &probe).await?,
+    )
+    .await?;
     Ok(shown(&scope, items, f.limit))
 }
 
@@ -48,6 +51,12 @@ async fn probe(
     probe.without_shared =
         !areas.is_empty() && state.shares_in.none_for(&state.db, areas, now).await;
     Ok((scope, probe))
+}
+
+/// The cases read, with their organisations' names (kept while the token cache's listener,
+/// which hears of renames, is connected: see `OrgNames`).
+async fn named(state: &AppState, rows: cdb::Unnamed) -> AppResult<Vec<cdb::CaseSummary>> {
+    Ok(state.org_names.name(rows, state.tokens.is_live()).await?)
 }
 
 /// The rows read as the caller may see them, at most `limit`, and whether more were read.
@@ -167,7 +176,7 @@ pub async fn list_with_total(
     });
     // From where the list is read (a replica, when there is one), so the two agree.
     let (items, n) = cdb::list_and_count(state.read_pools(actor), &scope, &probe, total).await?;
-    let items = state.org_names.name(items, state.tokens.is_live()).await?;
+    let items = named(state, items).await?;
     let (items, more) = shown(&scope, items, f.limit);
     let whole = f.before.is_none() && !more;
     let total = match n {

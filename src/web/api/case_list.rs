@@ -8,8 +8,6 @@
 //! as serde_json's writing of [`CaseList`] (its derived `Serialize` stays, for the OpenAPI
 //! document and as the tests' reference).
 
-use axum::http::HeaderValue;
-use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
@@ -17,7 +15,6 @@ use uuid::Uuid;
 use super::cases::CaseList;
 use crate::app::reports::CaseTotal;
 use crate::domain::rfc3339;
-use crate::error::AppError;
 use crate::records::CaseSummary;
 
 /// The case list as a response.
@@ -26,14 +23,8 @@ pub struct CaseListBody(pub CaseList);
 impl IntoResponse for CaseListBody {
     fn into_response(self) -> Response {
         let mut body = Vec::with_capacity(600 * (self.0.items.len() + 1));
-        match write(&self.0, &mut body) {
-            Ok(()) => (
-                [(CONTENT_TYPE, HeaderValue::from_static("application/json"))],
-                body,
-            )
-                .into_response(),
-            Err(e) => AppError::Internal(e.into()).into_response(),
-        }
+        let written = write(&self.0, &mut body);
+        super::json::response(written, body)
     }
 }
 

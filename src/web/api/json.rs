@@ -20,13 +20,19 @@ const FIRST_CAPACITY: usize = 4096;
 impl<T: Serialize> IntoResponse for Json<T> {
     fn into_response(self) -> Response {
         let mut body = Vec::with_capacity(FIRST_CAPACITY);
-        match serde_json::to_writer(&mut body, &self.0) {
-            Ok(()) => (
-                [(CONTENT_TYPE, HeaderValue::from_static("application/json"))],
-                body,
-            )
-                .into_response(),
-            Err(e) => AppError::Internal(e.into()).into_response(),
-        }
+        let written = serde_json::to_writer(&mut body, &self.0);
+        response(written, body)
+    }
+}
+
+/// `body` as a JSON response, once it has been `written`.
+pub fn response(written: serde_json::Result<()>, body: Vec<u8>) -> Response {
+    match written {
+        Ok(()) => (
+            [(CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+            body,
+        )
+            .into_response(),
+        Err(e) => AppError::Internal(e.into()).into_response(),
     }
 }
